@@ -1,0 +1,51 @@
+"""Events published by clinical: topic `cadrecare.clinical.record.v1`."""
+
+import uuid
+from datetime import date
+from typing import ClassVar
+
+from pydantic import BaseModel
+
+from contracts.codesystems import CodedValue
+from contracts.enums import EncounterKind, ReferralKind
+from contracts.envelope import DomainEvent
+
+
+class RecordSummary(BaseModel):
+    """What other services need of a clinical record; never the full findings."""
+
+    record_id: uuid.UUID
+    version: int
+    kind: EncounterKind
+    cadre_id: uuid.UUID
+    facility: str
+    external_id: str
+    occurred_on: date
+    ended_on: date | None = None  # discharge date of an admission
+    plan_id: uuid.UUID | None = None
+    round_id: uuid.UUID | None = None
+    at_home: bool = False
+    classification: CodedValue | None = None
+    referral_kind: ReferralKind | None = None
+    diagnoses: list[str] = []  # ICD-10 codes
+    needs_follow_up: bool = False
+
+
+class ClinicalRecordRecorded(DomainEvent):
+    event_type: ClassVar[str] = "vn.cadrecare.clinical.record.recorded"
+    record: RecordSummary
+
+
+class ClinicalRecordAmended(DomainEvent):
+    event_type: ClassVar[str] = "vn.cadrecare.clinical.record.amended"
+    record: RecordSummary
+    previous_version: int
+
+
+class ClinicalRecordWithdrawn(DomainEvent):
+    event_type: ClassVar[str] = "vn.cadrecare.clinical.record.withdrawn"
+    record: RecordSummary
+    reason: str
+
+
+EVENTS: tuple[type[DomainEvent], ...] = (ClinicalRecordRecorded, ClinicalRecordAmended, ClinicalRecordWithdrawn)

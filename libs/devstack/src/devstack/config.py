@@ -1,0 +1,42 @@
+"""Ports and the data directory, changeable by environment (CADRECARE_*)."""
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SERVICES = ("registry", "scheduling", "clinical", "reporting")
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+@dataclass
+class StackConfig:
+    data_dir: Path = field(default_factory=lambda: Path(os.environ.get("CADRECARE_DATA_DIR", "var")).resolve())
+    host: str = field(default_factory=lambda: os.environ.get("CADRECARE_HOST", "127.0.0.1"))
+    gateway_port: int = field(default_factory=lambda: _env_int("CADRECARE_GATEWAY_PORT", 8000))
+    first_service_port: int = field(default_factory=lambda: _env_int("CADRECARE_SERVICE_PORT_BASE", 8001))
+    kafka_port: int = field(default_factory=lambda: _env_int("CADRECARE_KAFKA_PORT", 19092))
+    demo: bool = field(default_factory=lambda: os.environ.get("CADRECARE_DEMO", "1") != "0")
+
+    def service_port(self, service: str) -> int:
+        return self.first_service_port + SERVICES.index(service)
+
+    def service_url(self, service: str) -> str:
+        return f"http://{self.host}:{self.service_port(service)}"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{self.host}:{self.gateway_port}"
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    def database_url(self, service: str) -> str:
+        return f"sqlite+aiosqlite:///{self.data_dir / (service + '.db')}"

@@ -1,0 +1,115 @@
+"""The app factory every service uses: middleware, errors, health, metrics, and background workers."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from contracts.api.common import Health
+from servicekit.consumer import EventConsumer
+from servicekit.errors import install_error_handlers
+from servicekit.logs import configure_logging, correlation_id_var, new_correlation_id
+from servicekit.metrics import MetricsMiddleware, metrics_endpoint
+from servicekit.outbox import OutboxRelay
+from servicekit.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+CORRELATION_HEADER = "x-correlation-id"
+
+
+class CorrelationMiddleware:
+    """Takes the caller's correlation id (or makes one) for logs, events and the response header."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(CORRELATION_HEADER.encode())
+        correlation_id = incoming.decode()[:64] if incoming else new_correlation_id()
+        token = correlation_id_var.set(correlation_id)
+
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"].append((CORRELATION_HEADER.encode(), correlation_id.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_header)
+        finally:
+            correlation_id_var.reset(token)
+
+
+def health_router(runtime: Runtime) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", response_model=Health)
+    async def healthz() -> Health:
+        return Health(status="ok")
+
+    @router.get("/readyz", response_model=Health, responses={503: {"model": Health}})
+    async def readyz() -> object:
+        checks: dict[str, str] = {}
+        for name, probe in (("database", runtime.db.ping), ("broker", runtime.broker.ping)):
+            try:
+                await asyncio.wait_for(probe(), 2)
+                checks[name] = "ok"
+            except Exception as exc:  # noqa: BLE001 - any failure means not ready
+                checks[name] = f"failed: {type(exc).__name__}"
+        if all(v == "ok" for v in checks.values()):
+            return Health(status="ready", checks=checks)
+        return JSONResponse(Health(status="not_ready", checks=checks).model_dump(), status_code=503)
+
+    router.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    return router
+
+
+def create_service_app(
+    runtime: Runtime,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    consumers: Callable[[Runtime], Sequence[EventConsumer]] = lambda _runtime: (),
+    run_workers: bool = True,
+) -> FastAPI:
+    settings = runtime.settings
+    configure_logging(settings.service_name, settings.log_level, settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        workers: list[asyncio.Task[None]] = []
+        if run_workers:
+            relay = OutboxRelay(runtime.db, runtime.outbox, runtime.broker, poll_seconds=settings.relay_poll_seconds)
+            workers.append(asyncio.create_task(relay.run(), name="outbox-relay"))
+            for consumer in consumers(runtime):
+                workers.append(asyncio.create_task(consumer.run(), name=f"consumer-{consumer.name}"))
+        app.state.workers = workers
+        log.info("%s started", settings.service_name)
+        try:
+            yield
+        finally:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            await runtime.broker.close()
+            await runtime.db.dispose()
+
+    app = FastAPI(title=title, description=description, version="1", lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.verifier = runtime.verifier
+    install_error_handlers(app)
+    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(CorrelationMiddleware)
+    app.include_router(health_router(runtime))
+    for router in routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,119 @@
+"""Who calls a service: the gateway's short-lived internal token, verified on every request.
+
+A service never trusts a bare header: the token is an EdDSA-signed JWT whose claims carry the
+principal and its grants. `scope_filter` turns the grants into the WHERE clause that every query
+of person-level data starts from.
+"""
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import jwt
+from fastapi import Depends, Request
+from sqlalchemy import ColumnElement, and_, false, or_
+
+from contracts.enums import Action
+from contracts.scope import Principal
+from servicekit.errors import DomainError, Forbidden
+
+INTERNAL_ISSUER = "cadrecare-gateway"
+ALGORITHMS = ["EdDSA"]  # explicit: never "none", never an HMAC algorithm with a public key
+
+
+class Unauthenticated(DomainError):
+    status_code = 401
+    code = "unauthenticated"
+
+
+class InternalTokenSigner:
+    """Used by the gateway (and by tests acting as the gateway)."""
+
+    def __init__(self, private_key_pem: bytes, audience: str = "cadrecare-internal", ttl_seconds: int = 60) -> None:
+        self.private_key = private_key_pem
+        self.audience = audience
+        self.ttl = timedelta(seconds=ttl_seconds)
+
+    def sign(self, principal: Principal, correlation_id: str | None = None) -> str:
+        now = datetime.now(UTC)
+        claims: dict[str, Any] = {
+            "iss": INTERNAL_ISSUER,
+            "aud": self.audience,
+            "sub": principal.subject,
+            "iat": now,
+            "nbf": now - timedelta(seconds=5),
+            "exp": now + self.ttl,
+            "principal": principal.model_dump(mode="json"),
+            "cid": correlation_id,
+        }
+        return jwt.encode(claims, self.private_key, algorithm="EdDSA")
+
+
+class InternalTokenVerifier:
+    def __init__(self, public_key_file: Path, audience: str = "cadrecare-internal") -> None:
+        self.public_key_file = public_key_file
+        self.audience = audience
+        self._key: bytes | None = None
+
+    def _public_key(self) -> bytes:
+        if self._key is None:
+            try:
+                self._key = self.public_key_file.read_bytes()
+            except FileNotFoundError as exc:
+                raise Unauthenticated("the service has no key to verify callers") from exc
+        return self._key
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self._public_key(),
+                algorithms=ALGORITHMS,
+                audience=self.audience,
+                issuer=INTERNAL_ISSUER,
+                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+                leeway=5,
+            )
+            return Principal.model_validate(claims["principal"])
+        except (jwt.PyJWTError, KeyError, ValueError) as exc:
+            raise Unauthenticated(f"invalid internal token: {exc}") from exc
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthenticated("a bearer token is required")
+    return token
+
+
+def current_principal(request: Request) -> Principal:
+    verifier: InternalTokenVerifier = request.app.state.verifier
+    return verifier.verify(bearer_token(request))
+
+
+CallerDep = Annotated[Principal, Depends(current_principal)]
+
+
+def require_permission(principal: Principal, permission: str) -> None:
+    if not principal.has_permission(permission):
+        raise Forbidden(f"the caller lacks the permission {permission!r}", code="permission_denied")
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def within_unit(unit_column: Any, unit_path: str) -> ColumnElement[bool]:
+    """The unit itself and everything below it (materialised-path prefix test)."""
+    return or_(unit_column == unit_path, unit_column.like(_escape_like(unit_path) + ".%", escape="\\"))
+
+
+def scope_filter(principal: Principal, action: Action, unit_column: Any, tier_column: Any) -> ColumnElement[bool]:
+    """Rows whose (managing unit, tier) fall inside a grant allowing `action`; nothing if no grant does."""
+    clauses = [
+        and_(within_unit(unit_column, grant.unit_path), tier_column.in_(sorted(grant.tiers)))
+        for grant in principal.grants
+        if action in grant.actions and grant.tiers
+    ]
+    return or_(*clauses) if clauses else false()

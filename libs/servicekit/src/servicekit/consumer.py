@@ -1,0 +1,262 @@
+"""The idempotent consumer.
+
+Each message is handled in one database transaction that also records the event id (so a
+redelivered event is skipped) and the consumer's next offset (so a restart resumes exactly there).
+A crash anywhere before the commit loses nothing and doubles nothing: the transaction never happened.
+
+A single instance (embedded default, tests) assigns itself every partition and seeks to the
+positions stored in its own database: no group coordination. With `group_id` set, replicas share
+partitions through a consumer group and seek to the stored positions on every assignment.
+A message that keeps failing goes to `<topic>.dlq` with its error; its partition moves on.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.structs import ConsumerRecord
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.envelope import DomainEvent, EventEnvelope
+from contracts.events import UnknownEventType, parse_payload
+from contracts.topics import topic_of
+from servicekit.broker import Broker
+from servicekit.db import Database
+from servicekit.logs import correlation_id_var
+from servicekit.metrics import EVENTS_CONSUMED
+from servicekit.sql import insert_ignoring_duplicates, upsert
+from servicekit.tables import KitTables
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[AsyncSession, EventEnvelope, Any], Awaitable[None]]
+
+
+class PoisonMessage(Exception):
+    """A message that no retry can fix: unparseable envelope or payload."""
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        name: str,
+        db: Database,
+        tables: KitTables,
+        broker: Broker,
+        handlers: Mapping[type[DomainEvent], Handler],
+        *,
+        max_attempts: int = 3,
+        retry_backoff: float = 0.2,
+        group_id: str | None = None,
+    ) -> None:
+        self.name = name
+        self.db = db
+        self.tables = tables
+        self.broker = broker
+        self.handlers = {(event.event_type, event.schema_version): handler for event, handler in handlers.items()}
+        self.topics = sorted({topic_of(event).name for event in handlers})
+        self.max_attempts = max_attempts
+        self.retry_backoff = retry_backoff
+        self.group_id = group_id
+        self._consumer: AIOKafkaConsumer | None = None
+        # Test seam: called after the effects, before the commit (fault-injection tests raise here).
+        self.before_commit: Callable[[EventEnvelope], Awaitable[None]] | None = None
+
+    async def run(self) -> None:
+        """Consume forever; reconnects with backoff while the broker is unreachable."""
+        backoff = 0.5
+        while True:
+            try:
+                await self._start()
+                backoff = 0.5
+                await self._loop()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - broker faults: reconnect and resume from stored positions
+                log.warning("consumer %s stopped, restarting in %.1fs: %s", self.name, backoff, exc)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+            finally:
+                await self._stop()
+
+    async def _start(self) -> None:
+        await self.broker.ensure_topics(self.topics)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.broker.bootstrap,
+            client_id=f"{self.broker.client_id}-{self.name}",
+            group_id=self.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            request_timeout_ms=10000,
+        )
+        await consumer.start()
+        self._consumer = consumer
+        if self.group_id:
+            consumer.subscribe(self.topics, listener=_SeekOnAssign(self))
+            return
+        await consumer.topics()  # refreshes the cluster metadata, so every partition is known
+        partitions = [
+            TopicPartition(topic, partition)
+            for topic in self.topics
+            for partition in sorted(consumer.partitions_for_topic(topic) or {0})
+        ]
+        consumer.assign(partitions)
+        await self.seek_to_stored(partitions)
+
+    async def seek_to_stored(self, partitions: list[TopicPartition]) -> None:
+        assert self._consumer is not None
+        stored = await self.stored_positions()
+        for tp in partitions:
+            if (tp.topic, tp.partition) in stored:
+                self._consumer.seek(tp, stored[(tp.topic, tp.partition)])
+            else:
+                await self._consumer.seek_to_beginning(tp)
+
+    async def stored_positions(self) -> dict[tuple[str, int], int]:
+        positions = self.tables.consumer_positions
+        async with self.db.transaction() as session:
+            rows = await session.execute(
+                select(positions.c.topic, positions.c.partition, positions.c.next_offset).where(positions.c.consumer == self.name)
+            )
+            return {(row.topic, row.partition): row.next_offset for row in rows}
+
+    async def _stop(self) -> None:
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            try:
+                await asyncio.wait_for(consumer.stop(), 5)
+            except Exception:
+                log.debug("consumer stop failed", exc_info=True)
+
+    async def _loop(self) -> None:
+        assert self._consumer is not None
+        while True:
+            batches = await self._consumer.getmany(timeout_ms=200, max_records=500)
+            for _tp, messages in batches.items():
+                for message in messages:
+                    await self.process(message)
+
+    async def process(self, message: ConsumerRecord[Any, Any]) -> None:
+        try:
+            envelope = EventEnvelope.from_kafka(list(message.headers), message.value)
+        except ValueError as exc:
+            await self._dead_letter(
+                message, f"{message.topic}:{message.partition}:{message.offset}", f"unparseable envelope: {exc}"
+            )
+            return
+        handler = self.handlers.get((envelope.type, envelope.schema_version))
+        token = correlation_id_var.set(envelope.correlation_id)
+        try:
+            if handler is None:
+                await self._record(message, str(envelope.id), outcome=None)
+                return
+            await self._handle_with_retries(message, envelope, handler)
+        finally:
+            correlation_id_var.reset(token)
+
+    async def _handle_with_retries(self, message: ConsumerRecord[Any, Any], envelope: EventEnvelope, handler: Handler) -> None:
+        error = ""
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                await self._apply(message, envelope, handler)
+                return
+            except PoisonMessage as exc:
+                error = str(exc)
+                break
+            except Exception as exc:  # noqa: BLE001 - a handler fault: retry, then dead-letter
+                error = f"{type(exc).__name__}: {exc}"
+                log.warning("consumer %s attempt %d failed on %s: %s", self.name, attempt, envelope.id, error)
+                await asyncio.sleep(self.retry_backoff * attempt)
+        await self._dead_letter(message, str(envelope.id), error)
+
+    async def _apply(self, message: ConsumerRecord[Any, Any], envelope: EventEnvelope, handler: Handler) -> None:
+        processed = self.tables.processed_events
+        async with self.db.transaction() as session:
+            seen = await session.scalar(
+                select(processed.c.id).where(processed.c.consumer == self.name, processed.c.event_id == str(envelope.id))
+            )
+            if seen is None:
+                try:
+                    payload = parse_payload(envelope)
+                except (UnknownEventType, ValueError) as exc:
+                    raise PoisonMessage(f"invalid payload: {exc}") from exc
+                await handler(session, envelope, payload)
+                await self._write_record(session, message, str(envelope.id), "applied", None)
+            else:
+                EVENTS_CONSUMED.labels(self.name, "duplicate").inc()
+            await self._write_position(session, message)
+            if self.before_commit is not None:
+                await self.before_commit(envelope)
+        if seen is None:
+            EVENTS_CONSUMED.labels(self.name, "applied").inc()
+
+    async def _record(
+        self, message: ConsumerRecord[Any, Any], event_id: str, outcome: str | None, error: str | None = None
+    ) -> None:
+        async with self.db.transaction() as session:
+            if outcome is not None:  # a redelivered poison message finds its record already there
+                await session.execute(
+                    insert_ignoring_duplicates(session, self.tables.processed_events).values(
+                        consumer=self.name,
+                        event_id=event_id,
+                        topic=message.topic,
+                        partition=message.partition,
+                        offset=message.offset,
+                        outcome=outcome,
+                        error=error,
+                        processed_at=datetime.now(UTC),
+                    )
+                )
+            await self._write_position(session, message)
+
+    async def _write_record(
+        self, session: AsyncSession, message: ConsumerRecord[Any, Any], event_id: str, outcome: str, error: str | None
+    ) -> None:
+        await session.execute(
+            insert(self.tables.processed_events).values(
+                consumer=self.name,
+                event_id=event_id,
+                topic=message.topic,
+                partition=message.partition,
+                offset=message.offset,
+                outcome=outcome,
+                error=error,
+                processed_at=datetime.now(UTC),
+            )
+        )
+
+    async def _write_position(self, session: AsyncSession, message: ConsumerRecord[Any, Any]) -> None:
+        await upsert(
+            session,
+            self.tables.consumer_positions,
+            {"consumer": self.name, "topic": message.topic, "partition": message.partition, "next_offset": message.offset + 1},
+            keys=("consumer", "topic", "partition"),
+        )
+
+    async def _dead_letter(self, message: ConsumerRecord[Any, Any], event_id: str, error: str) -> None:
+        log.error("consumer %s dead-letters %s: %s", self.name, event_id, error)
+        producer = await self.broker.producer()
+        headers = [
+            *message.headers,
+            ("dlq_error", error.encode()[:4000]),
+            ("dlq_consumer", self.name.encode()),
+            ("dlq_origin", f"{message.topic}:{message.partition}:{message.offset}".encode()),
+        ]
+        await producer.send_and_wait(f"{message.topic}.dlq", value=message.value, key=message.key, headers=headers)
+        await self._record(message, event_id, "dead_lettered", error)
+        EVENTS_CONSUMED.labels(self.name, "dead_lettered").inc()
+
+
+class _SeekOnAssign(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, owner: EventConsumer) -> None:
+        self.owner = owner
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        await self.owner.seek_to_stored(list(assigned))

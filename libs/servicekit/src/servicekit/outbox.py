@@ -1,0 +1,133 @@
+"""The transactional outbox: events are rows written in the same transaction as the state change;
+a relay publishes them and marks them sent. Nothing is published from a request handler directly.
+"""
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy import event as sa_event
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.enums import ManagementTier
+from contracts.envelope import DomainEvent, EventEnvelope
+from contracts.topics import topic_of
+from servicekit.broker import Broker
+from servicekit.db import Database
+from servicekit.logs import current_correlation_id
+from servicekit.metrics import OUTBOX_PUBLISHED, OUTBOX_RELAY_FAILURES
+from servicekit.tables import KitTables
+
+log = logging.getLogger(__name__)
+
+
+class Outbox:
+    def __init__(self, tables: KitTables, source: str) -> None:
+        self.table = tables.outbox
+        self.source = source
+        self.committed = asyncio.Event()  # wakes the relay as soon as an event is committed
+
+    async def append(
+        self,
+        session: AsyncSession,
+        event: DomainEvent,
+        *,
+        subject: str,
+        managing_unit: str | None = None,
+        tier: ManagementTier | None = None,
+        key: str | None = None,
+    ) -> EventEnvelope:
+        envelope = EventEnvelope.wrap(
+            event,
+            source=self.source,
+            subject=subject,
+            correlation_id=current_correlation_id(),
+            managing_unit=managing_unit,
+            tier=tier,
+        )
+        await session.execute(
+            insert(self.table).values(
+                event_id=str(envelope.id),
+                topic=topic_of(type(event)).name,
+                key=key or subject,
+                headers=[[name, value.decode()] for name, value in envelope.to_kafka_headers()],
+                payload=envelope.payload_bytes(),
+                created_at=envelope.time,
+            )
+        )
+        sa_event.listen(session.sync_session, "after_commit", self._wake, once=True)
+        return envelope
+
+    def _wake(self, _session: object) -> None:
+        self.committed.set()
+
+
+class OutboxRelay:
+    """Publishes unsent rows in id order (so in order per key), waits for every ack, then marks them sent.
+
+    While the broker is down it retries with exponential backoff; rows stay unsent, nothing is lost.
+    A crash between publishing and marking re-publishes those rows: consumers drop the duplicates by event id.
+    """
+
+    def __init__(
+        self, db: Database, outbox: Outbox, broker: Broker, *, poll_seconds: float = 0.25, batch_size: int = 500
+    ) -> None:
+        self.db = db
+        self.outbox = outbox
+        self.broker = broker
+        self.poll_seconds = poll_seconds
+        self.batch_size = batch_size
+
+    async def run(self) -> None:
+        backoff = 0.2
+        while True:
+            try:
+                published = await self.publish_pending()
+                backoff = 0.2
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any broker or database fault: retry later
+                OUTBOX_RELAY_FAILURES.inc()
+                log.warning("outbox relay failed, retrying in %.1fs: %s", backoff, exc)
+                await self.broker.reset_producer()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            if published < self.batch_size:
+                await self._wait_for_work()
+
+    async def _wait_for_work(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.outbox.committed.wait(), self.poll_seconds)
+        self.outbox.committed.clear()
+
+    async def publish_pending(self) -> int:
+        table = self.outbox.table
+        async with self.db.transaction() as session:
+            rows = (
+                await session.execute(
+                    select(table.c.id, table.c.topic, table.c.key, table.c.headers, table.c.payload)
+                    .where(table.c.sent_at.is_(None))
+                    .order_by(table.c.id)
+                    .limit(self.batch_size)
+                )
+            ).all()
+        if not rows:
+            return 0
+        producer = await self.broker.producer()
+        acks = [
+            await producer.send(
+                row.topic,
+                value=row.payload,
+                key=row.key.encode(),
+                headers=[(name, value.encode()) for name, value in row.headers],
+            )
+            for row in rows
+        ]
+        await asyncio.wait_for(asyncio.gather(*acks), 30)
+        async with self.db.transaction() as session:
+            await session.execute(update(table).where(table.c.id.in_([row.id for row in rows])).values(sent_at=datetime.now(UTC)))
+        OUTBOX_PUBLISHED.inc(len(rows))
+        return len(rows)

@@ -1,0 +1,68 @@
+"""Everything a running service holds: settings, database, outbox, broker, caller verification."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from servicekit.auth import InternalTokenVerifier
+from servicekit.broker import Broker
+from servicekit.db import Database
+from servicekit.outbox import Outbox
+from servicekit.settings import ServiceSettings
+from servicekit.tables import KitTables, kit_tables
+
+
+@dataclass
+class Runtime:
+    settings: ServiceSettings
+    db: Database
+    tables: KitTables
+    outbox: Outbox
+    broker: Broker
+    verifier: InternalTokenVerifier
+
+
+_KIT_TABLES: dict[int, KitTables] = {}
+
+
+def kit_tables_of(metadata: MetaData) -> KitTables:
+    """The runtime tables on a service's metadata, defined once (tables.py and migrations share them)."""
+    if id(metadata) not in _KIT_TABLES:
+        _KIT_TABLES[id(metadata)] = kit_tables(metadata)
+    return _KIT_TABLES[id(metadata)]
+
+
+def build_runtime(settings: ServiceSettings, metadata: MetaData) -> Runtime:
+    tables = kit_tables_of(metadata)
+    return Runtime(
+        settings=settings,
+        db=Database(settings.database_url, echo=settings.database_echo),
+        tables=tables,
+        outbox=Outbox(tables, source=f"cadrecare/{settings.service_name}"),
+        broker=Broker(
+            settings.kafka_bootstrap,
+            idempotence=settings.kafka_idempotence,
+            partitions=settings.kafka_partitions,
+            client_id=f"cadrecare-{settings.service_name}",
+        ),
+        verifier=InternalTokenVerifier(settings.internal_public_key_file, settings.internal_audience),
+    )
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+async def transaction(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request, committed before the response is sent (scope="function")."""
+    async with get_runtime(request).db.transaction() as session:
+        yield session
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+SessionDep = Annotated[AsyncSession, Depends(transaction, scope="function")]

@@ -1,0 +1,1 @@
+"""Clinical records and hospital ingestion: exam results, visits, admissions, referrals."""

@@ -1,0 +1,22 @@
+"""`uvicorn --factory clinical.app:create_app`"""
+
+from fastapi import FastAPI
+
+from clinical.projections import consumers
+from clinical.routes import router
+from clinical.settings import ClinicalSettings
+from clinical.tables import metadata
+from servicekit.app import create_service_app
+from servicekit.runtime import build_runtime
+
+
+def create_app(settings: ClinicalSettings | None = None, *, run_workers: bool = True) -> FastAPI:
+    runtime = build_runtime(settings or ClinicalSettings(), metadata)
+    return create_service_app(
+        runtime,
+        title="CadreCare clinical",
+        description="Exam results, visits, admissions, referrals; hospital (HIS) ingestion.",
+        routers=[router],
+        consumers=consumers,
+        run_workers=run_workers,
+    )

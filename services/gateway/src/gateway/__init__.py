@@ -1,0 +1,1 @@
+"""The gateway: the only door to the services; who calls, and what they may see."""

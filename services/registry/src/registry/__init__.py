@@ -1,0 +1,1 @@
+"""The registry: master of who is cared for, by which board, under which tier."""

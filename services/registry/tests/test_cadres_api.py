@@ -1,0 +1,147 @@
+"""The registry's HTTP API on SQLite and PostgreSQL, called as the gateway calls it (signed internal token)."""
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from contracts.enums import Action, ManagementTier
+from contracts.scope import Grant, Principal, PrincipalKind
+from registry.app import create_app
+from registry.settings import RegistrySettings
+from registry.tables import KIT
+from servicekit import migrations
+
+Sign = Callable[[Principal], dict[str, str]]
+ALL = frozenset(ManagementTier)
+PERMISSIONS = frozenset({"registry.cadres.read", "registry.cadres.write", "registry.units.read", "registry.units.write"})
+
+ADMIN = Principal(
+    subject="user:admin",
+    kind=PrincipalKind.ADMIN,
+    permissions=PERMISSIONS,
+    grants=(Grant(unit_path="VN", tiers=ALL, actions=frozenset({Action.READ, Action.WRITE})),),
+)
+DALAT = Principal(
+    subject="user:dalat",
+    kind=PrincipalKind.STAFF,
+    permissions=PERMISSIONS,
+    grants=(
+        Grant(unit_path="VN.68.672", tiers=frozenset({ManagementTier.DISTRICT}), actions=frozenset({Action.READ, Action.WRITE})),
+    ),
+)
+UNITS = [
+    {"path": "VN", "code": "VN", "name": "Việt Nam", "level": "nation", "parent_path": None, "valid_from": "1976-07-02"},
+    {
+        "path": "VN.68",
+        "code": "68",
+        "name": "Tỉnh Lâm Đồng",
+        "level": "province",
+        "parent_path": "VN",
+        "valid_from": "1976-02-20",
+    },
+    {
+        "path": "VN.68.672",
+        "code": "672",
+        "name": "Thành phố Đà Lạt",
+        "level": "district",
+        "parent_path": "VN.68",
+        "valid_from": "2004-01-01",
+    },
+    {
+        "path": "VN.68.673",
+        "code": "673",
+        "name": "Thành phố Bảo Lộc",
+        "level": "district",
+        "parent_path": "VN.68",
+        "valid_from": "2004-01-01",
+    },
+]
+
+
+def cadre(**overrides: object) -> dict[str, object]:
+    return {
+        "full_name": "Nguyễn Văn Đức",
+        "date_of_birth": "1962-04-05",
+        "sex": "male",
+        "national_id": "068062000123",
+        "tier": "district",
+        "managing_unit": "VN.68.672",
+        "status": "retired",
+        "status_since": "2022-05-01",
+        **overrides,
+    }
+
+
+@pytest.fixture
+async def client(database_url: str, internal_keys: tuple[bytes, Path], tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    migrations.upgrade("registry", database_url)
+    settings = RegistrySettings(database_url=database_url, data_dir=tmp_path, internal_public_key_file=internal_keys[1])
+    app = create_app(settings, run_workers=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://registry") as http:
+        yield http
+    await app.state.runtime.db.dispose()
+
+
+async def outbox_rows(client: httpx.AsyncClient) -> int:
+    runtime = client._transport.app.state.runtime  # type: ignore[attr-defined]
+    async with runtime.db.transaction() as session:
+        return await session.scalar(select(func.count()).select_from(KIT.outbox)) or 0
+
+
+async def test_register_read_and_list_within_scope(client: httpx.AsyncClient, sign_as: Sign) -> None:
+    assert (await client.post("/units/import", json=UNITS, headers=sign_as(ADMIN))).json() == {"created": 4}
+    created = await client.post("/cadres", json=cadre(), headers=sign_as(DALAT))
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["status"] == "retired" and body["managing_unit"] == "VN.68.672"
+    assert await outbox_rows(client) == 5  # four units and the cadre, written with the state
+    assert (await client.get(f"/cadres/{body['id']}", headers=sign_as(DALAT))).status_code == 200
+    listed = (await client.get("/cadres", headers=sign_as(DALAT))).json()
+    assert [c["id"] for c in listed["items"]] == [body["id"]]
+
+
+async def test_out_of_scope_is_invisible_and_unwritable(client: httpx.AsyncClient, sign_as: Sign) -> None:
+    await client.post("/units/import", json=UNITS, headers=sign_as(ADMIN))
+    baoloc = (await client.post("/cadres", json=cadre(managing_unit="VN.68.673"), headers=sign_as(ADMIN))).json()
+    assert (await client.get(f"/cadres/{baoloc['id']}", headers=sign_as(DALAT))).status_code == 404
+    assert (await client.get("/cadres", headers=sign_as(DALAT))).json()["total"] == 0
+    before = await outbox_rows(client)
+    refused = await client.post(
+        "/cadres", json=cadre(managing_unit="VN.68.673", national_id="068062000999"), headers=sign_as(DALAT)
+    )
+    assert refused.status_code == 403
+    assert await outbox_rows(client) == before
+
+
+async def test_bad_input_names_the_field_and_changes_nothing(client: httpx.AsyncClient, sign_as: Sign) -> None:
+    await client.post("/units/import", json=UNITS, headers=sign_as(ADMIN))
+    before = await outbox_rows(client)
+    wrong = await client.post("/cadres", json=cadre(national_id="12345"), headers=sign_as(ADMIN))
+    assert wrong.status_code == 422
+    assert wrong.json()["errors"][0]["loc"] == ["body", "national_id"]
+    malformed = await client.post("/cadres", content=b"{not json", headers={**sign_as(ADMIN), "content-type": "application/json"})
+    assert malformed.status_code == 422
+    unknown_unit = await client.post("/cadres", json=cadre(managing_unit="VN.99"), headers=sign_as(ADMIN))
+    assert unknown_unit.status_code == 422 and unknown_unit.json()["errors"][0]["loc"] == ["managing_unit"]
+    wrong_tier = await client.post("/cadres", json=cadre(tier="provincial_2"), headers=sign_as(ADMIN))
+    assert wrong_tier.status_code == 422 and wrong_tier.json()["errors"][0]["loc"] == ["tier"]
+    assert await outbox_rows(client) == before
+
+
+async def test_a_second_cadre_with_a_known_national_id_is_refused(client: httpx.AsyncClient, sign_as: Sign) -> None:
+    await client.post("/units/import", json=UNITS, headers=sign_as(ADMIN))
+    first = (await client.post("/cadres", json=cadre(), headers=sign_as(ADMIN))).json()
+    again = await client.post("/cadres", json=cadre(full_name="Someone Else"), headers=sign_as(ADMIN))
+    assert again.status_code == 409
+    assert first["id"] in again.json()["detail"]
+
+
+async def test_calls_without_a_valid_internal_token_are_refused(client: httpx.AsyncClient, sign_as: Sign) -> None:
+    assert (await client.get("/cadres")).status_code == 401
+    assert (await client.get("/cadres", headers={"authorization": "Bearer not-a-token"})).status_code == 401
+    forged = sign_as(ADMIN)["authorization"][:-4] + "AAAA"
+    assert (await client.get("/cadres", headers={"authorization": forged})).status_code == 401
+    assert (await client.get("/healthz")).status_code == 200

@@ -1,0 +1,1 @@
+"""Reporting: read models fed only by events; what board leaders and the central board see."""

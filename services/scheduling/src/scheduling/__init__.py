@@ -1,0 +1,1 @@
+"""Exam scheduling: plans, rounds, cadence rules, invitations, attendance, coverage."""

@@ -1,0 +1,22 @@
+"""`uvicorn --factory scheduling.app:create_app`"""
+
+from fastapi import FastAPI
+
+from scheduling.projections import consumers
+from scheduling.routes import router
+from scheduling.settings import SchedulingSettings
+from scheduling.tables import metadata
+from servicekit.app import create_service_app
+from servicekit.runtime import build_runtime
+
+
+def create_app(settings: SchedulingSettings | None = None, *, run_workers: bool = True) -> FastAPI:
+    runtime = build_runtime(settings or SchedulingSettings(), metadata)
+    return create_service_app(
+        runtime,
+        title="CadreCare scheduling",
+        description="Periodic exam plans, rounds, invitations, attendance and coverage.",
+        routers=[router],
+        consumers=consumers,
+        run_workers=run_workers,
+    )

@@ -1,0 +1,73 @@
+"""The whole platform as processes, on free ports in a temp data directory, driven only through the gateway."""
+
+import socket
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+
+import httpx
+import pytest
+
+from devstack import demo
+from devstack.config import SERVICES, StackConfig
+from devstack.stack import Stack
+from servicekit.embedded import free_port
+
+
+def _consecutive_free_ports(count: int) -> int:
+    for _ in range(100):
+        base = free_port()
+        if base + count >= 65535:
+            continue
+        try:
+            sockets = []
+            for port in range(base, base + count):
+                s = socket.socket()
+                s.bind(("127.0.0.1", port))
+                sockets.append(s)
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise RuntimeError("no run of free ports")
+
+
+def stack_config(data_dir: Path) -> StackConfig:
+    return StackConfig(
+        data_dir=data_dir,
+        gateway_port=free_port(),
+        first_service_port=_consecutive_free_ports(len(SERVICES)),
+        kafka_port=free_port(),
+        demo=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    config = stack_config(tmp_path_factory.mktemp("stack"))
+    demo.ensure_demo_principals(config.data_dir / "gateway" / "principals.json")
+    platform = Stack(config)
+    platform.start(timeout=90)
+    try:
+        yield platform
+    finally:
+        platform.stop()
+
+
+def login(stack: Stack, username: str) -> httpx.Client:
+    client = httpx.Client(base_url=stack.config.gateway_url, timeout=15)
+    answer = client.post(
+        "/api/v1/auth/token", data={"grant_type": "password", "username": username, "password": demo.DEMO_USERS[username]}
+    )
+    answer.raise_for_status()
+    client.headers["authorization"] = f"Bearer {answer.json()['access_token']}"
+    return client
+
+
+@pytest.fixture(scope="module")
+def admin(stack: Stack) -> Iterator[httpx.Client]:
+    with closing(login(stack, "admin")) as client:
+        client.post("/api/v1/registry/units/import", json=demo.demo_units()).raise_for_status()
+        yield client
