@@ -25,11 +25,11 @@ help: ## list the targets
 install: $(STAMP) system-deps ## install everything into .venv (pinned by constraints.txt) and the system packages tests need
 
 .PHONY: system-deps
-system-deps: ## PostgreSQL binaries for the tests (apt, only where missing)
+system-deps: ## PostgreSQL, fonts and Chromium from apt, only where missing
 	@bash scripts/system-deps.sh
 
 .PHONY: run
-run: $(STAMP) ## start broker, migrations, every service and the gateway on localhost, with demo data (Ctrl-C stops)
+run: install ## start broker, migrations, every service and the gateway on localhost, with demo data (Ctrl-C stops)
 	$(PY) -m devstack run
 
 .PHONY: test

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# System packages the tests need, installed only where missing (root and apt on a fresh machine).
+# System packages the platform and its tests need, installed only where missing (root and apt on a fresh machine).
 set -euo pipefail
 
 have_postgres() {
@@ -8,6 +8,10 @@ have_postgres() {
 
 missing=()
 have_postgres || missing+=(postgresql)
+# PDF letters and reports in Vietnamese need a font with its diacritics
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+# the dashboard's end-to-end test drives Debian's Chromium through Playwright (no browser download)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

@@ -98,9 +98,12 @@ async def test_register_read_and_list_within_scope(client: httpx.AsyncClient, si
     body = created.json()
     assert body["status"] == "retired" and body["managing_unit"] == "VN.68.672"
     assert await outbox_rows(client) == 5  # four units and the cadre, written with the state
-    assert (await client.get(f"/cadres/{body['id']}", headers=sign_as(DALAT))).status_code == 200
-    listed = (await client.get("/cadres", headers=sign_as(DALAT))).json()
-    assert [c["id"] for c in listed["items"]] == [body["id"]]
+    read = await client.get(f"/cadres/{body['id']}", headers=sign_as(DALAT))
+    assert read.status_code == 200
+    assert read.headers["x-audit-subjects"] == body["id"]
+    listed = await client.get("/cadres", headers=sign_as(DALAT))
+    assert [c["id"] for c in listed.json()["items"]] == [body["id"]]
+    assert listed.headers["x-audit-subjects"] == body["id"]
 
 
 async def test_out_of_scope_is_invisible_and_unwritable(client: httpx.AsyncClient, sign_as: Sign) -> None:

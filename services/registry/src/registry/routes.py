@@ -4,11 +4,12 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from contracts.api.common import Page
 from contracts.api.registry import CadreCount, CadreCreate, CadrePublic, UnitPublic
 from registry import service
+from servicekit.audit import audit_subjects
 from servicekit.auth import CallerDep, require_permission
 from servicekit.runtime import RuntimeDep, SessionDep
 
@@ -27,19 +28,23 @@ async def register_cadre(body: CadreCreate, caller: CallerDep, session: SessionD
 async def list_cadres(
     caller: CallerDep,
     session: SessionDep,
+    response: Response,
     unit: str | None = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> Page[CadrePublic]:
     require_permission(caller, "registry.cadres.read")
     items, total = await service.list_cadres(session, caller, unit=unit, offset=offset, limit=limit)
+    audit_subjects(response, (item.id for item in items))
     return Page[CadrePublic](items=items, total=total, offset=offset, limit=limit)
 
 
 @router.get("/cadres/{cadre_id}", response_model=CadrePublic)
-async def get_cadre(cadre_id: uuid.UUID, caller: CallerDep, session: SessionDep) -> CadrePublic:
+async def get_cadre(cadre_id: uuid.UUID, caller: CallerDep, session: SessionDep, response: Response) -> CadrePublic:
     require_permission(caller, "registry.cadres.read")
-    return await service.get_cadre(session, caller, cadre_id)
+    cadre = await service.get_cadre(session, caller, cadre_id)
+    audit_subjects(response, [cadre.id])
+    return cadre
 
 
 @router.get("/cadre-counts", response_model=list[CadreCount])
