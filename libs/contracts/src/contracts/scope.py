@@ -7,13 +7,13 @@ filter every query by these grants. Unit paths are materialised paths of officia
 
 from enum import StrEnum
 
-# A service answering with person-level data names the cadres in this response header (comma-separated
-# ids); the gateway writes them into the audit trail and strips the header before the caller sees it.
-AUDIT_SUBJECTS_HEADER = "x-audit-subjects"
-
 from pydantic import BaseModel, ConfigDict
 
 from contracts.enums import Action, ManagementTier
+
+# A service answering with person-level data names the cadres in this response header (comma-separated
+# ids); the gateway writes them into the audit trail and strips the header before the caller sees it.
+AUDIT_SUBJECTS_HEADER = "x-audit-subjects"
 
 
 class PrincipalKind(StrEnum):
