@@ -63,8 +63,8 @@ migration: $(STAMP) ## new migration from model changes: make migration SERVICE=
 	cd services/$(SERVICE) && ../../$(PY) -m servicekit.migrations $(SERVICE) revision -m "$(MESSAGE)"
 
 .PHONY: bench
-bench: install ## run the benchmarks and print their figures (not part of make test)
-	$(PY) -m bench
+bench: install ## run the benchmarks and print their figures (not part of make test); BENCH="registry" for one
+	$(PY) -m bench $(BENCH)
 
 .PHONY: clean
 clean: ## remove the data directory (demo data is loaded again on the next run)
