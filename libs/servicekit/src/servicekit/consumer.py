@@ -63,6 +63,7 @@ class EventConsumer:
         self.retry_backoff = retry_backoff
         self.group_id = group_id
         self._consumer: AIOKafkaConsumer | None = None
+        self._batch_error = ""
         # Test seam: called after the effects, before the commit (fault-injection tests raise here).
         self.before_commit: Callable[[EventEnvelope], Awaitable[None]] | None = None
 
@@ -137,10 +138,60 @@ class EventConsumer:
         while True:
             batches = await self._consumer.getmany(timeout_ms=200, max_records=500)
             for _tp, messages in batches.items():
-                for message in messages:
-                    await self.process(message)
+                applied = await self.apply_batch(messages)
+                for index, message in enumerate(messages[applied:]):
+                    await self.process(message, attempts_made=1 if index == 0 else 0)
 
-    async def process(self, message: ConsumerRecord[Any, Any]) -> None:
+    async def apply_batch(self, messages: list[ConsumerRecord[Any, Any]]) -> int:
+        """Apply a partition's messages in one transaction (one commit instead of one per message).
+
+        Stops at the first message that is malformed or whose handler fails, and commits what came
+        before it; that message and the rest then take the one-by-one path with retries and the
+        dead-letter topic, so the partition's order is kept.
+        """
+        applied: list[tuple[ConsumerRecord[Any, Any], EventEnvelope]] = []
+        async with self.db.transaction() as session:
+            for message in messages:
+                envelope = await self._apply_in_savepoint(session, message)
+                if envelope is None:
+                    break
+                applied.append((message, envelope))
+            if not applied:
+                return 0
+            await self._write_position(session, applied[-1][0])
+            if self.before_commit is not None:
+                await self.before_commit(applied[-1][1])
+        return len(applied)
+
+    async def _apply_in_savepoint(self, session: AsyncSession, message: ConsumerRecord[Any, Any]) -> EventEnvelope | None:
+        try:
+            envelope = EventEnvelope.from_kafka(list(message.headers), message.value)
+        except ValueError:
+            return None
+        handler = self.handlers.get((envelope.type, envelope.schema_version))
+        if handler is None:
+            return envelope
+        processed = self.tables.processed_events
+        seen = await session.scalar(
+            select(processed.c.id).where(processed.c.consumer == self.name, processed.c.event_id == str(envelope.id))
+        )
+        if seen is not None:
+            EVENTS_CONSUMED.labels(self.name, "duplicate").inc()
+            return envelope
+        token = correlation_id_var.set(envelope.correlation_id)
+        try:
+            async with session.begin_nested():
+                await handler(session, envelope, parse_payload(envelope))
+                await self._write_record(session, message, str(envelope.id), "applied", None)
+        except Exception as exc:  # noqa: BLE001 - retried one by one, then dead-lettered
+            self._batch_error = f"{type(exc).__name__}: {exc}"
+            return None
+        finally:
+            correlation_id_var.reset(token)
+        EVENTS_CONSUMED.labels(self.name, "applied").inc()
+        return envelope
+
+    async def process(self, message: ConsumerRecord[Any, Any], attempts_made: int = 0) -> None:
         try:
             envelope = EventEnvelope.from_kafka(list(message.headers), message.value)
         except ValueError as exc:
@@ -154,13 +205,15 @@ class EventConsumer:
             if handler is None:
                 await self._record(message, str(envelope.id), outcome=None)
                 return
-            await self._handle_with_retries(message, envelope, handler)
+            await self._handle_with_retries(message, envelope, handler, attempts_made)
         finally:
             correlation_id_var.reset(token)
 
-    async def _handle_with_retries(self, message: ConsumerRecord[Any, Any], envelope: EventEnvelope, handler: Handler) -> None:
-        error = ""
-        for attempt in range(1, self.max_attempts + 1):
+    async def _handle_with_retries(
+        self, message: ConsumerRecord[Any, Any], envelope: EventEnvelope, handler: Handler, attempts_made: int
+    ) -> None:
+        error = self._batch_error
+        for attempt in range(1 + attempts_made, self.max_attempts + 1):
             try:
                 await self._apply(message, envelope, handler)
                 return
