@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import event as sa_event
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from contracts.enums import ManagementTier
 from contracts.envelope import DomainEvent, EventEnvelope
@@ -57,11 +58,24 @@ class Outbox:
                 created_at=envelope.time,
             )
         )
-        sa_event.listen(session.sync_session, "after_commit", self._wake, once=True)
+        session.info[_WAKE_ON_COMMIT] = self.committed
         return envelope
 
-    def _wake(self, _session: object) -> None:
-        self.committed.set()
+
+_WAKE_ON_COMMIT = "servicekit.outbox.wake"
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _wake_relay(session: Session) -> None:
+    """One class-level listener: a session that appended events wakes its relay once committed."""
+    committed = session.info.pop(_WAKE_ON_COMMIT, None)
+    if committed is not None:
+        committed.set()
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _forget_wake(session: Session) -> None:
+    session.info.pop(_WAKE_ON_COMMIT, None)
 
 
 class OutboxRelay:
@@ -72,13 +86,21 @@ class OutboxRelay:
     """
 
     def __init__(
-        self, db: Database, outbox: Outbox, broker: Broker, *, poll_seconds: float = 0.25, batch_size: int = 500
+        self,
+        db: Database,
+        outbox: Outbox,
+        broker: Broker,
+        *,
+        poll_seconds: float = 0.25,
+        batch_size: int = 500,
+        linger_seconds: float = 0.005,
     ) -> None:
         self.db = db
         self.outbox = outbox
         self.broker = broker
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
+        self.linger_seconds = linger_seconds  # after a wake-up, let a few more commits join the batch
 
     async def run(self) -> None:
         backoff = 0.2
@@ -86,6 +108,8 @@ class OutboxRelay:
             try:
                 published = await self.publish_pending()
                 backoff = 0.2
+                if published < self.batch_size:
+                    await self._wait_for_work()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - any broker or database fault: retry later
@@ -94,13 +118,11 @@ class OutboxRelay:
                 await self.broker.reset_producer()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
-                continue
-            if published < self.batch_size:
-                await self._wait_for_work()
 
     async def _wait_for_work(self) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.outbox.committed.wait(), self.poll_seconds)
+            await asyncio.sleep(self.linger_seconds)
         self.outbox.committed.clear()
 
     async def publish_pending(self) -> int:
