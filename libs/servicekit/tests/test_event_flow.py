@@ -302,3 +302,54 @@ async def test_producer_publishes_in_order_per_key(db: Database, kafka_broker: T
         await reader.stop()
         await broker.close()
     assert received == sent
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_two_relays_on_one_postgresql_database_publish_each_event_once(db: Database, kafka_broker: TansuBroker) -> None:
+    outbox = Outbox(KIT, source="test")
+    brokers = [Broker(kafka_broker.bootstrap), Broker(kafka_broker.bootstrap)]
+    relays = [asyncio.create_task(OutboxRelay(db, outbox, b, poll_seconds=0.05).run()) for b in brokers]
+    try:
+        ids = await append_events(db, outbox, 40)
+
+        async def drained() -> bool:
+            return await unsent(db) == 0
+
+        await wait_until(drained)
+        reader = AIOKafkaConsumer(CADRES.name, bootstrap_servers=kafka_broker.bootstrap, auto_offset_reset="earliest")
+        await reader.start()
+        try:
+            batches = await reader.getmany(timeout_ms=3000)
+            published = [dict(m.headers)["ce_id"].decode() for messages in batches.values() for m in messages]
+        finally:
+            await reader.stop()
+        assert sorted(published) == sorted(ids)
+    finally:
+        for relay in relays:
+            relay.cancel()
+        await asyncio.gather(*relays, return_exceptions=True)
+        for b in brokers:
+            await b.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_consumer_in_group_mode_applies_from_stored_positions(db: Database, kafka_broker: TansuBroker) -> None:
+    outbox = Outbox(KIT, source="test")
+    broker = Broker(kafka_broker.bootstrap, consumer_group_prefix="cadrecare-test-")
+    ids = await append_events(db, outbox, 10)
+    await OutboxRelay(db, outbox, broker).publish_pending()
+    consumer = make_consumer(db, kafka_broker, group_id=None)
+    consumer.broker = broker
+    consumer.group_id = "cadrecare-test-test-consumer"
+    consuming = asyncio.create_task(consumer.run())
+    try:
+
+        async def all_applied() -> bool:
+            return set((await effect_counts(db)).keys()) == set(ids)
+
+        await wait_until(all_applied, timeout=40)  # the first group join takes a few seconds
+        assert await effect_counts(db) == {event_id: 1 for event_id in ids}
+    finally:
+        consuming.cancel()
+        await asyncio.gather(consuming, return_exceptions=True)
+        await broker.close()

@@ -14,8 +14,17 @@ log = logging.getLogger(__name__)
 
 
 class Broker:
-    def __init__(self, bootstrap: str, *, idempotence: bool = False, partitions: int = 3, client_id: str = "cadrecare") -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        *,
+        idempotence: bool = False,
+        partitions: int = 3,
+        client_id: str = "cadrecare",
+        consumer_group_prefix: str = "",
+    ) -> None:
         self.bootstrap = bootstrap
+        self.consumer_group_prefix = consumer_group_prefix
         self.idempotence = idempotence
         self.partitions = partitions
         self.client_id = client_id

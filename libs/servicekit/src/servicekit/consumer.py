@@ -61,7 +61,8 @@ class EventConsumer:
         self.topics = sorted({topic_of(event).name for event in handlers})
         self.max_attempts = max_attempts
         self.retry_backoff = retry_backoff
-        self.group_id = group_id
+        prefix = broker.consumer_group_prefix
+        self.group_id = group_id or (f"{prefix}{name}" if prefix else None)
         self._consumer: AIOKafkaConsumer | None = None
         self._batch_error = ""
         # Test seam: called after the effects, before the commit (fault-injection tests raise here).

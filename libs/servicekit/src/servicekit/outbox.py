@@ -8,15 +8,15 @@ import logging
 from datetime import UTC, datetime
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session
 
 from contracts.enums import ManagementTier
 from contracts.envelope import DomainEvent, EventEnvelope
 from contracts.topics import topic_of
 from servicekit.broker import Broker
-from servicekit.db import Database
+from servicekit.db import Database, is_sqlite
 from servicekit.logs import current_correlation_id
 from servicekit.metrics import OUTBOX_PUBLISHED, OUTBOX_RELAY_FAILURES
 from servicekit.tables import KitTables
@@ -78,6 +78,9 @@ def _forget_wake(session: Session) -> None:
     session.info.pop(_WAKE_ON_COMMIT, None)
 
 
+RELAY_LOCK_KEY = 0x0CADC0DE  # advisory lock id of "the relay of this database"
+
+
 class OutboxRelay:
     """Publishes unsent rows in id order (so in order per key), waits for every ack, then marks them sent.
 
@@ -103,6 +106,38 @@ class OutboxRelay:
         self.linger_seconds = linger_seconds  # after a wake-up, let a few more commits join the batch
 
     async def run(self) -> None:
+        leadership = await self._become_leader()
+        try:
+            await self._relay_forever()
+        finally:
+            if leadership is not None:
+                await leadership.close()
+
+    async def _become_leader(self) -> AsyncConnection | None:
+        """With replicas on PostgreSQL only one relay publishes (a session advisory lock held for
+        its lifetime; if its process dies the lock goes with the connection and another takes over).
+        A second relay would keep order per key only by luck. SQLite means a single instance."""
+        if is_sqlite(self.db.url):
+            return None
+        while True:
+            try:
+                connection = await self.db.engine.connect()
+            except Exception:  # the database is unreachable: try again
+                log.warning("outbox relay cannot reach its database", exc_info=True)
+                await asyncio.sleep(2)
+                continue
+            try:
+                leader = await connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": RELAY_LOCK_KEY})
+                await connection.commit()
+            except Exception:  # the database went away: try again
+                log.warning("outbox relay could not ask for leadership", exc_info=True)
+                leader = False
+            if leader:
+                return connection
+            await connection.close()
+            await asyncio.sleep(2)
+
+    async def _relay_forever(self) -> None:
         backoff = 0.2
         while True:
             try:

@@ -48,6 +48,7 @@ def build_runtime(settings: ServiceSettings, metadata: MetaData) -> Runtime:
             idempotence=settings.kafka_idempotence,
             partitions=settings.kafka_partitions,
             client_id=f"cadrecare-{settings.service_name}",
+            consumer_group_prefix=settings.consumer_group_prefix,
         ),
         verifier=InternalTokenVerifier(settings.internal_public_key_file, settings.internal_audience),
     )

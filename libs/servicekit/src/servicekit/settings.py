@@ -19,6 +19,9 @@ class ServiceSettings(BaseSettings):
         default=False, description="on for Apache Kafka; the embedded Tansu broker cannot do InitProducerId"
     )
     kafka_partitions: int = 3
+    consumer_group_prefix: str = Field(
+        default="", description="set when running replicas: consumers then share partitions in groups <prefix><consumer>"
+    )
     internal_public_key_file: Path = Path("var/keys/internal-public.pem")
     internal_audience: str = "cadrecare-internal"
     relay_poll_seconds: float = 0.25
