@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
@@ -20,6 +21,8 @@ from servicekit.runtime import Runtime
 log = logging.getLogger(__name__)
 
 CORRELATION_HEADER = "x-correlation-id"
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # probes would drown the access log
+access_log = logging.getLogger("cadrecare.access")
 
 
 class CorrelationMiddleware:
@@ -35,9 +38,13 @@ class CorrelationMiddleware:
         incoming = dict(scope["headers"]).get(CORRELATION_HEADER.encode())
         correlation_id = incoming.decode()[:64] if incoming else new_correlation_id()
         token = correlation_id_var.set(correlation_id)
+        started = time.perf_counter()
+        status = 500
 
         async def send_with_header(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 message.setdefault("headers", [])
                 message["headers"].append((CORRELATION_HEADER.encode(), correlation_id.encode()))
             await send(message)
@@ -45,6 +52,14 @@ class CorrelationMiddleware:
         try:
             await self.app(scope, receive, send_with_header)
         finally:
+            if scope["path"] not in QUIET_PATHS:
+                fields = {
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                }
+                access_log.info("%s %s %s", scope["method"], scope["path"], status, extra={"fields": fields})
             correlation_id_var.reset(token)
 
 

@@ -190,7 +190,22 @@ class EventConsumer:
         finally:
             correlation_id_var.reset(token)
         EVENTS_CONSUMED.labels(self.name, "applied").inc()
+        self._log_applied(envelope)
         return envelope
+
+    def _log_applied(self, envelope: EventEnvelope) -> None:
+        """One line per applied event, under the correlation id of the request that caused it."""
+        token = correlation_id_var.set(envelope.correlation_id)
+        try:
+            fields = {
+                "consumer": self.name,
+                "event_id": str(envelope.id),
+                "event_type": envelope.type,
+                "subject": envelope.subject,
+            }
+            log.info("applied %s", envelope.type, extra={"fields": fields})
+        finally:
+            correlation_id_var.reset(token)
 
     async def process(self, message: ConsumerRecord[Any, Any], attempts_made: int = 0) -> None:
         try:
@@ -247,6 +262,7 @@ class EventConsumer:
                 await self.before_commit(envelope)
         if seen is None:
             EVENTS_CONSUMED.labels(self.name, "applied").inc()
+            self._log_applied(envelope)
 
     async def _record(
         self, message: ConsumerRecord[Any, Any], event_id: str, outcome: str | None, error: str | None = None
