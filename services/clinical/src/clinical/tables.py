@@ -1,12 +1,17 @@
 """Clinical's tables, and only those."""
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import registry as orm_registry
 from sqlmodel import Field, SQLModel
 
 from servicekit.runtime import kit_tables_of
+
+JsonType = JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
 class ClinicalModel(SQLModel, registry=orm_registry()):
@@ -26,4 +31,65 @@ class PatientCadre(ClinicalModel, table=True):
     managing_unit: str = Field(max_length=100, index=True)
     tier: str = Field(max_length=30)
     status: str = Field(max_length=20)
+    date_of_death: date | None = None
     updated_at: datetime
+
+
+class ClinicalRecord(ClinicalModel, table=True):
+    """The current version of one record a facility posted; (facility, external_id) names it for ever.
+
+    managing_unit and tier are the cadre's at write time (from the read model), kept in step when the
+    registry moves the cadre: every read is scope-filtered on them.
+    """
+
+    __tablename__ = "clinical_record"
+    __table_args__ = (
+        UniqueConstraint("facility", "external_id", name="uq_clinical_record_facility_external_id"),
+        # a b-tree usable by the scope filter's `LIKE 'VN.68.%'` on PostgreSQL whatever the collation
+        Index("ix_clinical_record_managing_unit", "managing_unit", postgresql_ops={"managing_unit": "varchar_pattern_ops"}),
+        Index("ix_clinical_record_cadre_occurred", "cadre_id", "occurred_on"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    facility: str = Field(max_length=50)
+    external_id: str = Field(max_length=100)
+    kind: str = Field(max_length=30)
+    cadre_id: uuid.UUID
+    managing_unit: str = Field(max_length=100)
+    tier: str = Field(max_length=30)
+    version: int
+    status: str = Field(max_length=20)  # current | withdrawn
+    occurred_on: date
+    ended_on: date | None = None
+    body: dict[str, Any] = Field(sa_column=Column(JsonType, nullable=False))
+    body_hash: str = Field(max_length=64)
+    withdrawn_reason: str | None = Field(default=None, max_length=1000)
+    recorded_at: datetime
+    updated_at: datetime
+
+
+class ClinicalRecordVersion(ClinicalModel, table=True):
+    """Every version of every record, never changed: amendments and withdrawals add a row."""
+
+    __tablename__ = "clinical_record_version"
+
+    record_id: uuid.UUID = Field(primary_key=True, foreign_key="clinical_record.id")
+    version: int = Field(primary_key=True)
+    change: str = Field(max_length=20)  # created | correction | transfer | discharge | withdrawn
+    body: dict[str, Any] = Field(sa_column=Column(JsonType, nullable=False))
+    body_hash: str = Field(max_length=64)
+    recorded_at: datetime
+    recorded_by: str = Field(max_length=200)
+
+
+class IdempotentRequest(ClinicalModel, table=True):
+    """The answer given to a request carrying an Idempotency-Key, replayed when the same key comes again."""
+
+    __tablename__ = "idempotent_request"
+
+    owner: str = Field(primary_key=True, max_length=200)  # the calling principal's subject
+    key: str = Field(primary_key=True, max_length=200)
+    request_hash: str = Field(max_length=64)
+    status_code: int
+    response: dict[str, Any] = Field(sa_column=Column(JsonType, nullable=False))
+    created_at: datetime

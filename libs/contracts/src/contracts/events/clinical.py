@@ -1,7 +1,7 @@
 """Events published by clinical: topic `cadrecare.clinical.record.v1`."""
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import ClassVar
 
 from pydantic import BaseModel
@@ -29,6 +29,12 @@ class RecordSummary(BaseModel):
     referral_kind: ReferralKind | None = None
     diagnoses: list[str] = []  # ICD-10 codes
     needs_follow_up: bool = False
+    # Added in v1 (optional, consumers may ignore them):
+    status: str = "current"  # current | withdrawn
+    discharge_outcome: str | None = None  # admissions: recovered, improved, ..., died
+    referral_status: str | None = None  # referrals: issued, accepted, completed, cancelled
+    chronic_groups: list[str] = []  # chronic-condition groups of the diagnoses (clinical's grouping data)
+    recorded_at: datetime | None = None
 
 
 class ClinicalRecordRecorded(DomainEvent):
@@ -40,6 +46,7 @@ class ClinicalRecordAmended(DomainEvent):
     event_type: ClassVar[str] = "vn.cadrecare.clinical.record.amended"
     record: RecordSummary
     previous_version: int
+    change: str = "correction"  # correction | transfer | discharge (added in v1, optional)
 
 
 class ClinicalRecordWithdrawn(DomainEvent):

@@ -1,0 +1,97 @@
+"""Demo clinical records, posted as the demo hospital's HIS through the public API: 2023 periodic exam
+results with Lâm Đồng's classification proportions (A 63, B1 109, B2 82, C 31 of 285; seed 003), some
+outpatient visits, admissions with their discharge, and referrals."""
+
+import random
+import time
+from typing import Any
+
+import httpx
+
+from devstack.demo import DEMO_CLIENTS
+
+HIS_CLIENT = "his-bvdk-lamdong"
+CLASSES = ["A"] * 63 + ["B1"] * 109 + ["B2"] * 82 + ["C"] * 31
+CHRONIC = ["I10", "E11.9", "E78.5", "I25.1", "J44.9", "N18.3", "M17", "K74"]
+
+
+def _his(client: httpx.Client) -> httpx.Client:
+    his = httpx.Client(base_url=client.base_url, timeout=60)
+    form = {"grant_type": "client_credentials", "client_id": HIS_CLIENT, "client_secret": DEMO_CLIENTS[HIS_CLIENT]}
+    his.headers["authorization"] = f"Bearer {his.post('/api/v1/auth/token', data=form).raise_for_status().json()['access_token']}"
+    return his
+
+
+def _records(rng: random.Random, cadre: dict[str, Any], index: int) -> list[dict[str, Any]]:
+    nid = cadre["national_id"]
+    diagnoses = [{"code": code} for code in rng.sample(CHRONIC, rng.randrange(0, 4))]
+    records: list[dict[str, Any]] = [
+        {
+            "kind": "periodic_exam",
+            "external_id": f"DEMO-KSK-2023-{index:05d}",
+            "national_id": nid,
+            "occurred_on": f"2023-0{rng.randrange(3, 6)}-{rng.randrange(1, 28):02d}",
+            "measurements": [
+                {"code": "bp_systolic", "value": rng.randrange(110, 170), "unit": "mm[Hg]"},
+                {"code": "weight", "value": rng.randrange(48, 85), "unit": "kg"},
+            ],
+            "diagnoses": diagnoses,
+            "classification": {"system": "vn-moh-qd-1266-2020", "version": "2020", "code": rng.choice(CLASSES)},
+        }
+    ]
+    if rng.random() < 0.5:
+        records.append(
+            {
+                "kind": "outpatient_visit",
+                "external_id": f"DEMO-NGT-{index:05d}",
+                "national_id": nid,
+                "occurred_on": f"2023-0{rng.randrange(1, 6)}-{rng.randrange(1, 28):02d}",
+                "diagnoses": diagnoses[:1],
+                "prescriptions": ["Amlodipin 5mg x 30 viên"] if diagnoses else [],
+            }
+        )
+    if rng.random() < 0.06:
+        records.append(
+            {
+                "kind": "admission",
+                "external_id": f"DEMO-NT-{index:05d}",
+                "national_id": nid,
+                "occurred_on": "2023-04-10",
+                "ward": "Phòng nội A",
+                "diagnoses": diagnoses[:1] or [{"code": "J18.9"}],
+                "discharge": {"discharged_on": "2023-04-18", "outcome": "improved"},
+            }
+        )
+    if rng.random() < 0.02:
+        records.append(
+            {
+                "kind": "referral",
+                "external_id": f"DEMO-CV-{index:05d}",
+                "national_id": nid,
+                "occurred_on": "2023-05-02",
+                "referral_kind": rng.choice(["higher_level", "in_province"]),
+                "to_facility": "Bệnh viện Thống Nhất",
+                "decided_by": "Hội đồng chuyên môn BVSK cán bộ tỉnh",
+            }
+        )
+    return records
+
+
+def seed(client: httpx.Client) -> str:
+    cadres = client.get("/api/v1/registry/cadres", params={"limit": 200}).raise_for_status().json()["items"]
+    rng = random.Random(2023)
+    items = [record for index, cadre in enumerate(cadres) for record in _records(rng, cadre, index)]
+    with _his(client) as his:
+        deadline = time.monotonic() + 60
+        while True:  # clinical learns the cadres from the registry's events: wait until it knows them all
+            check = his.post("/api/v1/clinical/his/records/bulk", json={"items": items[:1000], "validate_only": True})
+            refused = check.raise_for_status().json()["counts"].get("refused", 0)
+            if refused == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        counts: dict[str, int] = {}
+        for start in range(0, len(items), 1000):
+            answer = his.post("/api/v1/clinical/his/records/bulk", json={"items": items[start : start + 1000]})
+            for outcome, n in answer.raise_for_status().json()["counts"].items():
+                counts[outcome] = counts.get(outcome, 0) + n
+    return f"clinical: {len(items)} demo records for {len(cadres)} cadres posted as {HIS_CLIENT} ({counts})"
