@@ -1,6 +1,14 @@
-"""`uvicorn --factory reporting.app:create_app`"""
+"""`uvicorn --factory reporting.app:create_app`
+
+Besides its API, the service serves the dashboard's static page at /dashboard/ without a token (it
+holds no data: it signs in through the gateway and calls the API there with the caller's token).
+"""
+
+from importlib import resources
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from reporting.projections import consumers
 from reporting.routes import router
@@ -9,10 +17,12 @@ from reporting.tables import metadata
 from servicekit.app import create_service_app
 from servicekit.runtime import build_runtime
 
+DASHBOARD_DIR = Path(str(resources.files("reporting") / "static" / "dashboard"))
+
 
 def create_app(settings: ReportingSettings | None = None, *, run_workers: bool = True) -> FastAPI:
     runtime = build_runtime(settings or ReportingSettings(), metadata)
-    return create_service_app(
+    app = create_service_app(
         runtime,
         title="CadreCare reporting",
         description="Read models fed by events: counts, coverage, classifications, reports.",
@@ -20,3 +30,5 @@ def create_app(settings: ReportingSettings | None = None, *, run_workers: bool =
         consumers=consumers,
         run_workers=run_workers,
     )
+    app.mount("/dashboard", StaticFiles(directory=DASHBOARD_DIR, html=True), name="dashboard")
+    return app

@@ -1,8 +1,13 @@
-"""Reporting's read models, and only those."""
+"""Reporting's read models, and only those. Every row is derived from events; `rebuild` empties and refills them.
+
+No names, birth dates, IDs or addresses are kept: a cadre is an id with a managing unit, a tier and a status.
+`province` columns repeat the first two segments of the unit path so that province queries use an index.
+"""
 
 import uuid
 from datetime import date, datetime
 
+from sqlalchemy import Index
 from sqlalchemy.orm import registry as orm_registry
 from sqlmodel import Field, SQLModel
 
@@ -26,3 +31,145 @@ class CadreFact(ReportingModel, table=True):
     status: str = Field(max_length=20)
     status_since: date
     updated_at: datetime
+    province: str = Field(default="", max_length=100, index=True)
+
+
+class CadreChange(ReportingModel, table=True):
+    """Each cadre event as a dated state: the source of `CadreInterval` (recomputed per cadre, so order-proof)."""
+
+    event_id: uuid.UUID = Field(primary_key=True)
+    cadre_id: uuid.UUID = Field(index=True)
+    effective_on: date
+    recorded_at: datetime
+    managing_unit: str = Field(max_length=100)
+    tier: str = Field(max_length=30)
+    status: str = Field(max_length=20)
+
+
+class CadreInterval(ReportingModel, table=True):
+    """A cadre's (unit, tier, status) from `valid_from` up to, not including, `valid_to` (open when None)."""
+
+    __table_args__ = (
+        Index("ix_cadreinterval_province_from", "province", "valid_from"),
+        Index("ix_cadreinterval_cadre_from", "cadre_id", "valid_from"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    cadre_id: uuid.UUID
+    managing_unit: str = Field(max_length=100)
+    province: str = Field(max_length=100)
+    tier: str = Field(max_length=30)
+    status: str = Field(max_length=20)
+    valid_from: date
+    valid_to: date | None = None
+
+
+class UnitFact(ReportingModel, table=True):
+    path: str = Field(primary_key=True, max_length=100)
+    code: str = Field(max_length=20)
+    name: str = Field(max_length=200)
+    level: str = Field(max_length=20)
+    parent_path: str | None = Field(default=None, max_length=100, index=True)
+    valid_from: date
+    valid_to: date | None = None
+
+
+class UnitSuccessor(ReportingModel, table=True):
+    """A reorganisation's mapping: `old_path` continues as `new_path` from `effective_on` (many-to-many)."""
+
+    old_path: str = Field(primary_key=True, max_length=100)
+    new_path: str = Field(primary_key=True, max_length=100)
+    effective_on: date
+
+
+class ExamPlanFact(ReportingModel, table=True):
+    plan_id: uuid.UUID = Field(primary_key=True)
+    board_unit: str = Field(max_length=100, index=True)
+    year: int
+    title: str = Field(max_length=300)
+
+
+class ExamRoundFact(ReportingModel, table=True):
+    round_id: uuid.UUID = Field(primary_key=True)
+    plan_id: uuid.UUID = Field(index=True)
+    number: int
+    starts_on: date
+    ends_on: date
+
+
+class InvitationFact(ReportingModel, table=True):
+    """One invitation: who (id only), which plan and round, its latest status; `exam_recorded` from clinical."""
+
+    __table_args__ = (
+        Index("ix_invitationfact_province_date", "province", "appointment_date"),
+        Index("ix_invitationfact_cadre_round", "cadre_id", "round_id"),
+    )
+
+    invitation_id: uuid.UUID = Field(primary_key=True)
+    plan_id: uuid.UUID
+    round_id: uuid.UUID
+    cadre_id: uuid.UUID
+    tier: str = Field(max_length=30)
+    managing_unit: str = Field(max_length=100)
+    province: str = Field(max_length=100)
+    facility: str = Field(max_length=100)
+    appointment_date: date
+    status: str = Field(default="invited", max_length=20)
+    status_on: date | None = None
+    exam_recorded: bool = False
+
+
+class ClinicalFact(ReportingModel, table=True):
+    """The summary of one clinical record at its latest version; withdrawn records stay, flagged, and count nowhere."""
+
+    __table_args__ = (
+        Index("ix_clinicalfact_province_occurred", "province", "occurred_on"),
+        Index("ix_clinicalfact_cadre_kind", "cadre_id", "kind", "occurred_on"),
+    )
+
+    record_id: uuid.UUID = Field(primary_key=True)
+    version: int
+    kind: str = Field(max_length=30)
+    cadre_id: uuid.UUID
+    facility: str = Field(max_length=100)
+    occurred_on: date
+    month: str = Field(max_length=7)  # YYYY-MM of occurred_on
+    ended_on: date | None = None
+    plan_id: uuid.UUID | None = None
+    round_id: uuid.UUID | None = None
+    at_home: bool = False
+    classification: str | None = Field(default=None, max_length=10)
+    referral_kind: str | None = Field(default=None, max_length=20)
+    needs_follow_up: bool = False
+    withdrawn: bool = False
+    managing_unit: str | None = Field(default=None, max_length=100)  # from the envelope's scope keys
+    province: str | None = Field(default=None, max_length=100)
+    tier: str | None = Field(default=None, max_length=30)
+
+
+class DiagnosisFact(ReportingModel, table=True):
+    """A chronic-condition diagnosis of a live record, denormalised for prevalence and comorbidity."""
+
+    __table_args__ = (Index("ix_diagnosisfact_province_occurred", "province", "occurred_on"),)
+
+    record_id: uuid.UUID = Field(primary_key=True)
+    chronic_group: str = Field(primary_key=True, max_length=30)
+    cadre_id: uuid.UUID = Field(index=True)
+    occurred_on: date
+    managing_unit: str | None = Field(default=None, max_length=100)
+    province: str | None = Field(default=None, max_length=100)
+    tier: str | None = Field(default=None, max_length=30)
+
+
+READ_MODELS: tuple[type[ReportingModel], ...] = (
+    CadreFact,
+    CadreChange,
+    CadreInterval,
+    UnitFact,
+    UnitSuccessor,
+    ExamPlanFact,
+    ExamRoundFact,
+    InvitationFact,
+    ClinicalFact,
+    DiagnosisFact,
+)

@@ -1,0 +1,385 @@
+"""Reporting at national scale on PostgreSQL: dashboard query latency (province and national), a province's
+six-monthly report, the national roll-up, projection lag while ingesting 500 events/s, and rebuild speed.
+
+Read models are bulk-loaded (COPY) with synthetic national data: 300,000 cadres in 63 provinces (about
+ten districts each) with five years of intervals, invitations and clinical records. Sizes can be changed
+with BENCH_REPORTING_CADRES / BENCH_REPORTING_RECORDS / BENCH_REPORTING_INVITATIONS. Baseline in the
+same run: the foundation's one-table count (`/cadre-counts` query) on the same data.
+
+Lag: events are produced to a real (embedded Tansu) broker at a fixed rate while the consumer runs;
+lag = processed_events.processed_at (written in the consumer's transaction) - the producer's send time.
+Rebuild: the replayed history here is the ingested events only (the bulk-loaded rows are not events);
+the rate it gives is what a full rebuild would run at, and the report states the extrapolation as such.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import statistics
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from contracts.api.reporting import ReportKind, UnitBasis
+from contracts.enums import Action, CadreStatus, EncounterKind, ManagementTier, ReferralKind, Sex
+from contracts.envelope import EventEnvelope
+from contracts.events.clinical import ClinicalRecordRecorded, RecordSummary
+from contracts.events.registry import CadreRegistered, CadreSnapshot
+from contracts.scope import Grant, Principal, PrincipalKind
+from contracts.topics import topic_of
+from reporting import reports, rollup, service
+from reporting.domain import chronic_groups, month_of
+from reporting.rebuild import build_consumers, end_offsets, rebuild
+from servicekit import migrations
+from servicekit.broker import Broker
+from servicekit.db import Database
+from servicekit.embedded import PostgresCluster, TansuBroker
+
+CADRES = int(os.environ.get("BENCH_REPORTING_CADRES", 300_000))
+RECORDS = int(os.environ.get("BENCH_REPORTING_RECORDS", 1_000_000))
+INVITATIONS = int(os.environ.get("BENCH_REPORTING_INVITATIONS", 300_000))
+PROVINCES = 63
+DISTRICTS = 10
+YEARS = (2019, 2023)
+LAG_RATE, LAG_SECONDS = 500, 10
+ADMIN = Principal(
+    subject="bench",
+    kind=PrincipalKind.ADMIN,
+    permissions=frozenset({"reporting.read"}),
+    grants=(Grant(unit_path="VN", tiers=frozenset(ManagementTier), actions=frozenset({Action.READ, Action.AGGREGATE})),),
+)
+TIERS = [
+    ManagementTier.CENTRAL,
+    ManagementTier.PROVINCIAL_1,
+    ManagementTier.PROVINCIAL_2,
+    ManagementTier.PROVINCIAL_3,
+    ManagementTier.DISTRICT,
+]
+TIER_WEIGHTS = [1, 4, 38, 55, 30]
+KINDS = [
+    (EncounterKind.OUTPATIENT_VISIT, None, 70),
+    (EncounterKind.ADMISSION, None, 5),
+    (EncounterKind.REFERRAL, ReferralKind.HIGHER_LEVEL, 1),
+    (EncounterKind.REFERRAL, ReferralKind.IN_PROVINCE, 1),
+    (EncounterKind.HOME_VISIT, None, 2),
+    (EncounterKind.PERIODIC_EXAM, None, 20),
+    (EncounterKind.CONSULTATION, None, 1),
+]
+DIAGNOSES = ["I10", "I25", "E11", "J44", "C34", "K29", "M54", "N18", "I63"]
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def province(i: int) -> str:
+    return f"VN.{10 + i:02d}"
+
+
+async def load(pg: asyncpg.Connection, rng: random.Random) -> dict[str, int]:
+    units = [("VN", "VN", "Việt Nam", "nation", None, date(1976, 7, 2))]
+    for p in range(PROVINCES):
+        units.append((province(p), province(p)[3:], f"Tỉnh {p}", "province", "VN", date(1976, 7, 2)))
+        units += [
+            (f"{province(p)}.{d:03d}", f"{d:03d}", f"Huyện {p}-{d}", "district", province(p), date(1976, 7, 2))
+            for d in range(DISTRICTS)
+        ]
+    await pg.copy_records_to_table(
+        "unitfact", records=units, columns=["path", "code", "name", "level", "parent_path", "valid_from"]
+    )
+    now = datetime.now(UTC)
+    cadres, intervals = [], []
+    for _ in range(CADRES):
+        cid = uuid.UUID(int=rng.getrandbits(128))
+        tier = rng.choices(TIERS, TIER_WEIGHTS)[0]
+        p = rng.randrange(PROVINCES)
+        unit = province(p) if tier is not ManagementTier.DISTRICT else f"{province(p)}.{rng.randrange(DISTRICTS):03d}"
+        start = date(rng.randrange(2005, 2023), rng.randrange(1, 13), 1)
+        if rng.random() < 0.25:  # retires within the five years
+            retired_on = date(rng.randrange(YEARS[0], YEARS[1] + 1), rng.randrange(1, 13), 1)
+            if retired_on > start:
+                intervals.append((cid, unit, province(p), tier.value, "active", start, retired_on))
+                intervals.append((cid, unit, province(p), tier.value, "retired", retired_on, None))
+                cadres.append((cid, unit, province(p), tier.value, "retired", retired_on, now))
+                continue
+        status = "active" if rng.random() < 0.35 else "retired"
+        intervals.append((cid, unit, province(p), tier.value, status, start, None))
+        cadres.append((cid, unit, province(p), tier.value, status, start, now))
+    await pg.copy_records_to_table(
+        "cadrefact",
+        records=cadres,
+        columns=["cadre_id", "managing_unit", "province", "tier", "status", "status_since", "updated_at"],
+    )
+    await pg.copy_records_to_table(
+        "cadreinterval",
+        records=intervals,
+        columns=["cadre_id", "managing_unit", "province", "tier", "status", "valid_from", "valid_to"],
+    )
+    plans = []
+    rounds: list[tuple[Any, ...]] = []
+    for p in range(PROVINCES):
+        for year in range(YEARS[0], YEARS[1] + 1):
+            plan, rnd = uuid.uuid4(), uuid.uuid4()
+            plans.append((plan, province(p), year, f"Kế hoạch {year}"))
+            rounds.append((rnd, plan, 1, date(year, 3, 1), date(year, 6, 30)))
+    await pg.copy_records_to_table("examplanfact", records=plans, columns=["plan_id", "board_unit", "year", "title"])
+    await pg.copy_records_to_table(
+        "examroundfact", records=rounds, columns=["round_id", "plan_id", "number", "starts_on", "ends_on"]
+    )
+    round_of = {(plan[1], plan[2]): (plan[0], rnd[0]) for plan, rnd in zip(plans, rounds, strict=True)}
+    invitations = []
+    for _ in range(INVITATIONS):
+        cid, unit, prov, tier, *_rest = rng.choice(cadres)
+        year = rng.randrange(YEARS[0], YEARS[1] + 1)
+        plan_id, round_id = round_of[(prov, year)]
+        status = rng.choices(["attended", "no_show", "deferred", "cancelled"], [70, 15, 10, 5])[0]
+        day = date(year, rng.randrange(3, 7), rng.randrange(1, 29))
+        invitations.append((uuid.uuid4(), plan_id, round_id, cid, tier, unit, prov, "F", day, status, day, status == "attended"))
+    await pg.copy_records_to_table(
+        "invitationfact",
+        records=invitations,
+        columns=[
+            "invitation_id",
+            "plan_id",
+            "round_id",
+            "cadre_id",
+            "tier",
+            "managing_unit",
+            "province",
+            "facility",
+            "appointment_date",
+            "status",
+            "status_on",
+            "exam_recorded",
+        ],
+    )
+    records, diagnoses = [], []
+    span = (date(YEARS[1], 12, 31) - date(YEARS[0], 1, 1)).days
+    kinds, weights = [(k, r) for k, r, _ in KINDS], [w for *_, w in KINDS]
+    for _ in range(RECORDS):
+        cid, unit, prov, tier, *_rest = rng.choice(cadres)
+        kind, referral = rng.choices(kinds, weights)[0]
+        day = date(YEARS[0], 1, 1) + timedelta(days=rng.randrange(span))
+        rid = uuid.UUID(int=rng.getrandbits(128))
+        code = rng.choices(["A", "B1", "B2", "C", "D"], [22, 38, 28, 10, 2])[0] if kind is EncounterKind.PERIODIC_EXAM else None
+        records.append(
+            (
+                rid,
+                1,
+                kind.value,
+                cid,
+                "F",
+                day,
+                month_of(day),
+                None,
+                None,
+                None,
+                False,
+                code,
+                referral.value if referral else None,
+                False,
+                False,
+                unit,
+                prov,
+                tier,
+            )
+        )
+        if rng.random() < 0.15:
+            for group in chronic_groups(rng.sample(DIAGNOSES, rng.randrange(1, 3))):
+                diagnoses.append((rid, group, cid, day, unit, prov, tier))
+    await pg.copy_records_to_table(
+        "clinicalfact",
+        records=records,
+        columns=[
+            "record_id",
+            "version",
+            "kind",
+            "cadre_id",
+            "facility",
+            "occurred_on",
+            "month",
+            "ended_on",
+            "plan_id",
+            "round_id",
+            "at_home",
+            "classification",
+            "referral_kind",
+            "needs_follow_up",
+            "withdrawn",
+            "managing_unit",
+            "province",
+            "tier",
+        ],
+    )
+    await pg.copy_records_to_table(
+        "diagnosisfact",
+        records=diagnoses,
+        columns=["record_id", "chronic_group", "cadre_id", "occurred_on", "managing_unit", "province", "tier"],
+    )
+    await pg.execute("ANALYZE")
+    return {
+        "cadres": len(cadres),
+        "intervals": len(intervals),
+        "invitations": len(invitations),
+        "records": len(records),
+        "diagnoses": len(diagnoses),
+    }
+
+
+async def timed(db: Database, work: Callable[[Any], Awaitable[Any]], runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        async with db.transaction() as session:
+            started = time.perf_counter()
+            await work(session)
+            times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def show(name: str, times: list[float], target: str = "") -> None:
+    print(
+        f"{name:<44} n={len(times):<3} p50={statistics.median(times):8.1f} ms  p95={percentile(times, 95):8.1f} ms"
+        + (f"   (target {target})" if target else ""),
+        flush=True,
+    )
+
+
+async def queries(db: Database) -> None:
+    start, end = date(2023, 1, 1), date(2023, 6, 30)
+    rng = random.Random(7)
+    baseline = await timed(db, lambda s: service.cadre_counts(s, ADMIN, province(rng.randrange(PROVINCES))), 20)
+    show("baseline: /cadre-counts (one table, province)", baseline)
+    provincial = await timed(db, lambda s: service.dashboard(s, ADMIN, province(rng.randrange(PROVINCES)), start, end, 10), 20)
+    show("province dashboard /summary", provincial, "p95 <= 100 ms")
+    national = await timed(db, lambda s: service.dashboard(s, ADMIN, "VN", start, end, 10), 4)
+    show("national dashboard /summary", national, "p95 <= 300 ms")
+    report = await timed(
+        db, lambda s: reports.board_report(s, ADMIN, province(rng.randrange(PROVINCES)), ReportKind.SIX_MONTHLY, start, end), 8
+    )
+    show("province six-monthly report (JSON)", report, "<= 1 s")
+    roll = await timed(db, lambda s: rollup.rollup(s, ADMIN, start, end, UnitBasis.AS_THEN, 10), 3)
+    show("national roll-up by province", roll)
+    print(
+        f"ratios to baseline p95: province {percentile(provincial, 95) / percentile(baseline, 95):.1f}x, "
+        f"national {percentile(national, 95) / percentile(baseline, 95):.1f}x",
+        flush=True,
+    )
+
+
+def event_stream(rng: random.Random, count: int) -> list[tuple[Any, str, str, ManagementTier]]:
+    """New cadres and their records, as the registry and clinical would publish them (1 cadre : 4 records)."""
+    events: list[tuple[Any, str, str, ManagementTier]] = []
+    cadre: CadreSnapshot | None = None
+    while len(events) < count:
+        if cadre is None or rng.random() < 0.2:
+            tier = rng.choice([ManagementTier.PROVINCIAL_2, ManagementTier.PROVINCIAL_3])
+            unit = province(rng.randrange(PROVINCES))
+            cadre = CadreSnapshot(
+                id=uuid.uuid4(),
+                full_name="x",
+                date_of_birth=date(1960, 1, 1),
+                sex=Sex.MALE,
+                national_id="000000000000",
+                tier=tier,
+                status=CadreStatus.RETIRED,
+                status_since=date(2020, 1, 1),
+                managing_unit=unit,
+            )
+            events.append((CadreRegistered(cadre=cadre), str(cadre.id), unit, tier))
+            continue
+        summary = RecordSummary(
+            record_id=uuid.uuid4(),
+            version=1,
+            kind=EncounterKind.OUTPATIENT_VISIT,
+            cadre_id=cadre.id,
+            facility="F",
+            external_id="x",
+            occurred_on=date(2023, 5, 1),
+            diagnoses=["I10"],
+        )
+        events.append((ClinicalRecordRecorded(record=summary), str(cadre.id), cadre.managing_unit, cadre.tier))
+    return events
+
+
+async def lag_and_rebuild(db: Database, pg: asyncpg.Connection, bootstrap: str) -> None:
+    broker = Broker(bootstrap, client_id="bench-reporting")
+    consumers = build_consumers(db, broker)
+    producer = await broker.producer()
+    await end_offsets(broker, consumers[0].topics)
+    tasks = [asyncio.create_task(c.run()) for c in consumers]
+    events = event_stream(random.Random(11), LAG_RATE * LAG_SECONDS)
+    sent_at: dict[str, float] = {}
+    started = time.monotonic()
+    for i, (event, key, unit, tier) in enumerate(events):
+        due = started + i / LAG_RATE
+        if (pause := due - time.monotonic()) > 0:
+            await asyncio.sleep(pause)
+        envelope = EventEnvelope.wrap(event, source="bench", subject=key, managing_unit=unit, tier=tier)
+        sent_at[str(envelope.id)] = time.time()
+        await producer.send(
+            topic_of(type(event)).name, value=envelope.payload_bytes(), key=key.encode(), headers=envelope.to_kafka_headers()
+        )
+    produced_in = time.monotonic() - started
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        done = await pg.fetchval("SELECT count(*) FROM processed_events")
+        if done >= len(events):
+            break
+        await asyncio.sleep(0.5)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    rows = await pg.fetch("SELECT event_id, processed_at FROM processed_events")
+    lags = [(row["processed_at"].timestamp() - sent_at[row["event_id"]]) * 1000 for row in rows if row["event_id"] in sent_at]
+    print(
+        f"projection lag at {len(events) / produced_in:.0f} events/s for {produced_in:.1f}s: applied {len(lags)}/{len(events)}, "
+        f"p50={percentile(lags, 50):.0f} ms p99={percentile(lags, 99):.0f} ms max={max(lags):.0f} ms   (target p99 <= 1000 ms)",
+        flush=True,
+    )
+    result = await rebuild(db, broker, timeout=600)
+    rate = result.events_applied / result.seconds
+    national_events = CADRES + RECORDS + 2 * INVITATIONS
+    print(
+        f"rebuild: {result.events_applied} events replayed into emptied read models in {result.seconds:.1f}s "
+        f"= {rate:.0f} events/s; at that rate the national history of this run ({national_events:,} events) "
+        f"would take ~{national_events / rate / 60:.0f} min "
+        "(extrapolated, not measured; target <= 10 min)",
+        flush=True,
+    )
+    await broker.close()
+
+
+async def run() -> None:
+    cluster = PostgresCluster().start()
+    kafka = TansuBroker().start()
+    try:
+        admin = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{cluster.port}/postgres")
+        await admin.execute('CREATE DATABASE "reporting"')
+        await admin.close()
+        url = cluster.url("reporting")
+        await asyncio.to_thread(migrations.upgrade, "reporting", url)
+        pg = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{cluster.port}/reporting")
+        started = time.monotonic()
+        sizes = await load(pg, random.Random(2023))
+        print(f"loaded {sizes} in {time.monotonic() - started:.0f}s (PostgreSQL 15, fsync off, this 2-core machine)", flush=True)
+        db = Database(url)
+        try:
+            await queries(db)
+            await lag_and_rebuild(db, pg, kafka.bootstrap)
+        finally:
+            await db.dispose()
+            await pg.close()
+    finally:
+        kafka.stop()
+        cluster.stop()
+
+
+def main() -> None:
+    asyncio.run(run())

@@ -1,0 +1,136 @@
+"""Seed 003's figures as real events on a real broker: the six-monthly report reproduces the seed's table.
+(The rebuild from the broker is tested on both databases in test_reporting_api.py.)
+
+Differences from the seed, on purpose (scenarios.py): the seed's group 3 is "776 (266 active + 501
+retired)", which does not add up; the records keep 776 and 266 active, so the report shows 510 retired
+and the totals it states (1,380; 1,367 provincial) are consistent with their parts.
+"""
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from contracts.api.reporting import ReportKind
+from contracts.enums import Action, ManagementTier
+from contracts.scope import Grant, Principal, PrincipalKind
+from reporting import reports, service
+from reporting.rebuild import build_consumers, catch_up
+from reporting.scenarios import PERIOD, PROVINCE, seed003
+from servicekit import migrations
+from servicekit.broker import Broker
+from servicekit.db import Database
+from servicekit.embedded import TansuBroker
+
+BOARD = Principal(
+    subject="user:lamdong",
+    kind=PrincipalKind.STAFF,
+    permissions=frozenset({"reporting.read"}),
+    grants=(Grant(unit_path=PROVINCE, tiers=frozenset(ManagementTier), actions=frozenset({Action.READ})),),
+)
+
+
+async def publish(broker: Broker) -> int:
+    """Every event of the scenario, as the outbox relay publishes them (binary-mode CloudEvents, keyed)."""
+    from contracts.envelope import EventEnvelope
+    from contracts.topics import topic_of
+
+    producer = await broker.producer()
+    events = seed003().events
+    acks = []
+    for sent in events:
+        envelope = EventEnvelope.wrap(
+            sent.event, source="cadrecare/seed003", subject=sent.subject, managing_unit=sent.managing_unit, tier=sent.tier
+        )
+        acks.append(
+            await producer.send(
+                topic_of(type(sent.event)).name,
+                value=envelope.payload_bytes(),
+                key=sent.subject.encode(),
+                headers=envelope.to_kafka_headers(),
+            )
+        )
+    for ack in acks:
+        await ack
+    return len(events)
+
+
+async def figures(db: Database) -> dict[str, Any]:
+    async with db.transaction() as session:
+        report = await reports.board_report(session, BOARD, PROVINCE, ReportKind.SIX_MONTHLY, *PERIOD)
+        dashboard = await service.dashboard(session, BOARD, PROVINCE, *PERIOD, min_cell_size=10)
+    return {
+        "report": report.model_dump(mode="json", exclude={"generated_at"}),
+        "dashboard": dashboard.model_dump(mode="json", exclude={"generated_at"}),
+    }
+
+
+async def test_seed003_six_monthly_report_reproduces_the_seed(kafka_broker: TansuBroker, tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'reporting.db'}"
+    migrations.upgrade("reporting", url)
+    db = Database(url)
+    broker = Broker(kafka_broker.bootstrap, client_id="seed003")
+    try:
+        published = await publish(broker)
+        assert published == 6131
+        await catch_up(build_consumers(db, broker), broker, timeout=240)
+        first = await figures(db)
+        report = first["report"]
+
+        cadres = report["cadres"]
+        assert (cadres["as_of"], cadres["total"], cadres["compared_with"], cadres["change"]) == (
+            "2023-05-31",
+            1380,
+            "2022-12-31",
+            6,
+        )
+        split = {(r["tier"], r["status"]): r["count"] for r in cadres["rows"]}
+        assert split == {
+            ("central", "active"): 3,
+            ("central", "retired"): 10,
+            ("provincial_1", "active"): 15,
+            ("provincial_1", "retired"): 39,
+            ("provincial_2", "active"): 81,
+            ("provincial_2", "retired"): 456,
+            ("provincial_3", "active"): 266,
+            ("provincial_3", "retired"): 510,  # the seed says 501, which would make group 3 767, not its stated 776
+        }
+        provincial = sum(n for (tier, _), n in split.items() if tier != "central")
+        assert provincial == 1367  # the seed's "1.367 đồng chí" diện Ban Thường vụ Tỉnh ủy (its own parts: 1,358)
+
+        groups = {
+            (r["board_unit"], r["tier"], r["status"]): (r["invited"], r["examined"]) for r in report["coverage"]["by_group"]
+        }
+        active_2_3 = [groups[(PROVINCE, t, "active")] for t in ("provincial_2", "provincial_3")]
+        invited, examined = sum(i for i, _ in active_2_3), sum(e for _, e in active_2_3)
+        # the seed writes 73,57% (142/193 = 73.575..., truncated); the report rounds: 73.58
+        assert (examined, invited, round(100 * examined / invited, 2)) == (142, 193, 73.58)
+        retired_2 = next(r for r in report["coverage"]["by_group"] if r["tier"] == "provincial_2" and r["status"] == "retired")
+        assert (retired_2["examined"], retired_2["invited"], retired_2["rate"]) == (143, 235, 60.85)
+        central_plan = next(r for r in report["coverage"]["by_plan"] if r["board_unit"] == "VN")
+        assert (central_plan["examined"], central_plan["invited"]) == (8, 13)
+
+        by_tier = report["classification"]["by_tier"]
+        provincial_classes: dict[str, int] = {}
+        for tier in ("provincial_2", "provincial_3"):
+            for row in by_tier[tier]:
+                provincial_classes[row["code"]] = provincial_classes.get(row["code"], 0) + row["count"]
+        assert provincial_classes == {"A": 63, "B1": 109, "B2": 82, "C": 31, "D": 0}
+        assert {r["code"]: r["count"] for r in by_tier["central"] if r["count"]} == {"B1": 2, "B2": 6}
+
+        activity = report["activity"]
+        assert (activity["period_start"], activity["period_end"]) == ("2023-01-01", "2023-05-31")
+        assert (activity["outpatient_visits"], activity["admissions"], activity["home_visits"]) == (3289, 188, 45)
+        assert (activity["referrals_higher_level"], activity["referrals_in_province"], activity["referrals_total"]) == (
+            12,
+            26,
+            38,
+        )
+        assert report["consistent"] is True and all(c["consistent"] for c in report["checks"])
+
+    finally:
+        await broker.close()
+        await db.dispose()
+
+
+def test_periods_are_what_the_seed_reports() -> None:
+    assert (date(2023, 1, 1), date(2023, 5, 31)) == PERIOD

@@ -1,0 +1,121 @@
+"""The dashboard in a real browser (Debian's Chromium, headless, through Playwright) against the running stack.
+
+The page signs in and calls the API through the gateway (same origin). Its static files are served by
+the reporting service at /dashboard/; until the gateway forwards /api/v1/reporting/dashboard/* without a
+token, the browser fetches exactly those files from the reporting service on the gateway's behalf
+(page.route below), so everything the page does after loading goes through the real gateway.
+"""
+
+import shutil
+from collections.abc import Iterator
+from contextlib import closing
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+
+from devstack.stack import Stack
+from tests.e2e.conftest import login
+from tests.e2e.helpers import eventually, new_cadre, reported_total
+
+pytestmark = pytest.mark.e2e
+
+DASHBOARD = "/api/v1/reporting/dashboard/"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=shutil.which("chromium"),
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def serve_static_through_gateway(page: Page, stack: Stack) -> None:
+    gateway, reporting = stack.config.gateway_url, stack.config.service_url("reporting")
+    if httpx.get(gateway + DASHBOARD + "index.html").status_code == 200:
+        return  # the gateway serves the page itself
+
+    def fulfil(route: Route) -> None:
+        path = route.request.url.removeprefix(gateway + DASHBOARD).split("?")[0] or "index.html"
+        upstream = httpx.get(f"{reporting}/dashboard/{path}")
+        route.fulfill(status=upstream.status_code, body=upstream.content, content_type=upstream.headers.get("content-type"))
+
+    page.route(f"{gateway}{DASHBOARD}**", fulfil)
+
+
+def test_dashboard_signs_in_filters_draws_and_switches_language(stack: Stack, admin: httpx.Client, browser: Browser) -> None:
+    before = reported_total(admin, "VN.68")
+    for tier in ("provincial_1", "provincial_2", "provincial_2"):
+        assert admin.post("/api/v1/registry/cadres", json=new_cadre(unit="VN.68", tier=tier)).status_code == 201
+    eventually(lambda: reported_total(admin, "VN.68") >= before + 3, timeout=20)
+    with closing(login(stack, "lamdong")) as lamdong:
+        expected = lamdong.get("/api/v1/reporting/summary", params={"unit": "VN.68"}).json()
+    assert expected["cadres"]["total"] >= 3
+
+    page = browser.new_page()
+    try:
+        serve_static_through_gateway(page, stack)
+        page.goto(stack.config.gateway_url + DASHBOARD + "index.html")
+        expect(page.locator("h1")).to_have_text("Bảo vệ, chăm sóc sức khỏe cán bộ – Bảng điều khiển")
+
+        page.fill("#username", "lamdong")
+        page.fill("#password", "wrong")
+        page.click("#login")
+        expect(page.locator("#login-error")).to_have_text("Sai tên đăng nhập hoặc mật khẩu")
+        page.fill("#password", "lamdong-demo")
+        page.click("#login")
+        expect(page.locator("#dashboard")).to_be_visible()
+
+        options = page.locator("#unit option").evaluate_all("options => options.map(o => o.value)")
+        assert "VN.68" in options and "VN.68.672" in options and "VN" not in options  # the province and below
+        page.select_option("#unit", "VN.68")
+        page.click("#apply")
+        expect(page.locator("#total-cadres")).to_have_text(f"{expected['cadres']['total']:,}".replace(",", "."))
+        expect(page.locator("#as-of")).to_contain_text("tính đến")
+        expect(page.locator("#table-cadres tbody tr")).to_have_count(len({r["tier"] for r in expected["cadres"]["rows"]}) + 1)
+        expect(page.locator("#table-cadres tbody tr").last).to_contain_text("Tổng")
+        expect(page.locator("#chart-classification")).to_contain_text("Không có dữ liệu")  # no exam results yet: says so
+        expect(page.locator("#chart-monthly")).to_be_visible()
+
+        page.click("#lang")
+        expect(page.locator("h1")).to_have_text("Cadre health protection and care – Dashboard")
+        expect(page.locator("#table-cadres thead")).to_contain_text("Retired")
+        expect(page.locator("#chart-classification")).to_contain_text("No data")
+
+        page.fill("#period-start", "2023-06-30")
+        page.fill("#period-end", "2023-01-01")
+        page.click("#apply")
+        expect(page.locator("#message")).to_contain_text("before it starts")
+
+        with page.expect_download() as download:
+            page.fill("#period-start", "2023-01-01")
+            page.fill("#period-end", "2023-06-30")
+            page.click("#download-xlsx")
+        assert download.value.suggested_filename.endswith(".xlsx")
+    finally:
+        page.close()
+
+
+def test_a_district_user_sees_its_district_only(stack: Stack, admin: httpx.Client) -> None:
+    with closing(login(stack, "dalat")) as dalat:
+        units = [u["path"] for u in dalat.get("/api/v1/reporting/units").json()]
+        assert units == ["VN.68.672"]
+        assert dalat.get("/api/v1/reporting/summary", params={"unit": "VN.68.673"}).status_code == 404
+        answer = dalat.get(
+            "/api/v1/reporting/summary", params={"unit": "VN.68.672", "period_start": "2023-06-30", "period_end": "2023-01-01"}
+        )
+        assert answer.status_code == 422 and answer.json()["code"] == "invalid_period"
