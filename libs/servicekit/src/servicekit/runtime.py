@@ -59,9 +59,14 @@ def get_runtime(request: Request) -> Runtime:
     return runtime
 
 
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
 async def transaction(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction per request, committed before the response is sent (scope="function")."""
-    async with get_runtime(request).db.transaction() as session:
+    """One transaction per request, committed before the response is sent (scope="function").
+    GET and HEAD only read, so on SQLite they take no write lock."""
+    db = get_runtime(request).db
+    async with db.read() if request.method in READ_METHODS else db.transaction() as session:
         yield session
 
 
