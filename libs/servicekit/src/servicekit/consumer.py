@@ -14,11 +14,11 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import ConsumerRecord
-from sqlalchemy import insert, select
+from sqlalchemy import CursorResult, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.envelope import DomainEvent, EventEnvelope
@@ -139,70 +139,74 @@ class EventConsumer:
         while True:
             batches = await self._consumer.getmany(timeout_ms=200, max_records=500)
             for _tp, messages in batches.items():
-                applied = await self.apply_batch(messages)
-                for index, message in enumerate(messages[applied:]):
-                    await self.process(message, attempts_made=1 if index == 0 else 0)
+                failed_at = await self.apply_batch(messages)
+                if failed_at is None:
+                    continue
+                for index, message in enumerate(messages):
+                    await self.process(message, attempts_made=1 if index == failed_at else 0)
 
-    async def apply_batch(self, messages: list[ConsumerRecord[Any, Any]]) -> int:
-        """Apply a partition's messages in one transaction (one commit instead of one per message).
+    async def apply_batch(self, messages: list[ConsumerRecord[Any, Any]]) -> int | None:
+        """Apply a partition's messages in one transaction: one commit instead of one per message.
 
-        Stops at the first message that is malformed or whose handler fails, and commits what came
-        before it; that message and the rest then take the one-by-one path with retries and the
-        dead-letter topic, so the partition's order is kept.
+        Optimistic: if any message is malformed or its handler fails, the whole batch is rolled
+        back and its index returned; the caller then takes the one-by-one path (retries, dead
+        letters) for the batch, in order. None means every message was applied (or skipped).
         """
-        applied: list[tuple[ConsumerRecord[Any, Any], EventEnvelope]] = []
-        async with self.db.transaction() as session:
-            for message in messages:
-                envelope = await self._apply_in_savepoint(session, message)
-                if envelope is None:
-                    break
-                applied.append((message, envelope))
-            if not applied:
-                return 0
-            await self._write_position(session, applied[-1][0])
-            if self.before_commit is not None:
-                await self.before_commit(applied[-1][1])
-        return len(applied)
-
-    async def _apply_in_savepoint(self, session: AsyncSession, message: ConsumerRecord[Any, Any]) -> EventEnvelope | None:
-        try:
-            envelope = EventEnvelope.from_kafka(list(message.headers), message.value)
-        except ValueError:
+        if not messages:
             return None
+        applied: list[EventEnvelope] = []
+        failed_at: int | None = None
+        try:
+            async with self.db.transaction() as session:
+                for index, message in enumerate(messages):
+                    failed_at = index
+                    envelope = EventEnvelope.from_kafka(list(message.headers), message.value)
+                    if await self._claim_and_apply(session, message, envelope):
+                        applied.append(envelope)
+                failed_at = None
+                await self._write_position(session, messages[-1])
+                if self.before_commit is not None:
+                    await self.before_commit(applied[-1] if applied else envelope)
+        except Exception as exc:  # noqa: BLE001 - the batch is rolled back; one by one decides
+            self._batch_error = f"{type(exc).__name__}: {exc}"
+            return failed_at if failed_at is not None else 0
+        EVENTS_CONSUMED.labels(self.name, "applied").inc(len(applied))
+        for envelope in applied:
+            self._log_applied(envelope)
+        return None
+
+    async def _claim_and_apply(self, session: AsyncSession, message: ConsumerRecord[Any, Any], envelope: EventEnvelope) -> bool:
+        """Record the event id first: a unique violation (no row inserted) means it was applied before."""
         handler = self.handlers.get((envelope.type, envelope.schema_version))
         if handler is None:
-            return envelope
-        processed = self.tables.processed_events
-        seen = await session.scalar(
-            select(processed.c.id).where(processed.c.consumer == self.name, processed.c.event_id == str(envelope.id))
+            return False
+        claimed = await session.execute(
+            insert_ignoring_duplicates(session, self.tables.processed_events).values(
+                consumer=self.name,
+                event_id=str(envelope.id),
+                topic=message.topic,
+                partition=message.partition,
+                offset=message.offset,
+                outcome="applied",
+                error=None,
+                processed_at=datetime.now(UTC),
+            )
         )
-        if seen is not None:
+        if not cast("CursorResult[Any]", claimed).rowcount:
             EVENTS_CONSUMED.labels(self.name, "duplicate").inc()
-            return envelope
+            return False
         token = correlation_id_var.set(envelope.correlation_id)
         try:
-            async with session.begin_nested():
-                await handler(session, envelope, parse_payload(envelope))
-                await self._write_record(session, message, str(envelope.id), "applied", None)
-        except Exception as exc:  # noqa: BLE001 - retried one by one, then dead-lettered
-            self._batch_error = f"{type(exc).__name__}: {exc}"
-            return None
+            await handler(session, envelope, parse_payload(envelope))
         finally:
             correlation_id_var.reset(token)
-        EVENTS_CONSUMED.labels(self.name, "applied").inc()
-        self._log_applied(envelope)
-        return envelope
+        return True
 
     def _log_applied(self, envelope: EventEnvelope) -> None:
         """One line per applied event, under the correlation id of the request that caused it."""
         token = correlation_id_var.set(envelope.correlation_id)
         try:
-            fields = {
-                "consumer": self.name,
-                "event_id": str(envelope.id),
-                "event_type": envelope.type,
-                "subject": envelope.subject,
-            }
+            fields = {"consumer": self.name, "event_id": str(envelope.id), "type": envelope.type, "subject": envelope.subject}
             log.info("applied %s", envelope.type, extra={"fields": fields})
         finally:
             correlation_id_var.reset(token)
