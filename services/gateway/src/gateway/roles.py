@@ -13,14 +13,28 @@ STAFF_PERMISSIONS = frozenset(
         "registry.cadres.read",
         "registry.cadres.write",
         "registry.units.read",
+        "registry.proposals.propose",
+        "registry.proposals.appraise",
         "scheduling.read",
         "scheduling.write",
         "clinical.read",
         "reporting.read",
+        "gateway.break_glass.request",
+        "gateway.break_glass.review",
     }
 )
 HIS_PERMISSIONS = frozenset({"clinical.write", "clinical.read_own", "registry.cards.lookup"})
-ADMIN_PERMISSIONS = STAFF_PERMISSIONS | {"registry.units.write", "gateway.grants.write", "audit.read"}
+ADMIN_PERMISSIONS = STAFF_PERMISSIONS | {
+    "registry.units.write",
+    "registry.proposals.approve",
+    "gateway.grants.write",
+    "gateway.grants.read",
+    "audit.read",
+    "audit.purge",
+}
+AUDITOR_PERMISSIONS = frozenset({"audit.read"})
+DOCTOR_PERMISSIONS = frozenset({"clinical.read", "clinical.write", "registry.cadres.read", "gateway.break_glass.request"})
+AGGREGATION_JOB_PERMISSIONS = frozenset({"reporting.read"})
 
 
 def provincial_board(province: str, *, delegated_write_districts: bool = False) -> tuple[Grant, ...]:
@@ -55,3 +69,23 @@ def administrator() -> tuple[Grant, ...]:
 def his_client(province: str) -> tuple[Grant, ...]:
     """A hospital writes records for the cadres it treats; reading back is limited to what it wrote."""
     return (Grant(unit_path=province, tiers=ALL_TIERS, actions=frozenset({Action.WRITE})),)
+
+
+def delegated_district(district: str) -> tuple[Grant, ...]:
+    """A district board working under a province's delegation: it sees its district's cadres, the province writes."""
+    return (Grant(unit_path=district, tiers=frozenset({ManagementTier.DISTRICT, ManagementTier.TREATMENT_ONLY}), actions=READ),)
+
+
+def expert_council_doctor(province: str) -> tuple[Grant, ...]:
+    """An expert-council doctor reads and records the clinical side of every cadre of the province."""
+    return (Grant(unit_path=province, tiers=ALL_TIERS, actions=READ_WRITE),)
+
+
+def auditor(unit: str) -> tuple[Grant, ...]:
+    """An auditor reads the audit trail of its unit (its permissions give it nothing else)."""
+    return (Grant(unit_path=unit, tiers=ALL_TIERS, actions=READ),)
+
+
+def aggregation_job() -> tuple[Grant, ...]:
+    """The central aggregation job: de-identified aggregates of everything, no person-level reads."""
+    return (Grant(unit_path="VN", tiers=ALL_TIERS, actions=frozenset({Action.AGGREGATE})),)

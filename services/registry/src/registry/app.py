@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from registry.routes import router
+from registry import routes, routes_units
 from registry.settings import RegistrySettings
 from registry.tables import metadata
 from servicekit.app import create_service_app
@@ -15,6 +15,6 @@ def create_app(settings: RegistrySettings | None = None, *, run_workers: bool = 
         runtime,
         title="CadreCare registry",
         description="Cadres, management tiers, administrative units, transfers and health-care cards.",
-        routers=[router],
+        routers=[routes.router, routes_units.router],
         run_workers=run_workers,
     )

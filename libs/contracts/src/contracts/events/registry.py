@@ -69,10 +69,13 @@ class CadreRemoved(CadreEvent):
 
 
 class CadreTransferred(CadreEvent):
+    """The managing unit changed: by a transfer, or by a reorganisation of units (`reorganisation_id` set)."""
+
     event_type: ClassVar[str] = "vn.cadrecare.registry.cadre.transferred"
     previous_managing_unit: str
     effective_date: date
     reason: str
+    reorganisation_id: uuid.UUID | None = None
 
 
 class CardIssued(CadreEvent):
@@ -103,15 +106,22 @@ class UnitRenamed(DomainEvent):
 
 
 class UnitsReorganized(DomainEvent):
-    """Units merged, split or dissolved on one date; `mapping` sends each old path to its successors."""
+    """Units merged, split or dissolved on one date; `mapping` sends each old path to its successors.
+
+    `retired_units` are the versions that ended on `effective_date` (their `valid_to` set); `created_units`
+    the versions that start on it (a surviving path such as a merge target gets a new version). Every
+    cadre whose managing unit moved also gets its own `CadreTransferred` with the same `reorganisation_id`.
+    """
 
     event_type: ClassVar[str] = "vn.cadrecare.registry.unit.reorganized"
-    kind: str  # "merge" | "split" | "dissolve"
+    kind: str  # "merge" | "split" | "dissolve" (a level dissolved: children moved up) | "rename"
     effective_date: date
     retired_units: list[UnitSnapshot]
     created_units: list[UnitSnapshot]
     mapping: dict[str, list[str]]
     moved_cadres: int
+    reorganisation_id: uuid.UUID | None = None
+    reason: str | None = None
 
 
 EVENTS: tuple[type[DomainEvent], ...] = (

@@ -1,0 +1,313 @@
+"""Registry at national scale on a throwaway PostgreSQL: list/search p95, as-of count p95, bulk transfer of 10,000,
+CSV import of 10,000 rows. Requests go through the real app (FastAPI in-process, signed internal tokens).
+
+Scale: BENCH_REGISTRY_CADRES (default 300000). Targets (issue #3): search/list p95 <= 50 ms; as-of count for a
+province p95 <= 100 ms; bulk transfer of 10,000 <= 10 s; CSV import of 10,000 rows <= 15 s.
+Baselines in the same run: GET /healthz (the fixed cost of a request) and GET /cadres/{id} (a primary-key read with
+token check and scope filter: the cheapest person-level request); ratios are against the latter. The machine is shared:
+compare ratios between runs rather than absolute figures.
+"""
+
+import asyncio
+import io
+import os
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from contracts.enums import PROVINCIAL_TIERS, Action, ManagementTier
+from contracts.scope import Grant, Principal, PrincipalKind
+from devstack.demo import FAMILY, GIVEN_FEMALE, GIVEN_MALE, MIDDLE_FEMALE, MIDDLE_MALE, POSITIONS
+from registry.app import create_app
+from registry.domain import name_fields
+from registry.settings import RegistrySettings
+from servicekit import migrations
+from servicekit.auth import InternalTokenSigner
+from servicekit.embedded import PostgresCluster
+from servicekit.keys import ensure_keypair
+
+CADRES = int(os.environ.get("BENCH_REGISTRY_CADRES", "300000"))
+PROVINCES = [f"{code:02d}" for code in range(1, 64)]  # 63 pre-2025 provinces (synthetic codes 01-63)
+DISTRICTS_EACH = 10
+PROVINCE_WEIGHTS = [3, 3] + [1] * 61  # the two big cities hold three times a province's share
+SAMPLES = 200
+RW = frozenset({Action.READ, Action.WRITE})
+PERMISSIONS = frozenset({"registry.cadres.read", "registry.cadres.write", "registry.units.read", "registry.units.write"})
+# Lâm Đồng 2023 (seed 003): 13 central, 54 group 1, 537 group 2, 776 group 3 at the province; district boards beside.
+TIER_WEIGHTS = [
+    (ManagementTier.CENTRAL, 13),
+    (ManagementTier.PROVINCIAL_1, 54),
+    (ManagementTier.PROVINCIAL_2, 537),
+    (ManagementTier.PROVINCIAL_3, 776),
+    (ManagementTier.DISTRICT, 900),
+    (ManagementTier.TREATMENT_ONLY, 60),
+]
+
+
+def p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20)[-1] * 1000
+
+
+def units() -> list[tuple[str, str, str, str, str | None]]:
+    rows: list[tuple[str, str, str, str, str | None]] = [("VN", "VN", "Việt Nam", "nation", None)]
+    for p in PROVINCES:
+        rows.append((f"VN.{p}", p, f"Tỉnh {p}", "province", "VN"))
+        for d in range(DISTRICTS_EACH):
+            code = f"{int(p) * 20 + d:03d}"
+            rows.append((f"VN.{p}.{code}", code, f"Huyện {code}", "district", f"VN.{p}"))
+    return rows
+
+
+def synthetic_cadre(rng: random.Random, index: int, district_paths: dict[str, list[str]]) -> dict[str, Any]:
+    tier = rng.choices([t for t, _ in TIER_WEIGHTS], [w for _, w in TIER_WEIGHTS])[0]
+    province = rng.choices(PROVINCES, PROVINCE_WEIGHTS)[0]
+    unit = rng.choice(district_paths[province]) if tier is ManagementTier.DISTRICT else f"VN.{province}"
+    female = rng.random() < 0.2
+    active = rng.random() < 0.35
+    born = date(rng.randrange(1966, 1980) if active else rng.randrange(1930, 1965), rng.randrange(1, 13), rng.randrange(1, 29))
+    middle, given = (MIDDLE_FEMALE, GIVEN_FEMALE) if female else (MIDDLE_MALE, GIVEN_MALE)
+    name = f"{rng.choice(FAMILY)} {rng.choice(middle)} {rng.choice(given)}"
+    digit = (0 if born.year < 2000 else 2) + (1 if female else 0)
+    since = date(2015 + rng.randrange(0, 10), rng.randrange(1, 13), 1) if not active else date(2012, 1, 1)
+    return {
+        "id": uuid.UUID(int=rng.getrandbits(128), version=4),
+        "full_name": name,
+        **name_fields(name),
+        "date_of_birth": born,
+        "sex": "female" if female else "male",
+        "national_id": f"{int(province):03d}{digit}{born.year % 100:02d}{index:06d}",
+        "tier": tier.value,
+        "status": "active" if active else "retired",
+        "status_since": since,
+        "managing_unit": unit,
+        "residence_unit": unit if unit.count(".") == 2 else rng.choice(district_paths[province]),
+        "position": rng.choice(POSITIONS),
+        "phone": f"09{rng.randrange(10**8):08d}",
+        "card_number": f"{province}-24-{index:08d}" if rng.random() < 0.5 else None,
+    }
+
+
+async def load(url: str) -> tuple[list[dict[str, Any]], float]:
+    """COPY the synthetic registry in: units, cadres, periods (retirees keep their active years), cards."""
+    rng = random.Random(2026)
+    unit_rows = units()
+    district_paths: dict[str, list[str]] = {}
+    for path, _, _, level, parent in unit_rows:
+        if level == "district" and parent:
+            district_paths.setdefault(parent.split(".")[1], []).append(path)
+    started = time.monotonic()
+    cadres = [synthetic_cadre(rng, i, district_paths) for i in range(CADRES)]
+    now = datetime.now(UTC)
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await conn.copy_records_to_table(
+            "unit",
+            records=[(p, c, n, lv, par, date(2004, 1, 1), None) for p, c, n, lv, par in unit_rows],
+            columns=["path", "code", "name", "level", "parent_path", "valid_from", "valid_to"],
+        )
+        columns = [
+            "id", "full_name", "name_folded", "name_key", "date_of_birth", "sex", "national_id", "tier", "status", "status_since",
+            "managing_unit", "eligibility", "position", "residence_unit", "phone", "card_number", "created_at", "updated_at",
+        ]  # fmt: skip
+        await conn.copy_records_to_table(
+            "cadre",
+            records=[
+                tuple("[]" if c == "eligibility" else now if c.endswith("_at") else row[c] for c in columns) for row in cadres
+            ],
+            columns=columns,
+        )
+        periods = []
+        for row in cadres:
+            if row["status"] == "retired" and rng.random() < 0.5:
+                periods.append((row["id"], date(2010, 1, 1), row["status_since"], row["tier"], "active", row["managing_unit"]))
+            periods.append((row["id"], row["status_since"], None, row["tier"], row["status"], row["managing_unit"]))
+        await conn.copy_records_to_table(
+            "cadre_period", records=periods, columns=["cadre_id", "valid_from", "valid_to", "tier", "status", "managing_unit"]
+        )
+        await conn.copy_records_to_table(
+            "card",
+            records=[(r["card_number"], r["id"], date(2024, 1, 1), "bench", True) for r in cadres if r["card_number"]],
+            columns=["number", "cadre_id", "issued_on", "issued_by", "valid"],
+        )
+        await conn.execute("VACUUM ANALYZE")  # the steady state of a live database (autovacuum), not a fresh load
+    finally:
+        await conn.close()
+    return cadres, time.monotonic() - started
+
+
+async def timed(samples: int, call: Callable[[int], Awaitable[httpx.Response]]) -> list[float]:
+    durations = []
+    for i in range(samples):
+        started = time.perf_counter()
+        answer = await call(i)
+        durations.append(time.perf_counter() - started)
+        assert answer.status_code < 300, answer.text[:300]
+    return durations
+
+
+def import_csv(rng: random.Random, rows: int) -> bytes:
+    out = io.StringIO()
+    out.write("full_name,date_of_birth,sex,national_id,tier,managing_unit,status,status_since,phone\n")
+    for i in range(rows):
+        born = date(rng.randrange(1940, 1965), rng.randrange(1, 13), rng.randrange(1, 29))
+        name = f"{rng.choice(FAMILY)} {rng.choice(MIDDLE_MALE)} {rng.choice(GIVEN_MALE)}"
+        out.write(
+            f"{name},{born.isoformat()},male,0950{born.year % 100:02d}{900000 + i:06d},provincial_3,VN.63,retired,2020-01-01,\n"
+        )
+    return out.getvalue().encode()
+
+
+async def measure(url: str, keys: tuple[bytes, Path], data_dir: Path, cadres: list[dict[str, Any]]) -> None:
+    settings = RegistrySettings(database_url=url, data_dir=data_dir, internal_public_key_file=keys[1], log_level="WARNING")
+    app = create_app(settings, run_workers=False)
+    signer = InternalTokenSigner(keys[0], ttl_seconds=3600)
+    admin = Principal(
+        subject="user:bench", kind=PrincipalKind.ADMIN, permissions=PERMISSIONS,
+        grants=(Grant(unit_path="VN", tiers=frozenset(ManagementTier), actions=RW | {Action.AGGREGATE}),),
+    )  # fmt: skip
+    provincial = PROVINCIAL_TIERS | {ManagementTier.CENTRAL, ManagementTier.TREATMENT_ONLY}
+    board = Principal(
+        subject="user:board",
+        kind=PrincipalKind.STAFF,
+        permissions=PERMISSIONS,
+        grants=(
+            Grant(unit_path="VN.01", tiers=provincial, actions=RW),
+            Grant(unit_path="VN.01", tiers=frozenset({ManagementTier.DISTRICT}), actions=frozenset({Action.READ})),
+        ),
+    )
+    as_admin = {"authorization": f"Bearer {signer.sign(admin)}"}
+    as_board = {"authorization": f"Bearer {signer.sign(board)}"}
+    rng = random.Random(7)
+    sample = rng.sample(cadres, SAMPLES)
+    with_cards = [c for c in cadres[:20000] if c["card_number"]]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://registry", timeout=120) as http:
+        await http.get("/cadres", headers=as_admin, params={"limit": 1})  # warm-up
+        results: dict[str, list[float]] = {}
+        results["baseline GET /healthz"] = await timed(SAMPLES, lambda i: http.get("/healthz"))
+        results["baseline GET /cadres/{id}"] = await timed(
+            SAMPLES, lambda i: http.get(f"/cadres/{sample[i]['id']}", headers=as_admin)
+        )
+        results["list a province's page (board)"] = await timed(
+            SAMPLES, lambda i: http.get("/cadres", headers=as_board, params={"offset": (i % 20) * 50})
+        )
+        results["list a province's page (admin, unit=)"] = await timed(
+            SAMPLES, lambda i: http.get("/cadres", headers=as_admin, params={"unit": f"VN.{PROVINCES[i % 63]}"})
+        )
+        results["search full name, no diacritics (nation)"] = await timed(
+            SAMPLES, lambda i: http.get("/cadres", headers=as_admin, params={"q": sample[i]["name_folded"]})
+        )
+        results["search full name, with diacritics (province)"] = await timed(
+            SAMPLES,
+            lambda i: http.get(
+                "/cadres", headers=as_admin, params={"q": sample[i]["full_name"], "unit": sample[i]["managing_unit"]}
+            ),
+        )
+        results["search given name (province)"] = await timed(
+            SAMPLES,
+            lambda i: http.get(
+                "/cadres", headers=as_admin, params={"q": sample[i]["full_name"].split()[-1], "unit": f"VN.{PROVINCES[i % 63]}"}
+            ),
+        )
+        results["search middle+given, substring fallback (nation)"] = await timed(
+            SAMPLES,
+            lambda i: http.get("/cadres", headers=as_admin, params={"q": " ".join(sample[i]["name_folded"].split()[1:])}),
+        )
+        results["search by CCCD"] = await timed(
+            SAMPLES, lambda i: http.get("/cadres", headers=as_admin, params={"q": sample[i]["national_id"]})
+        )
+        results["search by card number"] = await timed(
+            SAMPLES,
+            lambda i: http.get(
+                "/cadres", headers=as_admin, params={"card_number": with_cards[i % len(with_cards)]["card_number"]}
+            ),
+        )
+        results["search tier+status in a province"] = await timed(
+            SAMPLES,
+            lambda i: http.get(
+                "/cadres",
+                headers=as_admin,
+                params={"unit": f"VN.{PROVINCES[i % 63]}", "tier": "provincial_2", "status": "retired"},
+            ),
+        )
+        results["as-of count, a province, random date"] = await timed(
+            SAMPLES,
+            lambda i: http.get(
+                "/cadre-counts",
+                headers=as_admin,
+                params={"unit": f"VN.{PROVINCES[i % 63]}", "on": date(2012 + i % 13, 1 + i % 12, 28).isoformat()},
+            ),
+        )
+        results["count now, a province"] = await timed(
+            SAMPLES, lambda i: http.get("/cadre-counts", headers=as_admin, params={"unit": f"VN.{PROVINCES[i % 63]}"})
+        )
+        base = p95(results["baseline GET /cadres/{id}"])
+        print(f"{'operation':52} {'p50 ms':>8} {'p95 ms':>8} {'p95 / p95 of GET /cadres/{id}':>30}")
+        for name, durations in results.items():
+            print(f"{name:52} {statistics.median(durations) * 1000:8.1f} {p95(durations):8.1f} {p95(durations) / base:30.1f}")
+
+        movers = [c["id"] for c in cadres if c["tier"] in ("provincial_2", "provincial_3") and c["managing_unit"] != "VN.02"][
+            :10000
+        ]
+        body = {
+            "filter": {"ids": [str(m) for m in movers]},
+            "to_unit": "VN.02",
+            "effective_date": "2026-01-01",
+            "reason": "bench: bulk transfer",
+        }
+        started = time.perf_counter()
+        answer = await http.post("/transfers", headers=as_admin, json=body, timeout=300)
+        elapsed = time.perf_counter() - started
+        assert answer.status_code == 200 and answer.json()["moved"] == len(movers), answer.text[:500]
+        print(f"bulk transfer of {len(movers)} cadres: {elapsed:.2f} s (target <= 10 s)")
+
+        content = import_csv(random.Random(11), 10000)
+        started = time.perf_counter()
+        dry = await http.post("/cadres/import", headers={**as_admin, "content-type": "text/csv"}, content=content, timeout=300)
+        dry_elapsed = time.perf_counter() - started
+        assert dry.status_code == 200 and dry.json()["valid_rows"] == 10000, dry.text[:500]
+        started = time.perf_counter()
+        done = await http.post(
+            "/cadres/import",
+            headers={**as_admin, "content-type": "text/csv"},
+            content=content,
+            params={"dry_run": False},
+            timeout=300,
+        )
+        elapsed = time.perf_counter() - started
+        assert done.status_code == 200 and done.json()["imported"] == 10000, done.text[:500]
+        print(f"CSV import of 10000 rows: dry run {dry_elapsed:.2f} s, import {elapsed:.2f} s (target <= 15 s)")
+    await app.state.runtime.db.dispose()
+
+
+def main() -> None:
+    cluster = PostgresCluster().start()
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-registry-") as scratch:
+            data_dir = Path(scratch)
+            private, public = data_dir / "keys" / "private.pem", data_dir / "keys" / "public.pem"
+            ensure_keypair(private, public)
+            asyncio.run(_create_database(cluster))
+            url = cluster.url("registry")
+            migrations.upgrade("registry", url)
+            cadres, seconds = asyncio.run(load(url))
+            print(f"PostgreSQL {cluster.port}: loaded {len(cadres)} cadres, {len(units())} units in {seconds:.1f} s")
+            asyncio.run(measure(url, (private.read_bytes(), public), data_dir, cadres))
+    finally:
+        cluster.stop()
+
+
+async def _create_database(cluster: PostgresCluster) -> None:
+    conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{cluster.port}/postgres")
+    try:
+        await conn.execute('CREATE DATABASE "registry"')
+    finally:
+        await conn.close()

@@ -1,0 +1,209 @@
+"""What every use case writes beside the state: history lines, effective-dated periods, events (one or many)."""
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import and_, insert, or_, update
+from sqlalchemy import event as sa_event
+from sqlalchemy import select as sa_select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from contracts.api.registry import CadrePublic
+from contracts.enums import ManagementTier
+from contracts.envelope import DomainEvent, EventEnvelope
+from contracts.events.registry import CadreSnapshot
+from contracts.topics import topic_of
+from registry.domain import Operation
+from registry.tables import Cadre, CadreChange, CadrePeriod
+from servicekit.logs import current_correlation_id
+from servicekit.outbox import Outbox
+from servicekit.sql import table_of
+
+CHUNK = 5000  # parameters per statement stay far below PostgreSQL's 32767
+
+
+def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def snapshot(cadre: Cadre) -> CadreSnapshot:
+    return CadreSnapshot.model_validate(cadre, from_attributes=True)
+
+
+def public(cadre: Cadre) -> CadrePublic:
+    return CadrePublic.model_validate(cadre, from_attributes=True)
+
+
+def text_of(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)[:500]
+
+
+def change_rows(
+    cadre_id: uuid.UUID,
+    actor: str,
+    operation: Operation,
+    changes: dict[str, tuple[Any, Any]],
+    *,
+    effective: date | None = None,
+    reason: str | None = None,
+    at: datetime | None = None,
+) -> list[dict[str, Any]]:
+    at = at or datetime.now(UTC)
+    return [
+        {
+            "cadre_id": cadre_id,
+            "changed_at": at,
+            "changed_by": actor,
+            "operation": operation.value,
+            "field": name,
+            "old_value": text_of(old),
+            "new_value": text_of(new),
+            "effective_date": effective,
+            "reason": reason,
+        }
+        for name, (old, new) in changes.items()
+    ]
+
+
+async def record_changes(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    for part in chunks(rows):
+        await session.execute(insert(table_of(CadreChange)), list(part))
+
+
+@dataclass(frozen=True)
+class PeriodValues:
+    tier: str
+    status: str
+    managing_unit: str
+
+
+async def open_periods(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """rows: cadre_id, valid_from, tier, status, managing_unit (valid_to open)."""
+    for part in chunks(rows):
+        await session.execute(insert(table_of(CadrePeriod)), [{**r, "valid_to": None} for r in part])
+
+
+async def current_period(session: AsyncSession, cadre_id: uuid.UUID) -> CadrePeriod | None:
+    return await session.scalar(
+        select(CadrePeriod).where(col(CadrePeriod.cadre_id) == cadre_id, col(CadrePeriod.valid_to).is_(None))
+    )
+
+
+async def change_period(session: AsyncSession, cadre: Cadre, effective: date) -> None:
+    """The cadre's tier/status/unit (already set on `cadre`) hold from `effective` on: close the open period there."""
+    period = await current_period(session, cadre.id)
+    values = {"tier": cadre.tier, "status": cadre.status, "managing_unit": cadre.managing_unit}
+    if period is not None and period.valid_from == effective:
+        for name, value in values.items():
+            setattr(period, name, value)
+        return
+    if period is not None:
+        period.valid_to = effective
+    session.add(
+        CadrePeriod(
+            cadre_id=cadre.id, valid_from=effective, tier=cadre.tier, status=cadre.status, managing_unit=cadre.managing_unit
+        )
+    )
+
+
+async def move_periods(session: AsyncSession, moves: dict[uuid.UUID, str], effective: date) -> None:
+    """Bulk: from `effective` on, each cadre is managed by its new unit (periods starting later are rewritten)."""
+    periods = table_of(CadrePeriod)
+    to_close: list[int] = []
+    rewrite: dict[str, list[int]] = {}
+    new_rows: list[dict[str, Any]] = []
+    for part in chunks(list(moves), 2000):
+        rows = await session.execute(
+            sa_select(
+                periods.c.id, periods.c.cadre_id, periods.c.valid_from, periods.c.valid_to, periods.c.tier, periods.c.status
+            ).where(periods.c.cadre_id.in_(list(part)), or_(periods.c.valid_to.is_(None), periods.c.valid_to > effective))
+        )
+        for row in rows:
+            target = moves[row.cadre_id]
+            if row.valid_from >= effective:
+                rewrite.setdefault(target, []).append(row.id)
+                continue
+            to_close.append(row.id)
+            new_rows.append(
+                {
+                    "cadre_id": row.cadre_id,
+                    "valid_from": effective,
+                    "valid_to": row.valid_to,
+                    "tier": row.tier,
+                    "status": row.status,
+                    "managing_unit": target,
+                }
+            )
+    for part in chunks(to_close):
+        await session.execute(update(periods).where(periods.c.id.in_(list(part))).values(valid_to=effective))
+    for target, ids in rewrite.items():
+        for part in chunks(ids):
+            await session.execute(update(periods).where(periods.c.id.in_(list(part))).values(managing_unit=target))
+    for part in chunks(new_rows, 2000):
+        await session.execute(insert(periods), list(part))
+
+
+async def move_cadres(session: AsyncSession, moves: dict[uuid.UUID, str], now: datetime) -> None:
+    """Bulk update of the managing unit (grouped by target: one statement per target and chunk)."""
+    by_target: dict[str, list[uuid.UUID]] = {}
+    for cadre_id, target in moves.items():
+        by_target.setdefault(target, []).append(cadre_id)
+    for target, ids in by_target.items():
+        for part in chunks(ids):
+            await session.execute(
+                update(table_of(Cadre))
+                .where(and_(table_of(Cadre).c.id.in_(list(part))))
+                .values(managing_unit=target, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    event: DomainEvent
+    subject: str
+    managing_unit: str | None = None
+    tier: ManagementTier | None = None
+
+
+async def append_events(session: AsyncSession, outbox: Outbox, events: Sequence[Outgoing]) -> None:
+    """Many events in few statements, in the same transaction (Outbox.append does one statement per event)."""
+    if len(events) <= 3:
+        for e in events:
+            await outbox.append(session, e.event, subject=e.subject, managing_unit=e.managing_unit, tier=e.tier)
+        return
+    correlation_id = current_correlation_id()
+    rows = []
+    for e in events:
+        envelope = EventEnvelope.wrap(
+            e.event,
+            source=outbox.source,
+            subject=e.subject,
+            correlation_id=correlation_id,
+            managing_unit=e.managing_unit,
+            tier=e.tier,
+        )
+        rows.append(
+            {
+                "event_id": str(envelope.id),
+                "topic": topic_of(type(e.event)).name,
+                "key": e.subject,
+                "headers": [[name, value.decode()] for name, value in envelope.to_kafka_headers()],
+                "payload": envelope.payload_bytes(),
+                "created_at": envelope.time,
+            }
+        )
+    for part in chunks(rows, 2000):
+        await session.execute(insert(outbox.table), list(part))
+    sa_event.listen(session.sync_session, "after_commit", lambda _s: outbox.committed.set(), once=True)

@@ -1,0 +1,239 @@
+"""Administrative units: an effective-dated tree, loaded from a file and reorganised (rename, merge, split, dissolve)."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from contracts.api.registry import Reorganisation as ReorganisationIn
+from contracts.api.registry import ReorganisationResult, SplitUnit, UnitPublic
+from contracts.enums import ManagementTier, UnitLevel
+from contracts.events.registry import CadreTransferred, UnitCreated, UnitRenamed, UnitSnapshot, UnitsReorganized
+from contracts.scope import Principal
+from registry.domain import Operation, may_reorganise
+from registry.history import Outgoing, append_events, change_rows, move_cadres, move_periods, record_changes, snapshot
+from registry.reorganisation import Plan, PlanError, UnitState, plan
+from registry.tables import Cadre, Reorganisation, Unit, UnitSuccession
+from servicekit.auth import within_unit
+from servicekit.errors import Forbidden, Refused, field_error
+from servicekit.outbox import Outbox
+
+
+def unit_snapshot(unit: Unit) -> UnitSnapshot:
+    return UnitSnapshot.model_validate(unit, from_attributes=True)
+
+
+async def import_units(session: AsyncSession, outbox: Outbox, units: Sequence[UnitPublic]) -> int:
+    """Load a tree of units (parents first); paths that already have a version are left as they are."""
+    known = set(await session.scalars(select(col(Unit.path))))
+    created = 0
+    for index, item in enumerate(units):
+        if item.path in known:
+            continue
+        try:
+            level = UnitLevel(item.level)
+        except ValueError:
+            raise Refused(
+                "unknown unit level", errors=[field_error([index, "level"], f"not one of {[v.value for v in UnitLevel]}")]
+            ) from None
+        if item.parent_path is not None and item.parent_path not in known:
+            raise Refused("unknown parent unit", errors=[field_error([index, "parent_path"], f"no unit {item.parent_path!r}")])
+        if item.parent_path is not None and not item.path.startswith(item.parent_path + "."):
+            raise Refused(
+                "path outside its parent", errors=[field_error([index, "path"], f"must start with {item.parent_path}.")]
+            )
+        unit = Unit(**item.model_dump(exclude={"level"}), level=level.value)
+        session.add(unit)
+        known.add(item.path)
+        created += 1
+        await outbox.append(session, UnitCreated(unit=unit_snapshot(unit)), subject=item.path)
+    return created
+
+
+async def list_units(session: AsyncSession, under: str | None, on: date | None, all_versions: bool = False) -> list[UnitPublic]:
+    """Units current today (default), as they stood on `on`, or every version."""
+    query = select(Unit).order_by(col(Unit.path), col(Unit.valid_from))
+    if under:
+        query = query.where(within_unit(col(Unit.path), under))
+    if on:
+        query = query.where(col(Unit.valid_from) <= on, col(Unit.valid_to).is_(None) | (col(Unit.valid_to) > on))
+    elif not all_versions:
+        query = query.where(col(Unit.valid_to).is_(None))
+    return [UnitPublic.model_validate(u, from_attributes=True) for u in await session.scalars(query)]
+
+
+def _state(unit: Unit) -> UnitState:
+    return UnitState(unit.path, unit.code, unit.name, UnitLevel(unit.level), unit.parent_path)
+
+
+def _snap(state: UnitState, valid_from: date, valid_to: date | None = None) -> UnitSnapshot:
+    return UnitSnapshot(
+        path=state.path,
+        code=state.code,
+        name=state.name,
+        level=state.level,
+        parent_path=state.parent_path,
+        valid_from=valid_from,
+        valid_to=valid_to,
+    )
+
+
+async def reorganise(
+    session: AsyncSession, outbox: Outbox, principal: Principal, body: ReorganisationIn, today: date
+) -> ReorganisationResult:
+    """All operations, every moved cadre, history and events in one transaction: all or nothing."""
+    effective = body.effective_date
+    if effective > today:
+        raise Refused(
+            "a reorganisation is recorded on or after its date", errors=[field_error("effective_date", "in the future")]
+        )
+    rows = {u.path: u for u in await session.scalars(select(Unit).where(col(Unit.valid_to).is_(None)))}
+    late = sorted(p for p, u in rows.items() if u.valid_from > effective)
+    split_sources = [op.source for op in body.operations if isinstance(op, SplitUnit)]
+    split_cadres: dict[str, set[uuid.UUID]] = {}
+    for source in split_sources:
+        split_cadres[source] = set(await session.scalars(select(Cadre.id).where(col(Cadre.managing_unit) == source)))
+    try:
+        result = plan({p: _state(u) for p, u in rows.items()}, body.operations, split_cadres)
+    except PlanError as exc:
+        raise Refused("the reorganisation cannot be applied", errors=[field_error(exc.loc, exc.msg)]) from exc
+    touched = [u.path for u in result.closed]
+    if late_touched := sorted(set(late) & set(touched)):
+        raise Refused(
+            "a unit changes before it began", errors=[field_error("effective_date", f"before the start of {late_touched}")]
+        )
+    outside = [p for p in touched if not may_reorganise(principal, p)]
+    if outside:
+        raise Forbidden(f"reorganising {outside[:5]} needs a write grant on them for every tier", code="out_of_scope")
+    reorganisation = Reorganisation(
+        effective_date=effective,
+        reason=body.reason,
+        operations=[op.model_dump(mode="json") for op in body.operations],
+        recorded_by=principal.subject,
+    )
+    session.add(reorganisation)
+    await _apply_units(session, result, rows, effective)
+    moved = await _move_cadres(session, outbox, principal, result, reorganisation.id, effective, body.reason)
+    reorganisation.moved_cadres = moved
+    for old, news in result.mapping.items():
+        for new in news:
+            session.add(UnitSuccession(reorganisation_id=reorganisation.id, effective_date=effective, old_path=old, new_path=new))
+    await session.flush()
+    for record in result.records:
+        if record.kind == "rename":
+            await outbox.append(
+                session,
+                UnitRenamed(unit=_snap(record.created[0], effective), previous_name=record.retired[0].name),
+                subject=record.subject,
+            )
+        await outbox.append(
+            session,
+            UnitsReorganized(
+                kind=record.kind,
+                effective_date=effective,
+                retired_units=[
+                    _snap(u, rows[u.path].valid_from if u.path in rows else effective, effective) for u in record.retired
+                ],
+                created_units=[_snap(u, effective) for u in record.created],
+                mapping=record.mapping,
+                moved_cadres=moved,
+                reorganisation_id=reorganisation.id,
+                reason=body.reason,
+            ),
+            subject=record.subject,
+        )
+    return ReorganisationResult(
+        id=reorganisation.id,
+        effective_date=effective,
+        retired_units=touched,
+        created_units=[u.path for u in result.created],
+        mapping=result.mapping,
+        moved_cadres=moved,
+    )
+
+
+async def _apply_units(session: AsyncSession, result: Plan, rows: dict[str, Unit], effective: date) -> None:
+    for state in result.closed:
+        row = rows[state.path]
+        if row.valid_from == effective:  # began the same day: the new version replaces it
+            await session.delete(row)
+        else:
+            row.valid_to = effective
+    await session.flush()
+    for state in result.created:
+        session.add(
+            Unit(
+                path=state.path,
+                code=state.code,
+                name=state.name,
+                level=state.level.value,
+                parent_path=state.parent_path,
+                valid_from=effective,
+            )
+        )
+    await session.flush()
+
+
+async def _move_cadres(
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    result: Plan,
+    reorganisation_id: uuid.UUID,
+    effective: date,
+    reason: str,
+) -> int:
+    cadres: list[Cadre] = []
+    for part in _chunked(sorted(result.forward), 500):
+        cadres += list(await session.scalars(select(Cadre).where(col(Cadre.managing_unit).in_(part))))
+    if result.cadre_overrides:
+        known = {c.id for c in cadres}
+        cadres += [
+            c
+            for c in await session.scalars(select(Cadre).where(col(Cadre.id).in_(list(result.cadre_overrides))))
+            if c.id not in known
+        ]
+    moves: dict[uuid.UUID, str] = {}
+    for cadre in cadres:
+        target = result.cadre_overrides.get(cadre.id) or result.forward.get(cadre.managing_unit)
+        if target is not None and target != cadre.managing_unit:
+            moves[cadre.id] = target
+    if not moves:
+        return 0
+    now = datetime.now(UTC)
+    previous = {c.id: c.managing_unit for c in cadres if c.id in moves}
+    await move_cadres(session, moves, now)
+    await move_periods(session, moves, effective)
+    rows = []
+    for cadre_id, target in moves.items():
+        rows += change_rows(
+            cadre_id,
+            principal.subject,
+            Operation.REORGANISE,
+            {"managing_unit": (previous[cadre_id], target)},
+            effective=effective,
+            reason=reason,
+            at=now,
+        )
+    await record_changes(session, rows)
+    events = []
+    for cadre in cadres:
+        if cadre.id not in moves:
+            continue
+        after = snapshot(cadre).model_copy(update={"managing_unit": moves[cadre.id]})
+        event = CadreTransferred(
+            cadre=after,
+            previous_managing_unit=previous[cadre.id],
+            effective_date=effective,
+            reason=reason,
+            reorganisation_id=reorganisation_id,
+        )
+        events.append(Outgoing(event, str(cadre.id), moves[cadre.id], ManagementTier(cadre.tier)))
+    await append_events(session, outbox, events)
+    return len(moves)
+
+
+def _chunked(items: list[str], size: int) -> list[list[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
