@@ -4,7 +4,7 @@ import pytest
 
 from servicekit import migrations
 
-SERVICES = ["registry", "scheduling", "clinical", "reporting"]
+SERVICES = ["registry", "scheduling", "clinical", "reporting", "gateway"]
 
 
 @pytest.mark.parametrize("service", SERVICES)

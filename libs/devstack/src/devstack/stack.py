@@ -1,5 +1,6 @@
 """Start and stop the whole platform as separate processes on localhost."""
 
+import json
 import os
 import signal
 import subprocess
@@ -31,11 +32,11 @@ class Stack:
         return self.config.data_dir / "logs"
 
     def prepare(self) -> None:
-        """Data directory, keys, and every service's migrations applied to its own SQLite file."""
+        """Data directory, keys, and every service's (and the gateway's) migrations applied to its own SQLite file."""
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         keys = self.config.keys_dir
         ensure_keypair(keys / "internal-private.pem", keys / "internal-public.pem")
-        for service in SERVICES:
+        for service in (*SERVICES, "gateway"):
             migrations.upgrade(service, self.config.database_url(service))
 
     def service_env(self, service: str) -> dict[str, str]:
@@ -48,7 +49,12 @@ class Stack:
         }
 
     def gateway_env(self) -> dict[str, str]:
-        env = {"GATEWAY_DATA_DIR": str(self.config.data_dir)}
+        env = {
+            "GATEWAY_DATA_DIR": str(self.config.data_dir),
+            "GATEWAY_DATABASE_URL": self.config.database_url("gateway"),
+            "GATEWAY_KAFKA_BOOTSTRAP": self.config.kafka_bootstrap,
+            "GATEWAY_CORS_ORIGINS": json.dumps([self.config.gateway_url]),
+        }
         for service in SERVICES:
             env[f"GATEWAY_{service.upper()}_URL"] = self.config.service_url(service)
         return env

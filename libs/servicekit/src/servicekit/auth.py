@@ -71,7 +71,7 @@ class InternalTokenVerifier:
                 algorithms=ALGORITHMS,
                 audience=self.audience,
                 issuer=INTERNAL_ISSUER,
-                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+                options={"require": ["exp", "iat", "nbf", "iss", "aud", "sub"]},
                 leeway=5,
             )
             return Principal.model_validate(claims["principal"])

@@ -1,9 +1,12 @@
 """Who may sign in: staff users and HIS clients from a file with argon2-hashed secrets.
 
-The file is re-read when it changes, so an administrator's edit takes effect without a restart.
+The file is re-read when it changes (checked at most every second), so an administrator's edit takes
+effect without a restart. Grants in the file are only the initial grants: the gateway's database holds
+the grants in force and their history (gateway.grant_store).
 """
 
 import json
+import time
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -72,13 +75,19 @@ def client_principal(client: ClientRecord) -> Principal:
 
 
 class Directory:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, check_every_seconds: float = 1.0) -> None:
         self.path = path
+        self.check_every_seconds = check_every_seconds
+        self._checked_at = -1e9
         self._mtime: float | None = None
         self._file = PrincipalsFile()
         self._principals: dict[str, Principal] = {}
 
     def _load(self) -> PrincipalsFile:
+        now = time.monotonic()
+        if now - self._checked_at < self.check_every_seconds and self._mtime is not None:
+            return self._file
+        self._checked_at = now
         try:
             mtime = self.path.stat().st_mtime
         except FileNotFoundError:
@@ -107,6 +116,10 @@ class Directory:
     def principal(self, subject: str) -> Principal | None:
         self._load()
         return self._principals.get(subject)
+
+    def principals(self) -> list[Principal]:
+        self._load()
+        return sorted(self._principals.values(), key=lambda p: p.subject)
 
 
 def write_principals(path: Path, principals: PrincipalsFile) -> None:

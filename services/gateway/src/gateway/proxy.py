@@ -1,16 +1,22 @@
-"""Forwarding to the services: the caller's token is swapped for a short-lived signed internal token."""
+"""The HTTP client side of forwarding: one pooled connection set to the services, the caller's token
+swapped for a short-lived signed internal token (re-used for a few seconds per principal), upstream
+timeouts answered with 504."""
 
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import httpcore
 import httpx
-from fastapi import Request
-from fastapi.responses import Response
 
 from contracts.scope import Principal
 from servicekit.auth import InternalTokenSigner
 from servicekit.errors import DomainError, NotFound
-from servicekit.logs import current_correlation_id
 
-FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "accept-language", "idempotency-key")
-FORWARDED_RESPONSE_HEADERS = ("content-type", "content-disposition", "location", "retry-after")
+FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "accept-language", "idempotency-key", "if-match", "if-none-match")
+FORWARDED_RESPONSE_HEADERS = ("content-type", "content-disposition", "location", "retry-after", "etag", "cache-control")
 
 
 class UpstreamTimeout(DomainError):
@@ -23,45 +29,94 @@ class UpstreamUnavailable(DomainError):
     code = "upstream_unavailable"
 
 
-class PayloadTooLarge(DomainError):
-    status_code = 413
-    code = "payload_too_large"
+@dataclass(frozen=True)
+class UpstreamAnswer:
+    status_code: int
+    content: bytes
+    headers: dict[str, str]  # lower-case names
 
 
 class Proxy:
-    def __init__(self, upstreams: dict[str, str], signer: InternalTokenSigner, *, timeout: float, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        upstreams: dict[str, str],
+        signer: InternalTokenSigner,
+        *,
+        timeout: float,
+        token_cache_seconds: float = 20.0,
+        mounts: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    ) -> None:
         self.upstreams = upstreams
         self.signer = signer
-        self.max_body_bytes = max_body_bytes
+        self.timeout = timeout
+        # a cached token must keep well over half of its life when used
+        self.token_cache_seconds = min(token_cache_seconds, signer.ttl.total_seconds() / 2)
+        self._tokens: OrderedDict[Principal, tuple[float, str]] = OrderedDict()
+        # httpx for the occasional calls (readiness, API documents) and for in-process services (tests);
+        # forwarding over the network goes through httpcore's pool directly: the same connections, half the cost
         self.client = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=2.0),
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=100, keepalive_expiry=30),
+            mounts=dict(mounts or {}),
         )
+        self.pool = None if mounts else httpcore.AsyncConnectionPool(max_connections=200, keepalive_expiry=30)
+        self._timeouts = {"connect": 2.0, "read": timeout, "write": timeout, "pool": timeout}
 
-    async def forward(self, service: str, path: str, request: Request, principal: Principal) -> Response:
+    def internal_token(self, principal: Principal) -> str:
+        now = time.monotonic()
+        cached = self._tokens.get(principal)
+        if cached is not None and now - cached[0] < self.token_cache_seconds:
+            return cached[1]
+        token = self.signer.sign(principal)
+        self._tokens[principal] = (now, token)
+        self._tokens.move_to_end(principal)
+        if len(self._tokens) > 10_000:
+            self._tokens.popitem(last=False)
+        return token
+
+    def base_of(self, service: str) -> str:
         base = self.upstreams.get(service)
         if base is None:
             raise NotFound(f"no service {service!r}")
-        body = await request.body()
-        if len(body) > self.max_body_bytes:
-            raise PayloadTooLarge(f"the body exceeds {self.max_body_bytes} bytes")
-        correlation_id = current_correlation_id()
-        headers = {name: value for name in FORWARDED_REQUEST_HEADERS if (value := request.headers.get(name)) is not None}
-        headers["authorization"] = f"Bearer {self.signer.sign(principal, correlation_id)}"
+        return base
+
+    async def send(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        principal: Principal,
+        query: str,
+        content: bytes,
+        headers: dict[str, str],
+        correlation_id: str | None,
+    ) -> UpstreamAnswer:
+        base = self.base_of(service)
+        headers = {**headers, "authorization": f"Bearer {self.internal_token(principal)}"}
         if correlation_id:
             headers["x-correlation-id"] = correlation_id
+        url = f"{base}/{path}?{query}" if query else f"{base}/{path}"
         try:
-            upstream = await self.client.request(
-                request.method, f"{base}/{path}", params=request.query_params, content=body, headers=headers
-            )
-        except httpx.TimeoutException as exc:
+            async with asyncio.timeout(self.timeout):
+                if self.pool is None:
+                    upstream = await self.client.request(method, url, content=content, headers=headers)
+                    return UpstreamAnswer(upstream.status_code, upstream.content, dict(upstream.headers))
+                answer = await self.pool.request(
+                    method,
+                    url,
+                    headers=[(name.encode(), value.encode()) for name, value in headers.items()],
+                    content=content,
+                    extensions={"timeout": self._timeouts},
+                )
+        except (TimeoutError, httpx.TimeoutException, httpcore.TimeoutException) as exc:
             raise UpstreamTimeout(f"the {service} service did not answer in time") from exc
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, httpcore.ConnectError, httpcore.NetworkError, httpcore.ProtocolError) as exc:
             raise UpstreamUnavailable(f"the {service} service is unreachable") from exc
-        response_headers = {
-            name: value for name in FORWARDED_RESPONSE_HEADERS if (value := upstream.headers.get(name)) is not None
-        }
-        return Response(upstream.content, status_code=upstream.status_code, headers=response_headers)
+        names = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in answer.headers}
+        return UpstreamAnswer(answer.status, answer.content, names)
 
     async def close(self) -> None:
         await self.client.aclose()
+        if self.pool is not None:
+            await self.pool.aclose()

@@ -66,6 +66,6 @@ class TokenIssuer:
             algorithms=USER_TOKEN_ALGORITHMS,
             audience=self.audience,
             issuer=self.issuer,
-            options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+            options={"require": ["exp", "iat", "nbf", "iss", "aud", "sub", "jti"]},
         )
         return claims

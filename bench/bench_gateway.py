@@ -1,0 +1,270 @@
+"""Gateway overhead: the same registry process called directly, through the gateway, and through nginx
+(Debian package, if installed; this benchmark installs nothing), in one run, at the same concurrency.
+
+Two requests: `GET /units?under=VN.68` (authentication, grants, policy, internal token, proxy) and
+`GET /cadres/{id}` (the same plus an audit record written and hash-chained before the answer).
+Figures: p50 / p95 latency, throughput, and the gateway's p50 added latency and throughput ratio
+against nginx (or, without nginx, against calling the service directly).
+"""
+
+import asyncio
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from argon2 import PasswordHasher
+
+from contracts.scope import Principal, PrincipalKind
+from devstack.demo import demo_units
+from gateway import roles
+from gateway.identity import PrincipalsFile, UserRecord, write_principals
+from servicekit import migrations
+from servicekit.auth import InternalTokenSigner
+from servicekit.embedded import free_port, wait_for_port
+from servicekit.keys import ensure_keypair
+
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "16"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
+WARMUP_SECONDS = 1.0
+
+
+@dataclass
+class Figures:
+    name: str
+    requests: int
+    errors: int
+    seconds: float
+    latencies_ms: list[float]
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies_ms)
+
+    @property
+    def p95(self) -> float:
+        return statistics.quantiles(self.latencies_ms, n=20)[18]
+
+    @property
+    def throughput(self) -> float:
+        return self.requests / self.seconds
+
+    def line(self) -> str:
+        return (
+            f"  {self.name:<34} p50 {self.p50:6.2f} ms  p95 {self.p95:6.2f} ms  "
+            f"{self.throughput:7.0f} req/s  ({self.requests} requests, {self.errors} errors)"
+        )
+
+
+async def load(name: str, url: str, headers: dict[str, str], concurrency: int = CONCURRENCY, seconds: float = 4.0) -> Figures:
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=30, headers=headers) as client:
+        deadline = time.perf_counter() + WARMUP_SECONDS
+        recording = False
+
+        async def worker() -> None:
+            nonlocal errors
+            while True:
+                now = time.perf_counter()
+                if now >= deadline:
+                    return
+                started = time.perf_counter()
+                answer = await client.get(url)
+                if recording:
+                    if answer.status_code == 200:
+                        latencies.append((time.perf_counter() - started) * 1000)
+                    else:
+                        errors += 1
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))  # warm-up: connections, caches
+        recording = True
+        started = time.perf_counter()
+        deadline = started + seconds
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return Figures(name, len(latencies), errors, elapsed, latencies)
+
+
+def spawn(app: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "uvicorn", "--factory", app, "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--no-access-log", "--log-level", "warning"]
+    out = open(log, "ab")  # noqa: SIM115 - lives as long as the process
+    return subprocess.Popen(command, env={**os.environ, **env}, stdout=out, stderr=out, start_new_session=True)
+
+
+def nginx_binary() -> str | None:
+    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
+
+
+def start_nginx(binary: str, directory: Path, port: int, upstream_port: int) -> subprocess.Popen[bytes]:
+    config = directory / "nginx.conf"
+    config.write_text(
+        f"""
+worker_processes 1;
+daemon off;
+pid {directory}/nginx.pid;
+error_log {directory}/nginx-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {directory}/body;
+  proxy_temp_path {directory}/proxy;
+  fastcgi_temp_path {directory}/fastcgi;
+  uwsgi_temp_path {directory}/uwsgi;
+  scgi_temp_path {directory}/scgi;
+  upstream registry {{ server 127.0.0.1:{upstream_port}; keepalive 64; }}
+  server {{
+    listen 127.0.0.1:{port};
+    location /api/v1/registry/ {{
+      proxy_pass http://registry/;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }}
+  }}
+}}
+"""
+    )
+    process = subprocess.Popen([binary, "-c", str(config), "-e", str(directory / "nginx-error.log")], start_new_session=True)
+    wait_for_port(port)
+    return process
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+async def measure(directory: Path) -> None:
+    keys = directory / "keys"
+    ensure_keypair(keys / "internal-private.pem", keys / "internal-public.pem")
+    registry_db = f"sqlite+aiosqlite:///{directory / 'registry.db'}"
+    gateway_db = f"sqlite+aiosqlite:///{directory / 'gateway.db'}"
+    migrations.upgrade("registry", registry_db)
+    migrations.upgrade("gateway", gateway_db)
+    hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    write_principals(
+        directory / "gateway" / "principals.json",
+        PrincipalsFile(
+            users=[
+                UserRecord(
+                    username="admin",
+                    password_hash=hasher.hash("bench"),
+                    kind=PrincipalKind.ADMIN,
+                    grants=list(roles.administrator()),
+                    permissions=sorted(roles.ADMIN_PERMISSIONS),
+                )
+            ]
+        ),
+    )
+    registry_port, gateway_port, nginx_port = free_port(), free_port(), free_port()
+    processes = [
+        spawn(
+            "registry.app:create_app",
+            registry_port,
+            {
+                "REGISTRY_DATABASE_URL": registry_db,
+                "REGISTRY_DATA_DIR": str(directory),
+                "REGISTRY_INTERNAL_PUBLIC_KEY_FILE": str(keys / "internal-public.pem"),
+                "REGISTRY_KAFKA_BOOTSTRAP": "127.0.0.1:1",  # no broker: the relay retries in the background
+                "REGISTRY_LOG_LEVEL": "ERROR",
+            },
+            directory / "registry.log",
+        ),
+        spawn(
+            "gateway.app:create_app",
+            gateway_port,
+            {
+                "GATEWAY_DATA_DIR": str(directory),
+                "GATEWAY_DATABASE_URL": gateway_db,
+                "GATEWAY_REGISTRY_URL": f"http://127.0.0.1:{registry_port}",
+                "GATEWAY_KAFKA_BOOTSTRAP": "127.0.0.1:1",
+                "GATEWAY_RATE_PER_SECOND": "0",
+                "GATEWAY_LOG_LEVEL": "ERROR",
+            },
+            directory / "gateway.log",
+        ),
+    ]
+    nginx = nginx_binary()
+    try:
+        wait_for_port(registry_port, 30)
+        wait_for_port(gateway_port, 30)
+        if nginx:
+            processes.append(start_nginx(nginx, directory, nginx_port, registry_port))
+        admin = Principal(
+            subject="user:admin", kind=PrincipalKind.ADMIN, grants=roles.administrator(), permissions=roles.ADMIN_PERMISSIONS
+        )
+        internal = InternalTokenSigner((keys / "internal-private.pem").read_bytes(), ttl_seconds=3600).sign(admin)
+        direct_headers = {"authorization": f"Bearer {internal}"}
+        registry = f"http://127.0.0.1:{registry_port}"
+        gateway = f"http://127.0.0.1:{gateway_port}"
+        async with httpx.AsyncClient(timeout=30) as http:
+            (await http.post(f"{registry}/units/import", json=demo_units(), headers=direct_headers)).raise_for_status()
+            cadre = {
+                "full_name": "Nguyễn Văn Đo",
+                "date_of_birth": "1960-01-15",
+                "sex": "male",
+                "national_id": "068060123456",
+                "tier": "provincial_2",
+                "managing_unit": "VN.68",
+                "status": "retired",
+            }
+            created = await http.post(f"{registry}/cadres", json=cadre, headers=direct_headers)
+            created.raise_for_status()
+            cadre_id = created.json()["id"]
+            token = (
+                await http.post(
+                    f"{gateway}/api/v1/auth/token", data={"grant_type": "password", "username": "admin", "password": "bench"}
+                )
+            ).json()["access_token"]
+        gateway_headers = {"authorization": f"Bearer {token}"}
+        print(f"{SECONDS:.0f} s per target after {WARMUP_SECONDS:.0f} s warm-up; one uvicorn worker each; machine shared")
+        if not nginx:
+            print("nginx is NOT installed: the baseline is the service called directly (add nginx to scripts/system-deps.sh)")
+        baseline_name = "nginx" if nginx else "direct"
+        targets = (("GET /units?under=VN.68", "units?under=VN.68"), ("GET /cadres/{id} (audited)", f"cadres/{cadre_id}"))
+        for label, path in targets:
+            for concurrency in (1, CONCURRENCY):
+                urls = [("direct to the service", f"{registry}/{path}", direct_headers)]
+                urls.append(("through the gateway", f"{gateway}/api/v1/registry/{path}", gateway_headers))
+                if nginx:
+                    urls.append(("through nginx", f"http://127.0.0.1:{nginx_port}/api/v1/registry/{path}", direct_headers))
+                rows = [await load(name, url, headers, concurrency, SECONDS) for name, url, headers in urls]
+                direct, through, baseline = rows[0], rows[1], rows[2] if nginx else rows[0]
+                print(f"\n{label}, concurrency {concurrency}")
+                for row in rows:
+                    print(row.line())
+                print(
+                    f"  gateway vs {baseline_name}: p50 added {through.p50 - baseline.p50:+.2f} ms, "
+                    f"throughput ratio {through.throughput / baseline.throughput:.2f}"
+                )
+                if nginx:
+                    print(f"  gateway vs direct: p50 added {through.p50 - direct.p50:+.2f} ms")
+    finally:
+        for process in reversed(processes):
+            stop(process)
+
+
+def main() -> None:
+    directory = Path(tempfile.mkdtemp(prefix="cadrecare-bench-gateway-"))
+    try:
+        asyncio.run(measure(directory))
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""Everything the running gateway holds, and the dependency that turns a request's token into a caller
+with its grants resolved now (from the gateway's database, not from the token)."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, Request
+
+from contracts.scope import Principal
+from gateway.audit_trail import AuditEntry, AuditTrail, outcome_of
+from gateway.break_glass import BreakGlass, OpenGlass
+from gateway.grant_store import GrantStore
+from gateway.identity import Directory
+from gateway.limits import RateLimiter
+from gateway.oidc import Authenticator, VerifiedToken
+from gateway.proxy import Proxy
+from gateway.sessions import Sessions
+from gateway.settings import GatewaySettings
+from gateway.tokens import TokenIssuer
+from servicekit.auth import Unauthenticated, bearer_token
+from servicekit.errors import Forbidden
+from servicekit.logs import current_correlation_id
+from servicekit.runtime import Runtime
+
+ON_BEHALF_HEADER = "x-on-behalf-of"
+
+
+@dataclass
+class Gateway:
+    settings: GatewaySettings
+    runtime: Runtime
+    directory: Directory
+    issuer: TokenIssuer
+    authenticator: Authenticator
+    grants: GrantStore
+    break_glass: BreakGlass
+    audit: AuditTrail
+    sessions: Sessions
+    limiter: RateLimiter
+    token_limiter: RateLimiter
+    proxy: Proxy
+
+
+@dataclass(frozen=True)
+class Caller:
+    principal: Principal  # grants as resolved for this request
+    token: VerifiedToken
+    opened: tuple[OpenGlass, ...]  # break-the-glass accesses in force
+    client_address: str | None
+    on_behalf_of: str | None
+
+    def entry(self, operation: str, method: str, path: str, status: int, **values: object) -> AuditEntry:
+        return AuditEntry.by(
+            self.principal,
+            operation=operation,
+            method=method,
+            path=path,
+            status_code=status,
+            outcome=outcome_of(status),
+            client_address=self.client_address,
+            on_behalf_of=self.on_behalf_of,
+            correlation_id=current_correlation_id(),
+            **values,
+        )
+
+
+def gateway_of(request: Request) -> Gateway:
+    gateway: Gateway = request.app.state.gateway
+    return gateway
+
+
+GatewayDep = Annotated[Gateway, Depends(gateway_of)]
+
+
+async def verified_token(request: Request, gateway: GatewayDep) -> VerifiedToken:
+    token = bearer_token(request)
+    try:
+        verified = await gateway.authenticator.verify(token)
+    except jwt.PyJWTError as exc:
+        raise Unauthenticated(f"invalid token: {exc}") from exc
+    if await gateway.sessions.is_revoked(verified.jti):
+        raise Unauthenticated("the token has been revoked")
+    return verified
+
+
+async def current_caller(
+    request: Request, gateway: GatewayDep, token: Annotated[VerifiedToken, Depends(verified_token)]
+) -> Caller:
+    known = gateway.directory.principal(token.subject)
+    if known is None:
+        raise Unauthenticated("the token's subject is not known here")
+    gateway.limiter.check(known.subject)
+    principal = known.model_copy(update={"grants": await gateway.grants.resolve(known.subject)})
+    on_behalf = request.headers.get(ON_BEHALF_HEADER)
+    return Caller(
+        principal=principal,
+        token=token,
+        opened=await gateway.break_glass.open_for(known.subject),
+        client_address=request.client.host if request.client else None,
+        on_behalf_of=on_behalf[:200] if on_behalf else None,
+    )
+
+
+CallerDep = Annotated[Caller, Depends(current_caller)]
+
+
+def require(caller: Caller, permission: str) -> None:
+    if not caller.principal.has_permission(permission):
+        raise Forbidden(f"the caller lacks the permission {permission!r}", code="permission_denied")
+
+
+def permitted(permission: str) -> Callable[[Caller], Awaitable[Caller]]:
+    """A dependency: the caller, if it holds the permission (checked before the body is even parsed)."""
+
+    async def dependency(caller: CallerDep) -> Caller:
+        require(caller, permission)
+        return caller
+
+    return dependency

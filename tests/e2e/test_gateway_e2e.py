@@ -1,0 +1,68 @@
+"""The gateway as a process in front of the services, with the real broker: demo principals, grants as
+data, the audit trail, and grants that follow a reorganisation the registry publishes."""
+
+from contextlib import closing
+
+import httpx
+import pytest
+
+from devstack import demo
+from devstack.stack import Stack
+from tests.e2e.conftest import login
+from tests.e2e.helpers import eventually, new_cadre
+
+pytestmark = pytest.mark.e2e
+API = "/api/v1"
+
+
+def test_demo_principals_sign_in(stack: Stack, admin: httpx.Client) -> None:
+    for username in demo.DEMO_USERS:
+        with closing(login(stack, username)) as client:
+            me = client.get(f"{API}/auth/me")
+            assert me.status_code == 200 and me.json()["subject"] == f"user:{username}"
+            assert me.json()["grants"], username
+    with httpx.Client(base_url=stack.config.gateway_url) as http:
+        secret = demo.DEMO_CLIENTS["his-bvdk-lamdong"]
+        token = http.post(
+            f"{API}/auth/token",
+            data={"grant_type": "client_credentials", "client_id": "his-bvdk-lamdong", "client_secret": secret},
+        )
+        assert token.status_code == 200
+        his = {"authorization": f"Bearer {token.json()['access_token']}"}
+        assert http.get(f"{API}/registry/cadres", headers=his).status_code == 403  # a HIS client cannot list cadres
+        assert http.get(f"{API}/reporting/cadre-counts", params={"unit": "VN.68"}, headers=his).status_code == 403
+
+
+def test_reads_are_audited_and_the_chain_verifies(stack: Stack, admin: httpx.Client) -> None:
+    created = admin.post(f"{API}/registry/cadres", json=new_cadre("VN.68.672"))
+    assert created.status_code == 201, created.text
+    cadre_id = created.json()["id"]
+    with closing(login(stack, "dalat")) as dalat:
+        read = dalat.get(f"{API}/registry/cadres/{cadre_id}")
+        assert read.status_code == 200 and "x-audit-subjects" not in read.headers
+        assert dalat.post(f"{API}/gateway/grants", json={}).status_code == 403  # a district user cannot change grants
+    trail = admin.get(f"{API}/gateway/audit", params={"cadre_id": cadre_id}).json()
+    assert {(r["actor"], r["outcome"]) for r in trail["items"]} >= {("user:dalat", "success"), ("user:admin", "success")}
+    verified = admin.get(f"{API}/gateway/audit/verify").json()
+    assert verified["valid"] and verified["records_checked"] >= 3
+
+
+def test_grants_follow_a_merge_published_by_the_registry(stack: Stack, admin: httpx.Client) -> None:
+    reorganisation = {
+        "effective_date": "2025-07-01",
+        "reason": "Nghị quyết sáp nhập (e2e)",
+        "operations": [{"kind": "merge", "sources": ["VN.68.672", "VN.68.673"], "target": "VN.68.672"}],
+    }
+    grant = {"subject": "user:dalat", "unit_path": "VN.68.673", "tiers": ["district"], "actions": ["read"], "reason": "cover"}
+    assert admin.post(f"{API}/gateway/grants", json=grant).status_code == 201
+    answer = admin.post(f"{API}/registry/units/reorganisations", json=reorganisation)
+    assert answer.status_code in (200, 201), answer.text
+
+    def remapped() -> bool:
+        grants = admin.get(f"{API}/gateway/grants", params={"subject": "user:dalat", "history": "true"}).json()
+        return any(g["replaces"] and g["unit_path"] == "VN.68.672" for g in grants)
+
+    eventually(remapped, timeout=30)
+    with closing(login(stack, "dalat")) as dalat:
+        paths = {g["unit_path"] for g in dalat.get(f"{API}/auth/me").json()["grants"]}
+    assert paths == {"VN.68.672"}
