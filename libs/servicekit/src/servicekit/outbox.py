@@ -26,6 +26,9 @@ from servicekit.tables import KitTables
 log = logging.getLogger(__name__)
 
 
+ROWS_PER_INSERT = 1000  # keeps one statement under SQLite's limit of bound parameters
+
+
 class Outbox:
     def __init__(self, tables: KitTables, source: str) -> None:
         self.table = tables.outbox
@@ -71,7 +74,8 @@ class Outbox:
             }
             for outgoing, envelope in zip(events, envelopes, strict=True)
         ]
-        await session.execute(insert(self.table), rows)
+        for start in range(0, len(rows), ROWS_PER_INSERT):
+            await session.execute(insert(self.table), rows[start : start + ROWS_PER_INSERT])
         session.info[_WAKE_ON_COMMIT] = self.committed
         return envelopes
 

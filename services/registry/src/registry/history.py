@@ -7,20 +7,15 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import and_, insert, or_, update
-from sqlalchemy import event as sa_event
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from contracts.api.registry import CadrePublic
-from contracts.enums import ManagementTier
-from contracts.envelope import DomainEvent, EventEnvelope
 from contracts.events.registry import CadreSnapshot
-from contracts.topics import topic_of
 from registry.domain import Operation
 from registry.tables import Cadre, CadreChange, CadrePeriod
-from servicekit.logs import current_correlation_id
-from servicekit.outbox import Outbox
+from servicekit.outbox import Outbox, OutgoingEvent
 from servicekit.sql import table_of
 
 CHUNK = 5000  # parameters per statement stay far below PostgreSQL's 32767
@@ -169,41 +164,6 @@ async def move_cadres(session: AsyncSession, moves: dict[uuid.UUID, str], now: d
             )
 
 
-@dataclass(frozen=True)
-class Outgoing:
-    event: DomainEvent
-    subject: str
-    managing_unit: str | None = None
-    tier: ManagementTier | None = None
-
-
-async def append_events(session: AsyncSession, outbox: Outbox, events: Sequence[Outgoing]) -> None:
-    """Many events in few statements, in the same transaction (Outbox.append does one statement per event)."""
-    if len(events) <= 3:
-        for e in events:
-            await outbox.append(session, e.event, subject=e.subject, managing_unit=e.managing_unit, tier=e.tier)
-        return
-    correlation_id = current_correlation_id()
-    rows = []
-    for e in events:
-        envelope = EventEnvelope.wrap(
-            e.event,
-            source=outbox.source,
-            subject=e.subject,
-            correlation_id=correlation_id,
-            managing_unit=e.managing_unit,
-            tier=e.tier,
-        )
-        rows.append(
-            {
-                "event_id": str(envelope.id),
-                "topic": topic_of(type(e.event)).name,
-                "key": e.subject,
-                "headers": [[name, value.decode()] for name, value in envelope.to_kafka_headers()],
-                "payload": envelope.payload_bytes(),
-                "created_at": envelope.time,
-            }
-        )
-    for part in chunks(rows, 2000):
-        await session.execute(insert(outbox.table), list(part))
-    sa_event.listen(session.sync_session, "after_commit", lambda _s: outbox.committed.set(), once=True)
+async def append_events(session: AsyncSession, outbox: Outbox, events: Sequence[OutgoingEvent]) -> None:
+    """Many events in few statements, in the same transaction as the changes."""
+    await outbox.append_many(session, events)

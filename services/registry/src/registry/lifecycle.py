@@ -14,7 +14,6 @@ from contracts.events.registry import CadreDied, CadreRemoved, CadreRetired, Cad
 from contracts.scope import Principal
 from registry.domain import CadreFacts, Operation, tier_allowed, transition_problems
 from registry.history import (
-    Outgoing,
     append_events,
     change_period,
     change_rows,
@@ -29,7 +28,7 @@ from registry.service import Rules, cadre_for_write, cadres_in_scope, check_tier
 from registry.tables import Cadre, CadrePeriod
 from servicekit.auth import within_unit
 from servicekit.errors import Forbidden, Refused, field_error
-from servicekit.outbox import Outbox
+from servicekit.outbox import Outbox, OutgoingEvent
 
 
 async def _facts(session: AsyncSession, cadre: Cadre) -> CadreFacts:
@@ -273,6 +272,6 @@ async def bulk_transfer(
     for c in cadres:
         after = snapshot(c).model_copy(update={"managing_unit": body.to_unit})  # the table is updated already
         event = CadreTransferred(cadre=after, previous_managing_unit=previous[c.id], effective_date=effective, reason=body.reason)
-        events.append(Outgoing(event, str(c.id), body.to_unit, ManagementTier(c.tier)))
+        events.append(OutgoingEvent(event, str(c.id), body.to_unit, ManagementTier(c.tier)))
     await append_events(session, outbox, events)
     return BulkTransferResult(moved=len(cadres), to_unit=body.to_unit, effective_date=effective)

@@ -27,11 +27,11 @@ from registry.domain import (
     registration_problems,
     tier_allowed,
 )
-from registry.history import Outgoing, append_events, change_rows, open_periods, public, record_changes, snapshot
+from registry.history import append_events, change_rows, open_periods, public, record_changes, snapshot
 from registry.tables import Cadre, CadreChange, CadrePeriod, Card, Unit, UnitSuccession
 from servicekit.auth import scope_filter, within_unit
 from servicekit.errors import Conflict, Forbidden, NotFound, Refused, field_error
-from servicekit.outbox import Outbox
+from servicekit.outbox import Outbox, OutgoingEvent
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,7 @@ async def after_registration(session: AsyncSession, outbox: Outbox, principal: P
     await append_events(
         session,
         outbox,
-        [Outgoing(CadreRegistered(cadre=snapshot(c)), str(c.id), c.managing_unit, ManagementTier(c.tier)) for c in cadres],
+        [OutgoingEvent(CadreRegistered(cadre=snapshot(c)), str(c.id), c.managing_unit, ManagementTier(c.tier)) for c in cadres],
     )
 
 

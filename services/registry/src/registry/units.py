@@ -13,12 +13,12 @@ from contracts.enums import ManagementTier, UnitLevel
 from contracts.events.registry import CadreTransferred, UnitCreated, UnitRenamed, UnitSnapshot, UnitsReorganized
 from contracts.scope import Principal
 from registry.domain import Operation, may_reorganise
-from registry.history import Outgoing, append_events, change_rows, move_cadres, move_periods, record_changes, snapshot
+from registry.history import append_events, change_rows, move_cadres, move_periods, record_changes, snapshot
 from registry.reorganisation import Plan, PlanError, UnitState, plan
 from registry.tables import Cadre, Reorganisation, Unit, UnitSuccession
 from servicekit.auth import within_unit
 from servicekit.errors import Forbidden, Refused, field_error
-from servicekit.outbox import Outbox
+from servicekit.outbox import Outbox, OutgoingEvent
 
 
 def unit_snapshot(unit: Unit) -> UnitSnapshot:
@@ -230,7 +230,7 @@ async def _move_cadres(
             reason=reason,
             reorganisation_id=reorganisation_id,
         )
-        events.append(Outgoing(event, str(cadre.id), moves[cadre.id], ManagementTier(cadre.tier)))
+        events.append(OutgoingEvent(event, str(cadre.id), moves[cadre.id], ManagementTier(cadre.tier)))
     await append_events(session, outbox, events)
     return len(moves)
 
