@@ -1,17 +1,45 @@
-"""Event handlers that keep scheduling's read model of the registry."""
+"""Event handlers: scheduling's read model of the registry (with its history, for "as of" a date), and
+what registry changes and clinical exam results do to invitations."""
+
+from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
-from contracts.envelope import EventEnvelope
-from contracts.events.registry import CadreEvent
-from contracts.topics import CADRES
-from scheduling.tables import KIT, RosterCadre
+from contracts.enums import EncounterKind
+from contracts.envelope import DomainEvent, EventEnvelope
+from contracts.events.clinical import ClinicalRecordAmended, ClinicalRecordRecorded, ClinicalRecordWithdrawn
+from contracts.events.registry import (
+    CadreDied,
+    CadreEvent,
+    CadreRegistered,
+    CadreRemoved,
+    CadreRetired,
+    CadreTierChanged,
+    CadreTransferred,
+    UnitCreated,
+    UnitRenamed,
+    UnitSnapshot,
+    UnitsReorganized,
+)
+from contracts.topics import CADRES, CLINICAL_RECORDS, UNITS
+from scheduling import invitations
+from scheduling.domain import EXAMINABLE_STATUSES
+from scheduling.tables import KIT, RosterCadre, RosterHistory, RosterUnit
 from servicekit.consumer import EventConsumer, Handler
+from servicekit.outbox import Outbox
 from servicekit.runtime import Runtime
 from servicekit.sql import table_of, upsert
 
 
-async def project_cadre(session: AsyncSession, envelope: EventEnvelope, event: CadreEvent) -> None:
+def effective_date(envelope: EventEnvelope, event: CadreEvent) -> date:
+    if isinstance(event, CadreRegistered):
+        return min(event.cadre.status_since, envelope.time.date())
+    found = getattr(event, "effective_date", None)
+    return found if isinstance(found, date) else envelope.time.date()
+
+
+async def project_cadre(session: AsyncSession, envelope: EventEnvelope, event: CadreEvent) -> date:
     cadre = event.cadre
     values = {
         "cadre_id": cadre.id,
@@ -20,16 +48,98 @@ async def project_cadre(session: AsyncSession, envelope: EventEnvelope, event: C
         "tier": cadre.tier.value,
         "status": cadre.status.value,
         "status_since": cadre.status_since,
+        "sex": cadre.sex.value,
+        "position": cadre.position,
         "residence_address": cadre.residence_address,
+        "residence_unit": cadre.residence_unit,
+        "phone": cadre.phone,
+        "eligibility": [e.value for e in cadre.eligibility],
         "updated_at": envelope.time,
     }
     await upsert(session, table_of(RosterCadre), values, keys=("cadre_id",))
+    effective = effective_date(envelope, event)
+    last = await session.scalar(
+        select(RosterHistory)
+        .where(col(RosterHistory.cadre_id) == cadre.id, col(RosterHistory.valid_from) <= effective)
+        .order_by(col(RosterHistory.valid_from).desc(), col(RosterHistory.id).desc())
+        .limit(1)
+    )
+    state = (cadre.managing_unit, cadre.tier.value, cadre.status.value)
+    if last is None or (last.managing_unit, last.tier, last.status) != state:
+        session.add(
+            RosterHistory(
+                cadre_id=cadre.id,
+                valid_from=effective,
+                managing_unit=cadre.managing_unit,
+                tier=cadre.tier.value,
+                status=cadre.status.value,
+                recorded_at=envelope.time,
+            )
+        )
+        await session.flush()
+    return effective
+
+
+def cadre_handler(outbox: Outbox) -> Handler:
+    async def handle(session: AsyncSession, envelope: EventEnvelope, event: CadreEvent) -> None:
+        effective = await project_cadre(session, envelope, event)
+        on = max(effective, envelope.time.date())  # rounds not yet started when the change became known
+        cadre = event.cadre
+        if isinstance(event, CadreDied | CadreRemoved):
+            reason = "deceased" if isinstance(event, CadreDied) else f"removed: {event.reason}"
+            await invitations.cancel_open(session, outbox, cadre.id, reason, effective)
+        elif isinstance(event, CadreTransferred):
+            await invitations.transfer(session, outbox, cadre.id, cadre.managing_unit, effective, on)
+        elif isinstance(event, CadreRegistered | CadreRetired | CadreTierChanged) and cadre.status in EXAMINABLE_STATUSES:
+            await invitations.invite_late_joiner(session, outbox, cadre.id, cadre.managing_unit, on)
+
+    return handle
+
+
+async def _unit(session: AsyncSession, unit: UnitSnapshot) -> None:
+    values = {"path": unit.path, "name": unit.name, "level": unit.level.value, "parent_path": unit.parent_path}
+    await upsert(session, table_of(RosterUnit), values, keys=("path",))
+
+
+async def project_unit(session: AsyncSession, _envelope: EventEnvelope, event: DomainEvent) -> None:
+    if isinstance(event, UnitCreated | UnitRenamed):
+        await _unit(session, event.unit)
+    elif isinstance(event, UnitsReorganized):
+        for unit in event.created_units:
+            await _unit(session, unit)
+
+
+def exam_handler(outbox: Outbox) -> Handler:
+    async def handle(session: AsyncSession, _envelope: EventEnvelope, event: DomainEvent) -> None:
+        if isinstance(event, ClinicalRecordWithdrawn):
+            if event.record.kind == EncounterKind.PERIODIC_EXAM:
+                await invitations.withdraw_exam(session, outbox, event.record.record_id)
+            return
+        assert isinstance(event, ClinicalRecordRecorded | ClinicalRecordAmended)
+        record = event.record
+        if record.kind != EncounterKind.PERIODIC_EXAM:
+            return
+        await invitations.record_exam(
+            session,
+            outbox,
+            cadre_id=record.cadre_id,
+            record_id=record.record_id,
+            occurred_on=record.occurred_on,
+            plan_id=record.plan_id,
+            round_id=record.round_id,
+        )
+
+    return handle
 
 
 def consumers(runtime: Runtime) -> list[EventConsumer]:
-    handlers: dict[type, Handler] = {event: project_cadre for event in CADRES.events}
+    on_cadre = cadre_handler(runtime.outbox)
+    registry_handlers: dict[type, Handler] = {event: on_cadre for event in CADRES.events}
+    registry_handlers.update({event: project_unit for event in UNITS.events})
+    on_exam = exam_handler(runtime.outbox)
+    exam_handlers: dict[type, Handler] = {event: on_exam for event in CLINICAL_RECORDS.events}
+    attempts = runtime.settings.consumer_max_attempts
     return [
-        EventConsumer(
-            "scheduling-cadres", runtime.db, KIT, runtime.broker, handlers, max_attempts=runtime.settings.consumer_max_attempts
-        )
+        EventConsumer("scheduling-cadres", runtime.db, KIT, runtime.broker, registry_handlers, max_attempts=attempts),
+        EventConsumer("scheduling-exams", runtime.db, KIT, runtime.broker, exam_handlers, max_attempts=attempts),
     ]

@@ -1,8 +1,9 @@
 """Scheduling's tables, and only those."""
 
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, UniqueConstraint
 from sqlalchemy.orm import registry as orm_registry
 from sqlmodel import Field, SQLModel
 
@@ -16,6 +17,15 @@ class SchedulingModel(SQLModel, registry=orm_registry()):
 metadata = SchedulingModel.metadata
 KIT = kit_tables_of(metadata)
 
+AUTO_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# ---- read model of the registry (fed by the registry's events only) ----
+
 
 class RosterCadre(SchedulingModel, table=True):
     """Scheduling's own read model of the registry: who may be invited, and where letters go."""
@@ -26,5 +36,159 @@ class RosterCadre(SchedulingModel, table=True):
     tier: str = Field(max_length=30)
     status: str = Field(max_length=20)
     status_since: date
+    sex: str | None = Field(default=None, max_length=10)
+    position: str | None = Field(default=None, max_length=300)
     residence_address: str | None = Field(default=None, max_length=500)
+    residence_unit: str | None = Field(default=None, max_length=100)
+    phone: str | None = Field(default=None, max_length=20)
+    eligibility: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     updated_at: datetime
+
+
+class RosterHistory(SchedulingModel, table=True):
+    """The (managing unit, tier, status) of a cadre from an effective date on: the roster "as of" any date."""
+
+    __table_args__ = (Index("ix_rosterhistory_cadre_valid", "cadre_id", "valid_from"),)
+
+    id: int | None = Field(default=None, sa_column=Column(AUTO_ID, primary_key=True, autoincrement=True))
+    cadre_id: uuid.UUID
+    valid_from: date
+    managing_unit: str = Field(max_length=100)
+    tier: str = Field(max_length=30)
+    status: str = Field(max_length=20)
+    recorded_at: datetime
+
+
+class RosterUnit(SchedulingModel, table=True):
+    """Unit names for letters and coverage tables, from the registry's unit events."""
+
+    path: str = Field(primary_key=True, max_length=100)
+    name: str = Field(max_length=200)
+    level: str = Field(max_length=20)
+    parent_path: str | None = Field(default=None, max_length=100)
+
+
+# ---- cadence rules: versioned data ----
+
+
+class CadenceRuleSet(SchedulingModel, table=True):
+    __table_args__ = (UniqueConstraint("board_unit", "year", "version", name="uq_cadenceruleset_version"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    board_unit: str = Field(max_length=100)
+    year: int
+    version: int
+    note: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=_now)
+    created_by: str = Field(max_length=200)
+
+
+class CadenceRuleRow(SchedulingModel, table=True):
+    rule_set_id: uuid.UUID = Field(primary_key=True, foreign_key="cadenceruleset.id")
+    tier: str = Field(primary_key=True, max_length=30)
+    status: str = Field(primary_key=True, max_length=20)
+    exams_per_year: int
+
+
+# ---- exam plans ----
+
+
+class ExamPlan(SchedulingModel, table=True):
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    board_unit: str = Field(max_length=100, index=True)
+    year: int
+    title: str = Field(max_length=300)
+    plan_date: date
+    rule_set_id: uuid.UUID = Field(foreign_key="cadenceruleset.id")
+    rule_set_version: int
+    on_transfer: str = Field(max_length=10)
+    created_at: datetime = Field(default_factory=_now)
+    created_by: str = Field(max_length=200)
+    generated_at: datetime | None = None
+
+
+class PlanFacility(SchedulingModel, table=True):
+    __table_args__ = (UniqueConstraint("plan_id", "code", name="uq_planfacility_code"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    plan_id: uuid.UUID = Field(foreign_key="examplan.id")
+    code: str = Field(max_length=40)
+    name: str = Field(max_length=200)
+    address: str | None = Field(default=None, max_length=300)
+    daily_capacity: int
+
+
+class ExamRound(SchedulingModel, table=True):
+    __table_args__ = (UniqueConstraint("plan_id", "number", name="uq_examround_number"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    plan_id: uuid.UUID = Field(foreign_key="examplan.id")
+    number: int
+    starts_on: date
+    ends_on: date
+
+
+class RoundGroup(SchedulingModel, table=True):
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    plan_id: uuid.UUID = Field(foreign_key="examplan.id", index=True)
+    round_id: uuid.UUID = Field(foreign_key="examround.id")
+    position: int
+    tier: str = Field(max_length=30)
+    status: str | None = Field(default=None, max_length=20)
+    unit: str | None = Field(default=None, max_length=100)
+    facility: str = Field(max_length=40)
+
+
+# ---- invitations ----
+
+
+class Invitation(SchedulingModel, table=True):
+    """Giấy mời: one per cadre per round (attempt 0, unique), and re-invitations (attempt 1, 2, ...)."""
+
+    __table_args__ = (
+        UniqueConstraint("round_id", "cadre_id", "attempt", name="uq_invitation_round_cadre_attempt"),
+        # coverage of a unit: `managing_unit LIKE 'VN.68.%'` needs pattern ops on PostgreSQL in any collation
+        Index("ix_invitation_plan_unit", "plan_id", "managing_unit", postgresql_ops={"managing_unit": "varchar_pattern_ops"}),
+        Index("ix_invitation_cadre", "cadre_id", "status"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    plan_id: uuid.UUID = Field(foreign_key="examplan.id")
+    round_id: uuid.UUID = Field(foreign_key="examround.id")
+    round_number: int
+    group_id: uuid.UUID | None = None
+    cadre_id: uuid.UUID
+    managing_unit: str = Field(max_length=100)
+    tier: str = Field(max_length=30)
+    cadre_status: str = Field(max_length=20)
+    facility: str | None = Field(default=None, max_length=40)
+    at_home: bool = False
+    appointment_date: date
+    status: str = Field(max_length=20)
+    reason: str | None = Field(default=None, max_length=500)
+    status_since: date
+    issued_on: date
+    attempt: int = 0
+    previous_invitation_id: uuid.UUID | None = None
+    superseded_on: date | None = None  # re-invited: the new invitation counts instead
+    flag: str | None = Field(default=None, max_length=300)
+    exam_record_id: uuid.UUID | None = None
+    batch_id: uuid.UUID | None = None  # the generation run that wrote it
+    created_at: datetime = Field(default_factory=_now)
+    updated_at: datetime = Field(default_factory=_now)
+
+
+class InvitationChange(SchedulingModel, table=True):
+    """Every state change of an invitation with its effective date: coverage as of any date."""
+
+    __table_args__ = (Index("ix_invitationchange_invitation_effective", "invitation_id", "effective_date"),)
+
+    id: int | None = Field(default=None, sa_column=Column(AUTO_ID, primary_key=True, autoincrement=True))
+    invitation_id: uuid.UUID
+    plan_id: uuid.UUID = Field(index=True)
+    previous_status: str = Field(max_length=20)
+    status: str = Field(max_length=20)
+    reason: str | None = Field(default=None, max_length=500)
+    effective_date: date
+    actor: str = Field(max_length=200)
+    recorded_at: datetime = Field(default_factory=_now)

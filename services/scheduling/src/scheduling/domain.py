@@ -1,0 +1,160 @@
+"""Scheduling rules with no I/O: plan validation, the invitation lifecycle, slots, coverage arithmetic."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from contracts.api.common import FieldError
+from contracts.api.scheduling import (
+    CadenceRule,
+    DeferralReason,
+    ExamPlanCreate,
+    InvitationStatus,
+    RoundGroupIn,
+)
+from contracts.enums import CadreStatus
+from contracts.scope import unit_covers
+from servicekit.errors import Refused, field_error
+
+S = InvitationStatus
+
+# The lifecycle: invited -> confirmed -> attended | deferred(reason) | no_show | cancelled.
+# An exam result that arrives is the truth: it turns a deferred or no-show invitation into attended too.
+TRANSITIONS: Mapping[InvitationStatus, frozenset[InvitationStatus]] = {
+    S.INVITED: frozenset({S.CONFIRMED, S.ATTENDED, S.DEFERRED, S.NO_SHOW, S.CANCELLED}),
+    S.CONFIRMED: frozenset({S.ATTENDED, S.DEFERRED, S.NO_SHOW, S.CANCELLED}),
+    S.DEFERRED: frozenset({S.ATTENDED, S.CANCELLED}),
+    S.NO_SHOW: frozenset({S.ATTENDED, S.CANCELLED}),
+    S.ATTENDED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+OPEN_STATUSES = frozenset({S.INVITED, S.CONFIRMED})
+REINVITABLE = frozenset({S.DEFERRED, S.NO_SHOW})
+EXAMINABLE_STATUSES = frozenset({CadreStatus.ACTIVE, CadreStatus.RETIRED})
+HOME = "home"  # the facility code of an exam at home in events
+
+
+def check_transition(current: InvitationStatus, target: InvitationStatus, reason: DeferralReason | None) -> None:
+    if target not in TRANSITIONS[current]:
+        allowed = ", ".join(sorted(s.value for s in TRANSITIONS[current])) or "none (final state)"
+        raise Refused(
+            f"transition not allowed: {current.value} -> {target.value}",
+            errors=[
+                field_error("status", f"transition not allowed from {current.value!r} to {target.value!r}; allowed: {allowed}")
+            ],
+            code="transition_not_allowed",
+        )
+    if target == S.DEFERRED and reason is None:
+        raise Refused(
+            "a deferral needs a reason", errors=[field_error("reason", "required when deferring: ill, away, travelling, other")]
+        )
+
+
+def rule_errors(rules: Sequence[CadenceRule]) -> list[FieldError]:
+    errors: list[FieldError] = []
+    seen: set[tuple[str, str]] = set()
+    for index, rule in enumerate(rules):
+        if rule.status not in EXAMINABLE_STATUSES:
+            errors.append(field_error(["rules", index, "status"], "a cadence rule is for active or retired cadres"))
+        key = (rule.tier.value, rule.status.value)
+        if key in seen:
+            errors.append(field_error(["rules", index], f"a second rule for {key[0]}/{key[1]}"))
+        seen.add(key)
+    return errors
+
+
+def groups_overlap(a: RoundGroupIn, b: RoundGroupIn, board_unit: str) -> bool:
+    """Could one cadre belong to both groups? Same tier, compatible status, nested units."""
+    if a.tier != b.tier:
+        return False
+    if a.status is not None and b.status is not None and a.status != b.status:
+        return False
+    unit_a, unit_b = a.unit or board_unit, b.unit or board_unit
+    return unit_covers(unit_a, unit_b) or unit_covers(unit_b, unit_a)
+
+
+def plan_errors(plan: ExamPlanCreate) -> list[FieldError]:
+    """Every reason to refuse a plan, each naming its field."""
+    errors: list[FieldError] = []
+    codes: set[str] = set()
+    for index, facility in enumerate(plan.facilities):
+        if facility.code in codes or facility.code == HOME:
+            errors.append(field_error(["facilities", index, "code"], f"duplicate or reserved facility code {facility.code!r}"))
+        codes.add(facility.code)
+    numbers: set[int] = set()
+    for r_index, round_ in enumerate(plan.rounds):
+        where: list[str | int] = ["rounds", r_index]
+        if round_.number in numbers:
+            errors.append(field_error([*where, "number"], f"round number {round_.number} appears twice"))
+        numbers.add(round_.number)
+        if round_.ends_on < round_.starts_on:
+            errors.append(field_error([*where, "ends_on"], "the round ends before it starts"))
+        for name, day in (("starts_on", round_.starts_on), ("ends_on", round_.ends_on)):
+            if day.year != plan.year:
+                errors.append(field_error([*where, name], f"round outside its plan's year {plan.year}"))
+        for g_index, group in enumerate(round_.groups):
+            gwhere: list[str | int] = [*where, "groups", g_index]
+            if group.facility not in codes:
+                errors.append(field_error([*gwhere, "facility"], f"no facility {group.facility!r} in this plan"))
+            if group.status is not None and group.status not in EXAMINABLE_STATUSES:
+                errors.append(field_error([*gwhere, "status"], "a group is of active or retired cadres"))
+            if group.unit is not None and not unit_covers(plan.board_unit, group.unit):
+                errors.append(field_error([*gwhere, "unit"], f"unit {group.unit!r} is not under the board {plan.board_unit!r}"))
+            for o_index, other in enumerate(round_.groups[:g_index]):
+                if groups_overlap(group, other, plan.board_unit) and (group.unit or "") == (other.unit or ""):
+                    errors.append(field_error(gwhere, f"the same group as groups[{o_index}] of this round"))
+    for r_index, this_round in enumerate(plan.rounds):
+        for earlier in plan.rounds[:r_index]:
+            if this_round.starts_on > earlier.ends_on or earlier.starts_on > this_round.ends_on:
+                continue
+            for g_index, candidate in enumerate(this_round.groups):
+                if any(groups_overlap(candidate, g, plan.board_unit) for g in earlier.groups):
+                    errors.append(
+                        field_error(
+                            ["rounds", r_index, "groups", g_index],
+                            f"overlapping rounds for the same group: round {this_round.number} overlaps round {earlier.number}",
+                        )
+                    )
+    return errors
+
+
+def first_free_day(
+    starts_on: date, ends_on: date, daily_capacity: int, booked: Mapping[date, int], earliest: date | None = None
+) -> date | None:
+    """The first day of a round, from `earliest` on, with a free slot; None if the round is full."""
+    day = max(starts_on, earliest or starts_on)
+    while day <= ends_on:
+        if booked.get(day, 0) < daily_capacity:
+            return day
+        day += timedelta(days=1)
+    return None
+
+
+def round_slots(starts_on: date, ends_on: date, daily_capacity: int) -> int:
+    return ((ends_on - starts_on).days + 1) * daily_capacity
+
+
+def rate(attended: int, invited: int) -> float:
+    """142 of 193 -> 73.57: percent, two decimals cut as the boards' reports cut them (73.5751... -> 73.57)."""
+    return (10000 * attended // invited) / 100 if invited else 0.0
+
+
+def child_unit(path: str, parent: str) -> str | None:
+    """The unit directly below `parent` on the way to `path` (VN.68.672.24 under VN.68 -> VN.68.672)."""
+    if path == parent or not path.startswith(parent + "."):
+        return None
+    rest = path[len(parent) + 1 :].split(".")
+    return f"{parent}.{rest[0]}"
+
+
+@dataclass(frozen=True)
+class UnitProgress:
+    open: int
+    invited: int
+
+
+def finished_units(progress: Mapping[str, UnitProgress]) -> tuple[list[str], list[str]]:
+    """A unit has finished its round when it had invitations and none is still open."""
+    finished = sorted(u for u, p in progress.items() if p.invited > 0 and p.open == 0)
+    unfinished = sorted(u for u, p in progress.items() if p.invited > 0 and p.open > 0)
+    return finished, unfinished
