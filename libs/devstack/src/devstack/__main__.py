@@ -28,9 +28,10 @@ def run(config: StackConfig) -> int:
         stack.start()
         ready_after = time.monotonic() - started
         if config.demo and not marker.exists():
-            created = demo.seed(config.gateway_url)
-            marker.write_text(f"{created} cadres\n")
-            print(f"Loaded the demo data set: {created} cadres of Lâm Đồng (VN.68) and its 12 districts.")
+            print("Loading the demo data set (first start only)…", flush=True)
+            lines = demo.seed(config.gateway_url)
+            marker.write_text("\n".join(lines) + "\n")
+            print("Loaded the demo data set:\n" + "\n".join(f"  - {line}" for line in lines), flush=True)
         print(banner(config, ready_after), flush=True)
         while not stopping:
             stack.check_alive()

@@ -3,6 +3,8 @@ hundred synthetic cadres in the proportions of the seeds (Lâm Đồng 2023: 13 
 group 1, 537 group 2, 776 group 3; most of groups 2 and 3 retired), scaled to about a quarter.
 """
 
+import importlib
+import importlib.util
 import json
 import random
 from datetime import date
@@ -158,9 +160,13 @@ def demo_cadres(seed: int = 2023) -> list[dict[str, Any]]:
     return cadres
 
 
-def seed(gateway_url: str) -> int:
-    """Load the demo through the public API, as the administrator. Returns the number of cadres created."""
-    with httpx.Client(base_url=gateway_url, timeout=30) as client:
+DOMAIN_SEEDS = ("demo_registry", "demo_scheduling", "demo_clinical", "demo_reporting")
+
+
+def seed(gateway_url: str) -> list[str]:
+    """Load the demo through the public API, as the administrator: the base registry (units, cadres), then
+    each domain's own demo module in an order where events have somewhere to land. Returns one line each."""
+    with httpx.Client(base_url=gateway_url, timeout=60) as client:
         token = (
             client.post(
                 "/api/v1/auth/token", data={"grant_type": "password", "username": "admin", "password": DEMO_USERS["admin"]}
@@ -177,4 +183,13 @@ def seed(gateway_url: str) -> int:
                 continue
             answer.raise_for_status()
             created += 1
-        return created
+        summary = [f"registry: {created} cadres of Lâm Đồng (VN.68) and its 12 districts"]
+        for name in DOMAIN_SEEDS:
+            if importlib.util.find_spec(f"devstack.{name}") is None:
+                continue
+            module = importlib.import_module(f"devstack.{name}")
+            try:
+                summary.append(module.seed(client))
+            except Exception as exc:  # noqa: BLE001 - the demo is a courtesy: say what failed and go on
+                summary.append(f"{name}: not loaded ({exc})")
+        return summary

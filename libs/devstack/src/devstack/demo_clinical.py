@@ -4,6 +4,7 @@ outpatient visits, admissions with their discharge, and referrals."""
 
 import random
 import time
+from contextlib import closing
 from typing import Any
 
 import httpx
@@ -81,7 +82,7 @@ def seed(client: httpx.Client) -> str:
     cadres = client.get("/api/v1/registry/cadres", params={"limit": 200}).raise_for_status().json()["items"]
     rng = random.Random(2023)
     items = [record for index, cadre in enumerate(cadres) for record in _records(rng, cadre, index)]
-    with _his(client) as his:
+    with closing(_his(client)) as his:
         deadline = time.monotonic() + 60
         while True:  # clinical learns the cadres from the registry's events: wait until it knows them all
             check = his.post("/api/v1/clinical/his/records/bulk", json={"items": items[:1000], "validate_only": True})

@@ -76,6 +76,10 @@ class Stack:
             "warning",
             "--timeout-graceful-shutdown",
             "5",
+            # longer than any client's pooled idle connection, so a reused connection is never
+            # closed under a request in flight (the gateway's pool, load generators)
+            "--timeout-keep-alive",
+            "75",
         ]
         self.processes[name] = subprocess.Popen(
             command, env={**os.environ, **env, **self.extra_env}, stdout=log, stderr=log, start_new_session=True
