@@ -105,8 +105,15 @@ def _escape_like(value: str) -> str:
 
 
 def within_unit(unit_column: Any, unit_path: str) -> ColumnElement[bool]:
-    """The unit itself and everything below it (materialised-path prefix test)."""
-    return or_(unit_column == unit_path, unit_column.like(_escape_like(unit_path) + ".%", escape="\\"))
+    """The unit itself and everything below it (materialised-path prefix test).
+
+    The leading `LIKE 'path%'` is implied by the rest; it is there so that PostgreSQL can answer
+    with one range scan of a `text_pattern_ops` index instead of an OR it cannot."""
+    prefix = _escape_like(unit_path)
+    return and_(
+        unit_column.like(prefix + "%", escape="\\"),
+        or_(unit_column == unit_path, unit_column.like(prefix + ".%", escape="\\")),
+    )
 
 
 def scope_filter(principal: Principal, action: Action, unit_column: Any, tier_column: Any) -> ColumnElement[bool]:
