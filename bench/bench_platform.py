@@ -17,9 +17,8 @@ from pathlib import Path
 import httpx
 
 from devstack import demo
-from devstack.config import SERVICES, StackConfig
+from devstack.config import StackConfig
 from devstack.stack import Stack
-from servicekit.embedded import free_port
 
 IDLE_EVENTS = 60
 LOADED_RATE = 200  # events per second
@@ -29,24 +28,6 @@ LOADED_SECONDS = 15
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def config(data_dir: Path) -> StackConfig:
-    base = free_port()
-    while any(_busy(base + i) for i in range(len(SERVICES))):
-        base = free_port()
-    return StackConfig(data_dir=data_dir, gateway_port=free_port(), first_service_port=base, kafka_port=free_port(), demo=False)
-
-
-def _busy(port: int) -> bool:
-    import socket
-
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-            return False
-        except OSError:
-            return True
 
 
 _serial = iter(range(10**6))
@@ -134,7 +115,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="cadrecare-bench-") as scratch:
         data_dir = Path(scratch)
         demo.ensure_demo_principals(data_dir / "gateway" / "principals.json")
-        stack = Stack(config(data_dir))
+        stack = Stack(StackConfig.on_free_ports(data_dir))
         started = time.monotonic()
         stack.start(timeout=120)
         first_start = time.monotonic() - started

@@ -1,6 +1,5 @@
 """The whole platform as processes, on free ports in a temp data directory, driven only through the gateway."""
 
-import socket
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
@@ -9,39 +8,12 @@ import httpx
 import pytest
 
 from devstack import demo
-from devstack.config import SERVICES, StackConfig
+from devstack.config import StackConfig
 from devstack.stack import Stack
-from servicekit.embedded import free_port
-
-
-def _consecutive_free_ports(count: int) -> int:
-    for _ in range(100):
-        base = free_port()
-        if base + count >= 65535:
-            continue
-        try:
-            sockets = []
-            for port in range(base, base + count):
-                s = socket.socket()
-                s.bind(("127.0.0.1", port))
-                sockets.append(s)
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in sockets:
-                s.close()
-    raise RuntimeError("no run of free ports")
 
 
 def stack_config(data_dir: Path) -> StackConfig:
-    return StackConfig(
-        data_dir=data_dir,
-        gateway_port=free_port(),
-        first_service_port=_consecutive_free_ports(len(SERVICES)),
-        kafka_port=free_port(),
-        demo=False,
-    )
+    return StackConfig.on_free_ports(data_dir)
 
 
 @pytest.fixture(scope="module")

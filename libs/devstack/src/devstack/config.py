@@ -4,6 +4,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from servicekit.embedded import free_port, free_port_run
+
 SERVICES = ("registry", "scheduling", "clinical", "reporting")
 
 
@@ -19,6 +21,17 @@ class StackConfig:
     first_service_port: int = field(default_factory=lambda: _env_int("CADRECARE_SERVICE_PORT_BASE", 8001))
     kafka_port: int = field(default_factory=lambda: _env_int("CADRECARE_KAFKA_PORT", 19092))
     demo: bool = field(default_factory=lambda: os.environ.get("CADRECARE_DEMO", "1") != "0")
+
+    @classmethod
+    def on_free_ports(cls, data_dir: Path, *, demo: bool = False) -> "StackConfig":
+        """A stack beside any other on this machine (tests, benchmarks): every port free, its own data."""
+        return cls(
+            data_dir=data_dir,
+            gateway_port=free_port(),
+            first_service_port=free_port_run(len(SERVICES)),
+            kafka_port=free_port(),
+            demo=demo,
+        )
 
     def service_port(self, service: str) -> int:
         return self.first_service_port + SERVICES.index(service)
