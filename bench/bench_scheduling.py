@@ -5,7 +5,8 @@ The roster is loaded with COPY as the registry's events would have left it (one 
 the plan is created and generated through the service's HTTP API in process (ASGI, signed internal token),
 so the figures include validation, the set-based INSERT ... SELECT, and one InvitationIssued outbox row
 per invitation. Baseline in the same run: copying the roster table (CREATE TABLE AS) - what moving the
-rows once costs on this machine.
+rows once costs on this machine. Then the recurring care: the overdue home visits of a province and the figures of
+a convalescence trip, on the same roster.
 """
 
 import asyncio
@@ -36,6 +37,7 @@ PROVINCES = 63
 DISTRICTS = 10
 YEAR = datetime.now(UTC).year + 1
 COVERAGE_RUNS = 60
+CARE_RUNS = 30
 TIERS: list[tuple[str, float]] = [
     ("central", 0.01),
     ("provincial_1", 0.04),
@@ -213,8 +215,59 @@ async def run(cluster: PostgresCluster, keys: Path) -> None:
                 f"coverage of province {unit} ({in_province:,} invitations) by round and unit, {label}: "
                 f"p50 {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms over {COVERAGE_RUNS} calls (goal p95 <= 100 ms)"
             )
+        await recurring_care(client, headers, db)
     await app.state.runtime.db.dispose()
     await db.close()
+
+
+async def timed(client: httpx.AsyncClient, headers: dict[str, str], path: str, params: dict[str, Any]) -> tuple[float, float]:
+    timings = []
+    for _ in range(CARE_RUNS):
+        started = time.perf_counter()
+        answer = await client.get(path, headers=headers, params=params)
+        timings.append((time.perf_counter() - started) * 1000)
+        answer.raise_for_status()
+    timings.sort()
+    return statistics.median(timings), timings[int(0.95 * len(timings)) - 1]
+
+
+async def recurring_care(client: httpx.AsyncClient, headers: dict[str, str], db: asyncpg.Connection) -> None:
+    """Home visits for every central-tier and group-1 cadre of the nation; the overdue list of one province; the
+    figures of a convalescence trip ("6 of 14 registered") with half its leaders gone on a trip the year before."""
+    unit = province(1)
+    await db.execute(
+        "INSERT INTO homevisitschedule (id, cadre_id, every_months, visitor, starts_on, next_due_on, active, created_by,"
+        " created_at) SELECT gen_random_uuid(), cadre_id, 3, 'bench', DATE '2025-01-01',"
+        " CURRENT_DATE - 250 + (random() * 500)::int, true, 'bench', now() FROM rostercadre"
+        " WHERE tier IN ('central', 'provincial_1') AND status IN ('active', 'retired')"
+    )
+    schedules = await db.fetchval("SELECT count(*) FROM homevisitschedule")
+    rule = {"board_unit": unit, "valid_from": "2020-01-01", "tiers": ["central", "provincial_1"], "interval_years": 2}
+    (await client.post("/convalescence/rules", headers=headers, json=rule)).raise_for_status()
+    trips = []
+    for starts in (date(YEAR - 1, 6, 1), date(YEAR, 6, 1)):
+        body = {"board_unit": unit, "title": f"Nghỉ dưỡng {starts.year}", "destination": "Vũng Tàu", "quota": 500}
+        trip = await client.post(
+            "/convalescence/trips", headers=headers, json={**body, "starts_on": str(starts), "ends_on": str(starts)}
+        )
+        trip.raise_for_status()
+        trips.append(trip.json())
+    await db.execute(
+        "INSERT INTO convalescenceregistration (id, trip_id, trip_starts_on, cadre_id, status, registered_on, created_by,"
+        " updated_at) SELECT gen_random_uuid(), $1, $2, cadre_id, 'registered', CURRENT_DATE, 'bench', now()"
+        " FROM rostercadre WHERE (managing_unit = $3 OR managing_unit LIKE $4) AND tier IN ('central', 'provincial_1')"
+        " AND status = 'retired' AND random() < 0.5",
+        uuid.UUID(trips[0]["id"]),
+        date(YEAR - 1, 6, 1),
+        unit,
+        unit + ".%",
+    )
+    await db.execute("ANALYZE")
+    p50, p95 = await timed(client, headers, "/home-visits/overdue", {"unit": unit, "limit": 100})
+    print(f"overdue home visits of province {unit} (of {schedules:,} schedules nationally): p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+    figures = (await client.get(f"/convalescence/trips/{trips[1]['id']}", headers=headers)).json()
+    p50, p95 = await timed(client, headers, f"/convalescence/trips/{trips[1]['id']}", {})
+    print(f"convalescence trip figures ({figures['summary']}, roster {CADRES:,}): p50 {p50:.1f} ms, p95 {p95:.1f} ms")
 
 
 def main() -> None:

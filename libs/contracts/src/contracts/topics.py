@@ -56,6 +56,13 @@ INVITATIONS = Topic(
     "Exam invitations and their state changes. Key: invitation id.",
     (scheduling.InvitationIssued, scheduling.InvitationStatusChanged),
 )
+CONVALESCENCE = Topic(
+    "cadrecare.scheduling.convalescence.v1",
+    "scheduling",
+    "convalescence_trip",
+    "Convalescence trips (nghỉ dưỡng) and their registrations. Key: trip id.",
+    scheduling.CONVALESCENCE_EVENTS,
+)
 CLINICAL_RECORDS = Topic(
     "cadrecare.clinical.record.v1",
     "clinical",
@@ -71,7 +78,7 @@ REPORTS = Topic(
     (reporting.ReportIssued,),
 )
 
-ALL_TOPICS: tuple[Topic, ...] = (CADRES, UNITS, EXAM_PLANS, INVITATIONS, CLINICAL_RECORDS, REPORTS)
+ALL_TOPICS: tuple[Topic, ...] = (CADRES, UNITS, EXAM_PLANS, INVITATIONS, CONVALESCENCE, CLINICAL_RECORDS, REPORTS)
 
 
 def topic_of(event: type[DomainEvent]) -> Topic:

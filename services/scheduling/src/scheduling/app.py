@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI
 
+from scheduling.care_routes import router as care_router
 from scheduling.projections import consumers
 from scheduling.routes import router
 from scheduling.settings import SchedulingSettings
@@ -15,8 +16,11 @@ def create_app(settings: SchedulingSettings | None = None, *, run_workers: bool 
     return create_service_app(
         runtime,
         title="CadreCare scheduling",
-        description="Periodic exam plans, rounds, invitations, attendance and coverage.",
-        routers=[router],
+        description=(
+            "Periodic exam plans, rounds, invitations, attendance and coverage; home visits, convalescence trips"
+            " and expert-council clinic days."
+        ),
+        routers=[router, care_router],
         consumers=consumers,
         run_workers=run_workers,
     )

@@ -1,5 +1,7 @@
-"""Scheduling rules with no I/O: plan validation, the invitation lifecycle, slots, coverage arithmetic."""
+"""Scheduling rules with no I/O: plan validation, the invitation lifecycle, slots, coverage arithmetic, and the
+rules of the other recurring work (home visits, convalescence trips, clinic days)."""
 
+from calendar import monthrange
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -12,7 +14,7 @@ from contracts.api.scheduling import (
     InvitationStatus,
     RoundGroupIn,
 )
-from contracts.enums import CadreStatus
+from contracts.enums import CadreStatus, ManagementTier
 from contracts.scope import unit_covers
 from servicekit.errors import Refused, field_error
 
@@ -158,3 +160,85 @@ def finished_units(progress: Mapping[str, UnitProgress]) -> tuple[list[str], lis
     finished = sorted(u for u, p in progress.items() if p.invited > 0 and p.open == 0)
     unfinished = sorted(u for u, p in progress.items() if p.invited > 0 and p.open > 0)
     return finished, unfinished
+
+
+# ---- other recurring work: home visits, convalescence trips, clinic days ----
+
+HOME_VISIT_TIERS = frozenset({ManagementTier.CENTRAL, ManagementTier.PROVINCIAL_1})
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later (or earlier), on the month's last day when it has no such day (31/1 + 1 -> 28/2)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))
+
+
+def home_visit_refusal(tier: ManagementTier, status: CadreStatus) -> str | None:
+    if tier not in HOME_VISIT_TIERS:
+        return f"home-visit schedules are for central-tier and group-1 cadres, not {tier.value}"
+    if status not in EXAMINABLE_STATUSES:
+        return f"the cadre is {status.value}"
+    return None
+
+
+def next_visit_due(last_visit_on: date | None, starts_on: date, every_months: int) -> date:
+    """The next visit falls due `every_months` after the last one, or on the schedule's first date."""
+    return starts_on if last_visit_on is None else add_months(last_visit_on, every_months)
+
+
+def days_overdue(next_due_on: date, as_of: date) -> int:
+    return max(0, (as_of - next_due_on).days)
+
+
+@dataclass(frozen=True)
+class ConvalescenceEligibility:
+    tiers: frozenset[ManagementTier]
+    statuses: frozenset[CadreStatus]
+    interval_years: int
+
+
+def convalescence_window(starts_on: date, interval_years: int) -> tuple[date, date]:
+    """Trips starting strictly between these dates fall within the period of a trip starting on `starts_on`."""
+    return add_months(starts_on, -12 * interval_years), add_months(starts_on, 12 * interval_years)
+
+
+def convalescence_refusal(
+    rule: ConvalescenceEligibility,
+    tier: ManagementTier,
+    status: CadreStatus,
+    trip_starts_on: date,
+    other_trip_starts: Sequence[date],
+    registered: int,
+    quota: int,
+) -> tuple[str, str] | None:
+    """Why a cadre may not register for a trip, as (code, message), in the order a board would say it; None if they may."""
+    if tier not in rule.tiers or status not in rule.statuses:
+        wanted = ", ".join(sorted(s.value for s in rule.statuses)) + " " + "/".join(sorted(t.value for t in rule.tiers))
+        return "not_eligible", f"not eligible: the rule is for {wanted} cadres; this cadre is {status.value} {tier.value}"
+    lower, upper = convalescence_window(trip_starts_on, rule.interval_years)
+    for other in sorted(other_trip_starts):
+        if lower < other < upper:
+            return (
+                "already_within_period",
+                f"already went within the period: a trip on {other.isoformat()}, "
+                f"less than {rule.interval_years} years from this one",
+            )
+    if registered >= quota:
+        return "quota_full", f"quota full: {registered} of {quota} places taken"
+    return None
+
+
+def registered_summary(registered: int, eligible: int) -> str:
+    return f"{registered} of {eligible} registered"
+
+
+def series_dates(year: int, from_month: int, months: int, days_of_month: Sequence[int]) -> list[date]:
+    """Clinic days of a series: each day of each month (a day past a month's end is its last day), sorted, no repeats."""
+    first = date(year, from_month, 1)
+    found: set[date] = set()
+    for offset in range(months):
+        month_start = add_months(first, offset)
+        last = monthrange(month_start.year, month_start.month)[1]
+        found.update(month_start.replace(day=min(d, last)) for d in days_of_month)
+    return sorted(found)

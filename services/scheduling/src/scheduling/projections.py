@@ -1,5 +1,5 @@
 """Event handlers: scheduling's read model of the registry (with its history, for "as of" a date), and
-what registry changes and clinical exam results do to invitations."""
+what registry changes and clinical records do to invitations, home visits, trips and clinic bookings."""
 
 from datetime import date
 
@@ -23,7 +23,7 @@ from contracts.events.registry import (
     UnitsReorganized,
 )
 from contracts.topics import CADRES, CLINICAL_RECORDS, UNITS
-from scheduling import invitations
+from scheduling import clinic_days, convalescence, home_visits, invitations
 from scheduling.domain import EXAMINABLE_STATUSES
 from scheduling.tables import KIT, RosterCadre, RosterHistory, RosterUnit
 from servicekit.consumer import EventConsumer, Handler
@@ -88,6 +88,9 @@ def cadre_handler(outbox: Outbox) -> Handler:
         if isinstance(event, CadreDied | CadreRemoved):
             reason = "deceased" if isinstance(event, CadreDied) else f"removed: {event.reason}"
             await invitations.cancel_open(session, outbox, cadre.id, reason, effective)
+            await home_visits.end_for_cadre(session, cadre.id, reason)
+            await convalescence.cancel_for_cadre(session, outbox, cadre.id, reason, on)
+            await clinic_days.cancel_for_cadre(session, cadre.id, reason, on)
         elif isinstance(event, CadreTransferred):
             await invitations.transfer(session, outbox, cadre.id, cadre.managing_unit, effective, on)
         elif isinstance(event, CadreRegistered | CadreRetired | CadreTierChanged) and cadre.status in EXAMINABLE_STATUSES:
@@ -117,6 +120,9 @@ def exam_handler(outbox: Outbox) -> Handler:
             return
         assert isinstance(event, ClinicalRecordRecorded | ClinicalRecordAmended)
         record = event.record
+        if record.kind == EncounterKind.HOME_VISIT and isinstance(event, ClinicalRecordRecorded):
+            await home_visits.visit_from_clinical(session, record.cadre_id, record.record_id, record.occurred_on, record.facility)
+            return
         if record.kind != EncounterKind.PERIODIC_EXAM:
             return
         await invitations.record_exam(

@@ -30,6 +30,11 @@ def _now() -> datetime:
 class RosterCadre(SchedulingModel, table=True):
     """Scheduling's own read model of the registry: who may be invited, and where letters go."""
 
+    __table_args__ = (
+        # `managing_unit LIKE 'VN.01.%'` (a province's cadres) needs pattern ops on PostgreSQL in any collation
+        Index("ix_rostercadre_unit_pattern", "managing_unit", postgresql_ops={"managing_unit": "varchar_pattern_ops"}),
+    )
+
     cadre_id: uuid.UUID = Field(primary_key=True)
     full_name: str = Field(max_length=200)
     managing_unit: str = Field(max_length=100, index=True)
@@ -192,3 +197,117 @@ class InvitationChange(SchedulingModel, table=True):
     effective_date: date
     actor: str = Field(max_length=200)
     recorded_at: datetime = Field(default_factory=_now)
+
+
+# ---- home visits: scope follows the roster (joined on cadre_id), so transfers and tier changes need no copy ----
+
+
+class HomeVisitSchedule(SchedulingModel, table=True):
+    __table_args__ = (Index("ix_homevisitschedule_due", "active", "next_due_on"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    cadre_id: uuid.UUID = Field(index=True)
+    every_months: int
+    visitor: str = Field(max_length=200)
+    starts_on: date
+    next_due_on: date
+    last_visit_on: date | None = None
+    active: bool = True
+    ended_reason: str | None = Field(default=None, max_length=300)
+    note: str | None = Field(default=None, max_length=500)
+    created_by: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=_now)
+
+
+class HomeVisit(SchedulingModel, table=True):
+    __table_args__ = (UniqueConstraint("clinical_record_id", name="uq_homevisit_clinical_record"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    schedule_id: uuid.UUID = Field(foreign_key="homevisitschedule.id", index=True)
+    due_on: date
+    done_on: date
+    visitor: str = Field(max_length=200)
+    note: str | None = Field(default=None, max_length=500)
+    clinical_record_id: uuid.UUID | None = None
+    recorded_by: str = Field(max_length=200)
+    recorded_at: datetime = Field(default_factory=_now)
+
+
+# ---- convalescence trips (nghỉ dưỡng): eligibility rules as versioned data ----
+
+
+class ConvalescenceRule(SchedulingModel, table=True):
+    __table_args__ = (UniqueConstraint("board_unit", "version", name="uq_convalescencerule_version"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    board_unit: str = Field(max_length=100)
+    version: int
+    valid_from: date
+    tiers: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    statuses: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    interval_years: int
+    note: str | None = Field(default=None, max_length=500)
+    created_by: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=_now)
+
+
+class ConvalescenceTrip(SchedulingModel, table=True):
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    board_unit: str = Field(max_length=100, index=True)
+    title: str = Field(max_length=300)
+    destination: str = Field(max_length=300)
+    starts_on: date
+    ends_on: date
+    quota: int
+    rule_id: uuid.UUID = Field(foreign_key="convalescencerule.id")
+    rule_version: int
+    created_by: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=_now)
+
+
+class ConvalescenceRegistration(SchedulingModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("trip_id", "cadre_id", name="uq_convalescenceregistration_trip_cadre"),
+        Index("ix_convalescenceregistration_cadre", "cadre_id", "status"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    trip_id: uuid.UUID = Field(foreign_key="convalescencetrip.id")
+    trip_starts_on: date
+    cadre_id: uuid.UUID
+    status: str = Field(max_length=20)
+    registered_on: date
+    note: str | None = Field(default=None, max_length=500)
+    cancelled_reason: str | None = Field(default=None, max_length=300)
+    created_by: str = Field(max_length=200)
+    updated_at: datetime = Field(default_factory=_now)
+
+
+# ---- expert-council clinic days ----
+
+
+class ClinicSession(SchedulingModel, table=True):
+    __table_args__ = (UniqueConstraint("board_unit", "held_on", name="uq_clinicsession_board_day"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    board_unit: str = Field(max_length=100)
+    held_on: date
+    capacity: int
+    place: str = Field(max_length=300)
+    council: str = Field(max_length=200)
+    note: str | None = Field(default=None, max_length=500)
+    created_by: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=_now)
+
+
+class ClinicBooking(SchedulingModel, table=True):
+    __table_args__ = (UniqueConstraint("session_id", "cadre_id", name="uq_clinicbooking_session_cadre"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    session_id: uuid.UUID = Field(foreign_key="clinicsession.id", index=True)
+    cadre_id: uuid.UUID = Field(index=True)
+    status: str = Field(max_length=20)
+    reason: str | None = Field(default=None, max_length=500)
+    cancelled_reason: str | None = Field(default=None, max_length=300)
+    created_by: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=_now)

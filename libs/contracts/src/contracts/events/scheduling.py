@@ -1,4 +1,5 @@
-"""Events published by scheduling: topics `cadrecare.scheduling.plan.v1` and `cadrecare.scheduling.invitation.v1`."""
+"""Events published by scheduling: topics `cadrecare.scheduling.plan.v1`, `cadrecare.scheduling.invitation.v1` and
+`cadrecare.scheduling.convalescence.v1`."""
 
 import uuid
 from datetime import date
@@ -55,4 +56,50 @@ class InvitationStatusChanged(DomainEvent):
     effective_date: date
 
 
-EVENTS: tuple[type[DomainEvent], ...] = (ExamPlanPublished, InvitationIssued, InvitationStatusChanged)
+# ---- convalescence trips (nghỉ dưỡng): topic `cadrecare.scheduling.convalescence.v1`, key: trip id ----
+
+
+class ConvalescenceTripPublished(DomainEvent):
+    event_type: ClassVar[str] = "vn.cadrecare.scheduling.convalescence.trip_published"
+    trip_id: uuid.UUID
+    board_unit: str
+    title: str
+    destination: str
+    starts_on: date
+    ends_on: date
+    quota: int
+    rule_version: int
+
+
+class ConvalescenceRegistered(DomainEvent):
+    event_type: ClassVar[str] = "vn.cadrecare.scheduling.convalescence.registered"
+    registration_id: uuid.UUID
+    trip_id: uuid.UUID
+    board_unit: str
+    cadre_id: uuid.UUID
+    tier: ManagementTier
+    managing_unit: str
+    starts_on: date  # the trip's
+    registered_on: date
+
+
+class ConvalescenceRegistrationCancelled(DomainEvent):
+    event_type: ClassVar[str] = "vn.cadrecare.scheduling.convalescence.registration_cancelled"
+    registration_id: uuid.UUID
+    trip_id: uuid.UUID
+    cadre_id: uuid.UUID
+    reason: str
+    cancelled_on: date
+
+
+CONVALESCENCE_EVENTS: tuple[type[DomainEvent], ...] = (
+    ConvalescenceTripPublished,
+    ConvalescenceRegistered,
+    ConvalescenceRegistrationCancelled,
+)
+EVENTS: tuple[type[DomainEvent], ...] = (
+    ExamPlanPublished,
+    InvitationIssued,
+    InvitationStatusChanged,
+    *CONVALESCENCE_EVENTS,
+)
