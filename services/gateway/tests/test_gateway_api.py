@@ -280,6 +280,7 @@ async def test_retention_moves_the_anchor_and_the_chain_still_verifies(make_plat
     admin = await platform.headers("admin")
     for _ in range(3):
         await http.get(f"{API}/registry/cadres/{uuid.uuid4()}", headers=admin)  # audited (not found)
+    await platform.gateway.audit.settled()  # journaled records reach the chain right after the answers
     async with platform.gateway.runtime.db.transaction() as session:
         old = datetime.now(UTC) - timedelta(days=31)
         await session.execute(text("UPDATE audit_records SET at = :old WHERE seq <= 2"), {"old": old})

@@ -155,6 +155,7 @@ async def audit_records(
     limit: Limit = 50,
 ) -> Page[AuditRecord]:
     """The audit trail within the auditor's scope: records about cadres its unit manages, or by its unit's people."""
+    await gateway.audit.settled()
     async with gateway.runtime.db.transaction() as session:
         page = await gateway.audit.query(
             session,

@@ -15,7 +15,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from contracts.api.common import Health
 from contracts.asyncapi import asyncapi_document
-from gateway import admin_routes, auth_routes, forwarding
+from gateway import admin_routes, auth_routes, forwarding, public
+from gateway.audit_journal import AuditJournal
 from gateway.audit_trail import AuditEntry, AuditTrail
 from gateway.break_glass import BreakGlass
 from gateway.context import CallerDep, Gateway, GatewayDep
@@ -88,7 +89,13 @@ def build_gateway(settings: GatewaySettings, mounts: Mapping[str, httpx.AsyncBas
         authenticator=Authenticator(issuer, [ExternalIssuer(p, jwks_client) for p in settings.oidc_providers]),
         grants=GrantStore(runtime.db, directory, cache_seconds=cache),
         break_glass=BreakGlass(runtime.db, default_minutes=settings.break_glass_minutes, cache_seconds=cache),
-        audit=AuditTrail(runtime.db, retention_days=settings.audit_retention_days),
+        audit=AuditTrail(
+            runtime.db,
+            retention_days=settings.audit_retention_days,
+            journal=AuditJournal(settings.audit_journal_dir, fsync=settings.audit_journal_fsync)
+            if settings.audit_durability == "journal"
+            else None,
+        ),
         sessions=Sessions(runtime.db, refresh_seconds=settings.refresh_token_seconds, cache_seconds=cache),
         limiter=RateLimiter(settings.rate_per_second, settings.rate_burst),
         token_limiter=RateLimiter(settings.token_rate_per_minute / 60, max(1, int(settings.token_rate_per_minute))),
@@ -117,6 +124,7 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         workers: list[asyncio.Task[None]] = []
         await gateway.grants.bootstrap_all()
+        await gateway.audit.recover()
         if run_workers:
             for consumer in consumers(gateway.runtime, gateway.grants):
                 workers.append(asyncio.create_task(consumer.run(), name=f"consumer-{consumer.name}"))
@@ -127,6 +135,7 @@ def create_app(
             for task in workers:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
+            await gateway.audit.close()
             await gateway.proxy.close()
             for external in gateway.authenticator.external.values():
                 await external.jwks.client.aclose()
@@ -165,6 +174,7 @@ def create_app(
     app.include_router(auth_routes.router, prefix=API_PREFIX)
     app.include_router(admin_routes.router, prefix=API_PREFIX)
     app.include_router(auth_routes.well_known)
+    app.include_router(public.router)  # before the forwarding route below: matched first
 
     @app.get("/healthz", response_model=Health, tags=["health"])
     async def healthz() -> Health:

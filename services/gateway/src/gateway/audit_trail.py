@@ -4,14 +4,29 @@ Append-only and hash-chained (gateway.chain): every append locks the chain head,
 no gaps and no forks, also with several gateway replicas on one PostgreSQL database. The one deletion
 is retention: records older than the retention period go, and the chain head keeps the hash of the
 last one removed as the anchor that verification starts from.
+
+"No audit, no answer", in one of two modes (setting `audit_durability`):
+- "journal" (default): `append` returns once the record is in the local audit journal
+  (gateway.audit_journal: one write(2), no database round trip on the request path); a writer task
+  chains the journal's records into the database in batches, retrying while the database is away,
+  and the records of a crashed process are replayed at start-up. The writer lingers `linger_seconds`
+  (50 ms) to chain what arrives meanwhile in one transaction: one commit per batch, not per request.
+  If the journal cannot be written, or the backlog not yet chained exceeds `max_backlog` (the
+  database has been away too long), `append` raises AuditUnavailable and the caller gets 503, not
+  the data. The price: a record reaches the database (queries, verification) up to ~50 ms after the
+  answer (longer while the database is away); queries, verification and purges of this process wait
+  for its own backlog first; a record is as durable as the journal file (see gateway.audit_journal).
+- "commit": `append` returns only once the record's transaction has committed (group commit: appends
+  that arrive together share one transaction). One database transaction per request at low load.
 """
 
 import asyncio
+import logging
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, exists, false, func, or_
+from sqlalchemy import delete, exists, false, func, insert, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -19,15 +34,25 @@ from contracts.api.common import Page
 from contracts.api.gateway import AuditPurge, AuditRecord, AuditVerification
 from contracts.enums import Action
 from contracts.scope import Principal
+from gateway.audit_journal import AuditJournal
 from gateway.chain import GENESIS_HASH, ChainVerifier, record_hash
 from gateway.grants import home_unit
 from gateway.tables import AuditChainHead, AuditRecordRow, AuditSubjectRow, CadreScope
 from servicekit.auth import scope_filter, within_unit
 from servicekit.db import Database
+from servicekit.errors import DomainError
 from servicekit.sql import insert_ignoring_duplicates, table_of
+
+log = logging.getLogger(__name__)
 
 VERIFY_CHUNK = 2000
 GROUP_COMMIT_MAX = 500
+RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
+
+
+class AuditUnavailable(DomainError):
+    status_code = 503
+    code = "audit_unavailable"
 
 
 @dataclass
@@ -81,12 +106,25 @@ def _subject_ids(subjects: list[str]) -> list[uuid.UUID]:
 
 
 class AuditTrail:
-    def __init__(self, db: Database, *, retention_days: int) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        retention_days: int,
+        journal: AuditJournal | None = None,
+        max_backlog: int = 50_000,
+        linger_seconds: float = 0.05,
+    ) -> None:
         self.db = db
+        self.linger_seconds = linger_seconds  # journal mode: gather records this long, chain them in one transaction
         self.retention = timedelta(days=retention_days)
+        self.journal = journal
+        self.max_backlog = max_backlog
         self._lock = asyncio.Lock()  # writes and purges of this process; the head row's lock orders the processes
-        self._queue: list[tuple[AuditEntry, asyncio.Future[AuditRecord]]] = []
+        self._queue: list[tuple[dict[str, object], asyncio.Future[None] | None]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._settled = asyncio.Event()
+        self._settled.set()
 
     async def _head(self, session: AsyncSession) -> AuditChainHead:
         head = await session.scalar(select(AuditChainHead).where(col(AuditChainHead.id) == 1).with_for_update())
@@ -100,59 +138,124 @@ class AuditTrail:
         assert head is not None
         return head
 
-    async def append(self, entry: AuditEntry) -> AuditRecord:
-        """Write one record and return it once committed ("no audit, no answer").
+    async def append(self, entry: AuditEntry) -> None:
+        """Record one entry before the caller answers ("no audit, no answer"); raises AuditUnavailable.
 
-        Appends that arrive together are committed together (group commit): one writer task per process
-        takes whatever is queued, chains it under the head row's lock in one transaction, and wakes the
-        waiting requests.
+        Journal mode: returns once the entry is in the journal. Commit mode: once its transaction has
+        committed. Either way one writer task per process chains whatever is queued in one transaction.
         """
-        future: asyncio.Future[AuditRecord] = asyncio.get_running_loop().create_future()
-        self._queue.append((entry, future))
+        at = datetime.now(UTC)
+        values: dict[str, object] = {**asdict(entry), "entry_id": uuid.uuid4().hex, "at": at}
+        future: asyncio.Future[None] | None = None
+        if self.journal is not None:
+            if len(self._queue) >= self.max_backlog:
+                raise AuditUnavailable("the audit trail cannot be written now: the request is refused")
+            try:
+                self.journal.write({**values, "at": at.isoformat()})
+            except OSError as exc:
+                log.error("audit journal write failed: %s", exc)
+                raise AuditUnavailable("the audit trail cannot be written now: the request is refused") from exc
+        else:
+            future = asyncio.get_running_loop().create_future()
+        self._queue.append((values, future))
+        self._settled.clear()
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._drain(), name="audit-writer")
-        return await future
+        if future is not None:
+            try:
+                await future
+            except Exception as exc:
+                raise AuditUnavailable("the audit trail cannot be written now: the request is refused") from exc
+
+    async def settled(self, timeout: float = 5.0) -> None:
+        """Wait (a bounded time) until every record this process has accepted is in the chain."""
+        if not self._settled.is_set():
+            try:
+                await asyncio.wait_for(self._settled.wait(), timeout)
+            except TimeoutError:
+                log.warning("the audit backlog (%d records) is not chained yet", len(self._queue))
 
     async def _drain(self) -> None:
+        failures = 0
         while self._queue:
+            if self.journal is not None and len(self._queue) < GROUP_COMMIT_MAX:
+                await asyncio.sleep(self.linger_seconds)  # the records are safe in the journal: batch them
             batch, self._queue = self._queue[:GROUP_COMMIT_MAX], self._queue[GROUP_COMMIT_MAX:]
             try:
-                records = await self._write([entry for entry, _ in batch])
-            except Exception as exc:  # noqa: BLE001 - every waiting request learns that its record was not written
+                await self._write([values for values, _ in batch])
+            except Exception as exc:  # noqa: BLE001 - journaled records wait and retry; committed ones report the failure
+                kept = [(values, future) for values, future in batch if future is None]
                 for _, future in batch:
-                    if not future.done():
+                    if future is not None and not future.done():
                         future.set_exception(exc)
+                if kept:
+                    self._queue = kept + self._queue
+                    log.warning("chaining %d journaled audit records failed (%s): retrying", len(kept), exc)
+                    await asyncio.sleep(RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)])
+                    failures += 1
                 continue
-            for (_, future), written in zip(batch, records, strict=True):
-                if not future.done():
-                    future.set_result(written)
+            failures = 0
+            for _, future in batch:
+                if future is not None and not future.done():
+                    future.set_result(None)
+        if self.journal is not None:
+            self.journal.rotate_if_large()
+        self._settled.set()
 
-    async def _write(self, entries: list[AuditEntry]) -> list[AuditRecord]:
-        written: list[AuditRecord] = []
+    async def _write(self, batch: list[dict[str, object]], *, skip_known: bool = False) -> int:
         async with self._lock, self.db.transaction() as session:
             head = await self._head(session)
+            if skip_known:  # a replay: records already chained (by us before a crash, or another process) are skipped
+                ids = [str(values["entry_id"]) for values in batch]
+                known = set(
+                    await session.scalars(select(col(AuditRecordRow.entry_id)).where(col(AuditRecordRow.entry_id).in_(ids)))
+                )
+                batch = [values for values in batch if values["entry_id"] not in known]
             seq, previous = head.last_seq, head.last_hash
-            for entry in entries:
+            records: list[dict[str, object]] = []
+            subjects: list[dict[str, object]] = []
+            for entry in batch:
                 seq += 1
                 values: dict[str, object] = {
-                    **asdict(entry),
+                    **entry,
                     "seq": seq,
-                    "at": datetime.now(UTC),
                     "prev_hash": previous,
-                    "subjects": [str(s) for s in entry.subjects],
+                    "subjects": [str(s) for s in entry["subjects"]],  # type: ignore[attr-defined]
                 }
                 for name in ("path", "operation"):
                     values[name] = str(values[name])[:300]
                 values["hash"] = previous = record_hash(values)
-                row = AuditRecordRow(**values)  # type: ignore[arg-type]
-                session.add(row)
-                for cadre_id in _subject_ids(row.subjects):
-                    session.add(AuditSubjectRow(seq=row.seq, cadre_id=cadre_id))
-                written.append(AuditRecord.model_validate(_row_fields(row)))
+                records.append(values)
+                subjects += ({"seq": seq, "cadre_id": cadre_id} for cadre_id in _subject_ids(values["subjects"]))  # type: ignore[arg-type]
+            if records:  # Core inserts in bulk: the ORM's unit of work costs more than the statements
+                await session.execute(insert(table_of(AuditRecordRow)), records)
+            if subjects:
+                await session.execute(insert(table_of(AuditSubjectRow)), subjects)
             head.last_seq, head.last_hash = seq, previous
             session.add(head)
             await session.flush()
-        return written
+        return len(batch)
+
+    async def recover(self) -> int:
+        """Chain the journaled records of processes that stopped before chaining them; returns how many."""
+        if self.journal is None:
+            return 0
+        recovered = 0
+        for path in self.journal.leftovers():
+            records = AuditJournal.read(path)
+            for record in records:
+                record["at"] = datetime.fromisoformat(str(record["at"]))
+            for start in range(0, len(records), GROUP_COMMIT_MAX):
+                recovered += await self._write(records[start : start + GROUP_COMMIT_MAX], skip_known=True)
+            path.unlink(missing_ok=True)
+        if recovered:
+            log.warning("chained %d audit records left in the journal by a previous process", recovered)
+        return recovered
+
+    async def close(self) -> None:
+        await self.settled()
+        if self.journal is not None:
+            self.journal.close(drop=not self._queue)
 
     @staticmethod
     def visible_to(auditor: Principal) -> object:
@@ -182,6 +285,7 @@ class AuditTrail:
         offset: int = 0,
         limit: int = 50,
     ) -> Page[AuditRecord]:
+        """Call `settled()` first, before opening the session (on SQLite an open write transaction blocks the writer)."""
         query = select(AuditRecordRow).where(self.visible_to(auditor))  # type: ignore[arg-type]
         if cadre_id is not None:
             query = query.where(
@@ -205,6 +309,7 @@ class AuditTrail:
         return Page[AuditRecord](items=items, total=total, offset=offset, limit=limit)
 
     async def verify(self) -> AuditVerification:
+        await self.settled()
         async with self.db.transaction() as session:
             head = await session.get(AuditChainHead, 1)
             anchor_seq, anchor_hash = (head.anchor_seq, head.anchor_hash) if head else (0, GENESIS_HASH)
@@ -236,6 +341,7 @@ class AuditTrail:
     async def purge_expired(self, now: datetime | None = None) -> AuditPurge:
         """Remove the records older than the retention period (a prefix of the chain) and move the anchor."""
         cutoff = (now or datetime.now(UTC)) - self.retention
+        await self.settled()
         async with self._lock, self.db.transaction() as session:
             head = await self._head(session)
             last_expired = await session.scalar(select(func.max(col(AuditRecordRow.seq))).where(col(AuditRecordRow.at) < cutoff))

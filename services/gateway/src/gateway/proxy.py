@@ -97,6 +97,13 @@ class Proxy:
         if correlation_id:
             headers["x-correlation-id"] = correlation_id
         url = f"{base}/{path}?{query}" if query else f"{base}/{path}"
+        return await self._request(service, method, url, headers, content)
+
+    async def fetch_public(self, service: str, path: str, headers: dict[str, str]) -> UpstreamAnswer:
+        """A GET with no token at all: only for the public static files (see gateway.public)."""
+        return await self._request(service, "GET", f"{self.base_of(service)}/{path}", headers, b"")
+
+    async def _request(self, service: str, method: str, url: str, headers: dict[str, str], content: bytes) -> UpstreamAnswer:
         try:
             async with asyncio.timeout(self.timeout):
                 if self.pool is None:

@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -50,12 +51,21 @@ class GatewaySettings(ServiceSettings):
     cors_origins: list[str] = Field(default_factory=lambda: ["http://127.0.0.1:8000", "http://localhost:8000"])
     grants_cache_seconds: float = Field(default=2.0, description="how long a resolved grant set is re-used")
     audit_retention_days: int = SIX_YEARS_DAYS
+    audit_durability: Literal["journal", "commit"] = Field(
+        default="journal",
+        description="journal: answer once the record is in the local audit journal (chained right after); "
+        "commit: answer once the record's database transaction has committed",
+    )
+    audit_journal_dir: Path = Field(default=Path(""), description="default data_dir/gateway/audit-journal")
+    audit_journal_fsync: bool = Field(default=False, description="flush each journal record to disk (survives power loss)")
     break_glass_minutes: int = 60
     break_glass_max_minutes: int = 24 * 60
 
     @model_validator(mode="after")
     def _gateway_defaults(self) -> "GatewaySettings":
         keys = self.data_dir / "keys"
+        if self.audit_journal_dir == Path(""):
+            self.audit_journal_dir = self.data_dir / "gateway" / "audit-journal"
         if self.principals_file == Path(""):
             self.principals_file = self.data_dir / "gateway" / "principals.json"
         if self.issuer_private_key_file == Path(""):

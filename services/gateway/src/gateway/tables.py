@@ -98,6 +98,7 @@ class AuditRecordRow(GatewayModel, table=True):
     detail: str | None = Field(default=None, max_length=2000)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)
+    entry_id: str | None = Field(default=None, max_length=32, unique=True)  # from the audit journal: replayed once
 
 
 class AuditSubjectRow(GatewayModel, table=True):

@@ -1,8 +1,8 @@
 """initial gateway schema
 
-Revision ID: e0af5e20e900
+Revision ID: d833e2618b60
 Revises: 
-Create Date: 2026-11-23 03:23:16.611976
+Create Date: 2026-11-23 04:17:43.673211
 """
 
 from collections.abc import Sequence
@@ -48,7 +48,9 @@ def upgrade() -> None:
     sa.Column('detail', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
     sa.Column('prev_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('entry_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.PrimaryKeyConstraint('seq'),
+    sa.UniqueConstraint('entry_id'),
     sa.UniqueConstraint('hash')
     )
     with op.batch_alter_table('audit_records', schema=None) as batch_op:
