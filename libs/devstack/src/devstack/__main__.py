@@ -52,6 +52,7 @@ def banner(config: StackConfig, ready_after: float) -> str:
 CadreCare is up (ready in {ready_after:.1f}s); data in {config.data_dir}
 
   Gateway     {config.gateway_url}
+  Dashboard   {config.gateway_url}/dashboard   (sign in as a demo user below)
   API docs    {config.gateway_url}/docs
   AsyncAPI    {config.gateway_url}/asyncapi.json
 
