@@ -1,10 +1,12 @@
-"""Demo clinical records, posted as the demo hospital's HIS through the public API: 2023 periodic exam
-results with Lâm Đồng's classification proportions (A 63, B1 109, B2 82, C 31 of 285; seed 003), some
+"""Demo clinical records, posted as the demo hospital's HIS through the public API: this year's periodic
+exam results, dated in the first round of the demo exam plan (1 March to 30 April) so that they mark
+the invitations attended, with with Lâm Đồng's classification proportions (A 63, B1 109, B2 82, C 31 of 285; seed 003), some
 outpatient visits, admissions with their discharge, and referrals."""
 
 import random
 import time
 from contextlib import closing
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -23,15 +25,25 @@ def _his(client: httpx.Client) -> httpx.Client:
     return his
 
 
-def _records(rng: random.Random, cadre: dict[str, Any], index: int) -> list[dict[str, Any]]:
+def _exam_year() -> int:
+    """This year once its first round (March-April) is over, else last year: no record is dated in the future."""
+    today = datetime.now(UTC).date()
+    return today.year if today >= date(today.year, 5, 1) else today.year - 1
+
+
+def _day(rng: random.Random, year: int, first_month: int, last_month: int) -> str:
+    return date(year, rng.randrange(first_month, last_month + 1), rng.randrange(1, 29)).isoformat()
+
+
+def _records(rng: random.Random, cadre: dict[str, Any], index: int, year: int) -> list[dict[str, Any]]:
     nid = cadre["national_id"]
     diagnoses = [{"code": code} for code in rng.sample(CHRONIC, rng.randrange(0, 4))]
     records: list[dict[str, Any]] = [
         {
             "kind": "periodic_exam",
-            "external_id": f"DEMO-KSK-2023-{index:05d}",
+            "external_id": f"DEMO-KSK-{year}-{index:05d}",
             "national_id": nid,
-            "occurred_on": f"2023-0{rng.randrange(3, 6)}-{rng.randrange(1, 28):02d}",
+            "occurred_on": _day(rng, year, 3, 4),
             "measurements": [
                 {"code": "bp_systolic", "value": rng.randrange(110, 170), "unit": "mm[Hg]"},
                 {"code": "weight", "value": rng.randrange(48, 85), "unit": "kg"},
@@ -46,7 +58,7 @@ def _records(rng: random.Random, cadre: dict[str, Any], index: int) -> list[dict
                 "kind": "outpatient_visit",
                 "external_id": f"DEMO-NGT-{index:05d}",
                 "national_id": nid,
-                "occurred_on": f"2023-0{rng.randrange(1, 6)}-{rng.randrange(1, 28):02d}",
+                "occurred_on": _day(rng, year, 1, 10),
                 "diagnoses": diagnoses[:1],
                 "prescriptions": ["Amlodipin 5mg x 30 viên"] if diagnoses else [],
             }
@@ -57,10 +69,10 @@ def _records(rng: random.Random, cadre: dict[str, Any], index: int) -> list[dict
                 "kind": "admission",
                 "external_id": f"DEMO-NT-{index:05d}",
                 "national_id": nid,
-                "occurred_on": "2023-04-10",
+                "occurred_on": date(year, 4, 10).isoformat(),
                 "ward": "Phòng nội A",
                 "diagnoses": diagnoses[:1] or [{"code": "J18.9"}],
-                "discharge": {"discharged_on": "2023-04-18", "outcome": "improved"},
+                "discharge": {"discharged_on": date(year, 4, 18).isoformat(), "outcome": "improved"},
             }
         )
     if rng.random() < 0.02:
@@ -69,7 +81,7 @@ def _records(rng: random.Random, cadre: dict[str, Any], index: int) -> list[dict
                 "kind": "referral",
                 "external_id": f"DEMO-CV-{index:05d}",
                 "national_id": nid,
-                "occurred_on": "2023-05-02",
+                "occurred_on": date(year, 5, 2).isoformat(),
                 "referral_kind": rng.choice(["higher_level", "in_province"]),
                 "to_facility": "Bệnh viện Thống Nhất",
                 "decided_by": "Hội đồng chuyên môn BVSK cán bộ tỉnh",
@@ -81,7 +93,8 @@ def _records(rng: random.Random, cadre: dict[str, Any], index: int) -> list[dict
 def seed(client: httpx.Client) -> str:
     cadres = client.get("/api/v1/registry/cadres", params={"limit": 200}).raise_for_status().json()["items"]
     rng = random.Random(2023)
-    items = [record for index, cadre in enumerate(cadres) for record in _records(rng, cadre, index)]
+    year = _exam_year()
+    items = [record for index, cadre in enumerate(cadres) for record in _records(rng, cadre, index, year)]
     with closing(_his(client)) as his:
         deadline = time.monotonic() + 60
         while True:  # clinical learns the cadres from the registry's events: wait until it knows them all
