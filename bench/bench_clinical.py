@@ -1,14 +1,19 @@
 """HIS ingestion through the gateway, whole stack on this machine (issue #5).
 
-1. Single exam-result POSTs (`POST /api/v1/clinical/his/records`) from CLIENTS concurrent clients for
-   BENCH_CLINICAL_SECONDS (default 60): results/s, errors, p50/p99 latency.
-2. Bulk: BENCH_CLINICAL_BULKS (default 10) bulks of 1,000 exam results: results/s.
-3. Baselines in the same run, the same rows (one clinical_record + one clinical_record_version row per
-   result) inserted directly: with asyncpg into a throwaway PostgreSQL (the issue's physical limit), and
-   with sqlite3 into a SQLite file with the stack's pragmas (the database the embedded stack really uses).
+For clinical on SQLite (the embedded default) and then on PostgreSQL (the same stack, clinical restarted
+with CLINICAL_DATABASE_URL pointing at a throwaway cluster; it relearns the cadres from the registry's
+events):
+1. single exam-result POSTs (`POST /api/v1/clinical/his/records`) from CLIENTS concurrent clients for
+   BENCH_CLINICAL_SECONDS (default 60): results/s, errors, p50/p99 latency, and the CPU each process of the
+   stack spent per request (read from /proc: where the time goes on 2 shared cores);
+2. the same posted straight to clinical with the internal token the gateway would make, for
+   BENCH_CLINICAL_DIRECT_SECONDS (default 20): clinical's own rate without the gateway's work;
+3. bulk: BENCH_CLINICAL_BULKS (default 10) bulks of 1,000 exam results through the gateway: results/s.
+Baselines in the same run, the same rows (one clinical_record + one clinical_record_version row per
+result) inserted directly: with asyncpg into PostgreSQL (the issue's physical limit), and with sqlite3
+into a SQLite file with the stack's pragmas.
 
-The stack is devstack.stack.Stack on free ports: every service on its own SQLite file, the Tansu broker,
-the gateway in front; the load generator is one asyncio process of httpx clients on the same 2 cores.
+The load generator is one asyncio process of httpx clients on the same 2 cores as the stack.
 Goals (issue #5): single >= 600 results/s with 0 errors and p99 <= 100 ms; bulk >= 10,000 results/s.
 """
 
@@ -16,12 +21,13 @@ import asyncio
 import itertools
 import json
 import os
-import socket
 import sqlite3
 import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -31,18 +37,31 @@ import httpx
 
 from clinical import domain
 from contracts.api.clinical import PeriodicExamIn
+from contracts.scope import Principal, PrincipalKind
 from devstack import demo
-from devstack.config import SERVICES, StackConfig
+from devstack.config import StackConfig
 from devstack.stack import Stack
+from gateway.roles import HIS_PERMISSIONS, his_client
 from servicekit import migrations
-from servicekit.embedded import PostgresCluster, free_port
+from servicekit.auth import InternalTokenSigner
+from servicekit.embedded import PostgresCluster
 
 SECONDS = float(os.environ.get("BENCH_CLINICAL_SECONDS", "60"))
+DIRECT_SECONDS = float(os.environ.get("BENCH_CLINICAL_DIRECT_SECONDS", "20"))
 CLIENTS = int(os.environ.get("BENCH_CLINICAL_CLIENTS", "32"))
 BULKS = int(os.environ.get("BENCH_CLINICAL_BULKS", "10"))
 BULK_SIZE = 1000
 CADRES = 100
 CLASSIFICATION = {"system": "vn-moh-qd-1266-2020", "version": "2020", "code": "B1"}
+HIS_CLIENT = "his-bvdk-lamdong"
+# the principal the gateway makes of the demo HIS client (devstack.demo), for posting straight to clinical
+HIS_PRINCIPAL = Principal(
+    subject=f"client:{HIS_CLIENT}",
+    kind=PrincipalKind.HIS,
+    facility="68-BVDK",
+    grants=his_client(demo.PROVINCE),
+    permissions=HIS_PERMISSIONS,
+)
 
 
 def exam(national_id: str, external_id: str) -> dict[str, Any]:
@@ -62,24 +81,6 @@ def exam(national_id: str, external_id: str) -> dict[str, Any]:
         "classification": CLASSIFICATION,
         "conclusion": "Sức khỏe loại B1",
     }
-
-
-def consecutive_free_ports(count: int) -> int:
-    for _ in range(100):
-        base = free_port()
-        sockets: list[socket.socket] = []
-        try:
-            for port in range(base, base + count):
-                s = socket.socket()
-                sockets.append(s)
-                s.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in sockets:
-                s.close()
-    raise RuntimeError("no run of free ports")
 
 
 def login(gateway: str, form: dict[str, str]) -> httpx.Client:
@@ -119,25 +120,70 @@ def percentile(samples: list[float], q: int) -> float:
     return statistics.quantiles(samples, n=100)[q - 1] * 1000 if len(samples) > 1 else float("nan")
 
 
-async def single_posts(gateway: str, token: str, national_ids: list[str]) -> dict[str, float]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process (and its reaped children), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def children_of(parent: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                    found.append(int(entry.name))
+            except (OSError, ValueError):
+                continue
+    return found
+
+
+@dataclass
+class CpuMeter:
+    """CPU seconds spent by each process of the stack (and by this load generator) over a measurement;
+    `postgres`, when given, is the cluster's postmaster: its backends count under "postgres"."""
+
+    pids: dict[str, int]
+    postgres: int | None = None
+    started: dict[int, float] = field(default_factory=dict)
+
+    def processes(self) -> dict[int, str]:
+        named = {pid: name for name, pid in {**self.pids, "load generator": os.getpid()}.items()}
+        if self.postgres is not None:
+            named |= {pid: "postgres" for pid in [self.postgres, *children_of(self.postgres)]}
+        return named
+
+    def start(self) -> None:
+        self.started = {pid: cpu_seconds(pid) for pid in self.processes()}
+
+    def spent(self) -> dict[str, float]:
+        totals: dict[str, float] = {}
+        for pid, name in self.processes().items():
+            try:
+                used = cpu_seconds(pid) - self.started.get(pid, 0.0)  # a backend started meanwhile: all of it
+            except OSError:
+                continue
+            totals[name] = totals.get(name, 0.0) + used
+        return totals
+
+
+async def single_posts(base: str, path: str, token: str, national_ids: list[str], seconds: float, prefix: str) -> dict[str, Any]:
     latencies: list[float] = []
     errors = 0
     counter = itertools.count()
     limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
-    async with httpx.AsyncClient(
-        base_url=gateway, headers={"authorization": f"Bearer {token}"}, limits=limits, timeout=30
-    ) as http:
+    async with httpx.AsyncClient(base_url=base, headers={"authorization": f"Bearer {token}"}, limits=limits, timeout=30) as http:
         started = time.monotonic()
-        deadline = started + SECONDS
+        deadline = started + seconds
 
         async def client() -> None:
             nonlocal errors
             while time.monotonic() < deadline:
                 n = next(counter)
-                body = exam(national_ids[n % len(national_ids)], f"S-{n:07d}")
+                body = exam(national_ids[n % len(national_ids)], f"{prefix}-{n:07d}")
                 t0 = time.perf_counter()
                 try:
-                    answer = await http.post("/api/v1/clinical/his/records", json=body)
+                    answer = await http.post(path, json=body)
                     ok = answer.status_code == 201
                 except httpx.HTTPError:
                     ok = False
@@ -156,16 +202,95 @@ async def single_posts(gateway: str, token: str, national_ids: list[str]) -> dic
     }
 
 
-def bulk_posts(his: httpx.Client, national_ids: list[str]) -> dict[str, float]:
+def bulk_posts(his: httpx.Client, national_ids: list[str], prefix: str) -> dict[str, float]:
     stored = 0
     started = time.monotonic()
     for batch in range(BULKS):
-        items = [exam(national_ids[i % len(national_ids)], f"B-{batch:03d}-{i:04d}") for i in range(BULK_SIZE)]
+        items = [exam(national_ids[i % len(national_ids)], f"{prefix}-{batch:03d}-{i:04d}") for i in range(BULK_SIZE)]
         answer = his.post("/api/v1/clinical/his/records/bulk", json={"items": items})
         answer.raise_for_status()
         stored += answer.json()["counts"].get("created", 0)
     elapsed = time.monotonic() - started
     return {"results": stored, "seconds": elapsed, "rate": stored / elapsed}
+
+
+def measured(meter: CpuMeter, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    meter.start()
+    figures = run()
+    figures["cpu"] = meter.spent()
+    return figures
+
+
+def cpu_line(figures: dict[str, Any]) -> str:
+    per = max(figures["requests"], 1)
+    spent = sorted(figures["cpu"].items(), key=lambda kv: -kv[1])
+    total = sum(figures["cpu"].values())
+    parts = ", ".join(f"{name} {seconds / per * 1000:.2f}" for name, seconds in spent if seconds > 0)
+    return f"      CPU ms per request: {parts}; all {total / per * 1000:.2f} ({total / figures['seconds']:.2f} cores busy)"
+
+
+def measure_clinical(
+    stack: Stack, his: httpx.Client, national_ids: list[str], database: str, internal_token: str, postgres: int | None = None
+) -> dict[str, dict[str, Any]]:
+    config = stack.config
+    pids = {name: process.pid for name, process in stack.processes.items()}
+    if stack.broker.process is not None:
+        pids["broker"] = stack.broker.process.pid
+    meter = CpuMeter(pids, postgres)
+    token = his.headers["authorization"].split(" ", 1)[1]
+    tag = database[:2].upper()
+    print(f"[{database}] single POSTs through the gateway for {SECONDS:.0f} s ...", flush=True)
+    via_gateway = measured(
+        meter,
+        lambda: asyncio.run(
+            single_posts(config.gateway_url, "/api/v1/clinical/his/records", token, national_ids, SECONDS, f"{tag}G")
+        ),
+    )
+    print(f"[{database}] single POSTs straight to clinical for {DIRECT_SECONDS:.0f} s ...", flush=True)
+    direct = measured(
+        meter,
+        lambda: asyncio.run(
+            single_posts(config.service_url("clinical"), "/his/records", internal_token, national_ids, DIRECT_SECONDS, f"{tag}D")
+        ),
+    )
+    print(f"[{database}] {BULKS} bulks of {BULK_SIZE} through the gateway ...", flush=True)
+    bulk = bulk_posts(his, national_ids, f"{tag}B")
+    return {"gateway": via_gateway, "direct": direct, "bulk": bulk}
+
+
+def restart_clinical_on(stack: Stack, url: str, his: httpx.Client, national_ids: list[str]) -> None:
+    """Clinical again, on another database: migrated, started, and caught up with the registry's events."""
+    migrations.upgrade("clinical", url)
+    stack.stop_process("clinical")
+    stack.extra_env = {**stack.extra_env, "CLINICAL_DATABASE_URL": url}
+    stack.start_service("clinical")
+    deadline = time.monotonic() + 60
+    with httpx.Client(timeout=2) as probe:
+        while True:
+            stack.check_alive()
+            try:
+                if probe.get(f"{stack.config.service_url('clinical')}/readyz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("clinical on PostgreSQL did not become ready")
+            time.sleep(0.2)
+    wait_until_clinical_knows(his, national_ids)
+
+
+def stored_rows(url: str) -> int:
+    if url.startswith("sqlite"):
+        return int(sqlite3.connect(url.split(":///", 1)[1]).execute("SELECT count(*) FROM clinical_record").fetchone()[0])
+
+    async def count() -> int:
+        connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+        try:
+            return int(await connection.fetchval("SELECT count(*) FROM clinical_record"))
+        finally:
+            await connection.close()
+
+    return asyncio.run(count())
 
 
 def same_rows(count: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
@@ -236,53 +361,57 @@ def sqlite_baseline(count: int, directory: Path) -> dict[str, float]:
     return {"results": count, "seconds": elapsed, "rate": count / elapsed}
 
 
+def report(database: str, figures: dict[str, dict[str, Any]], pg: dict[str, float], stored: int) -> None:
+    gateway, direct, bulk = figures["gateway"], figures["direct"], figures["bulk"]
+    met = gateway["rate"] >= 600 and gateway["errors"] == 0 and gateway["p99"] <= 100
+    for label, single in (("through the gateway", gateway), ("straight to clinical", direct)):
+        print(f"  [{database}] single POSTs {label}: {single['rate']:.0f} results/s, {single['requests']:.0f} requests,"
+              f" {single['errors']:.0f} errors, p50 {single['p50']:.1f} ms, p99 {single['p99']:.1f} ms"
+              f" over {single['seconds']:.1f} s; ratio to raw asyncpg {single['rate'] / pg['rate']:.3f}")  # fmt: skip
+        print(cpu_line(single))
+    print(f"  [{database}] single goal (>=600/s, 0 errors, p99 <=100 ms, through the gateway): {'met' if met else 'NOT met'}")
+    print(f"  [{database}] bulk through the gateway: {bulk['rate']:.0f} results/s ({bulk['results']:.0f} results in"
+          f" {bulk['seconds']:.1f} s, bulks of {BULK_SIZE}); ratio to raw asyncpg {bulk['rate'] / pg['rate']:.3f};"
+          f" goal >=10,000/s: {'met' if bulk['rate'] >= 10_000 else 'NOT met'}")  # fmt: skip
+    expected = gateway["requests"] - gateway["errors"] + direct["requests"] - direct["errors"] + bulk["results"]
+    print(f"  [{database}] records stored in clinical's database: {stored} (accepted answers: {expected:.0f})")
+
+
 def main() -> None:
     directory = Path(tempfile.mkdtemp(prefix="bench-clinical-"))
-    config = StackConfig(
-        data_dir=directory,
-        gateway_port=free_port(),
-        first_service_port=consecutive_free_ports(len(SERVICES)),
-        kafka_port=free_port(),
-        demo=False,
-    )
+    config = StackConfig.on_free_ports(directory)
     demo.ensure_demo_principals(directory / "gateway" / "principals.json")
     stack = Stack(config)
-    print(f"whole stack (gateway + 4 services on SQLite + Tansu) in {directory}; {CLIENTS} clients, {SECONDS:.0f} s", flush=True)
+    cluster = PostgresCluster()
+    print(f"whole stack (gateway + 4 services + Tansu) in {directory}; {CLIENTS} clients", flush=True)
+    figures: dict[str, dict[str, dict[str, Any]]] = {}
+    stored: dict[str, int] = {}
     stack.start(timeout=120)
     try:
         admin = login(config.gateway_url, {"grant_type": "password", "username": "admin", "password": demo.DEMO_USERS["admin"]})
-        his_form = {
-            "grant_type": "client_credentials",
-            "client_id": "his-bvdk-lamdong",
-            "client_secret": demo.DEMO_CLIENTS["his-bvdk-lamdong"],
-        }
+        his_form = {"grant_type": "client_credentials", "client_id": HIS_CLIENT, "client_secret": demo.DEMO_CLIENTS[HIS_CLIENT]}
         his = login(config.gateway_url, his_form)
         national_ids = register_cadres(admin)
         wait_until_clinical_knows(his, national_ids)
-        token = his.headers["authorization"].split(" ", 1)[1]
-        single = asyncio.run(single_posts(config.gateway_url, token, national_ids))
-        bulk = bulk_posts(his, national_ids)
+        signer = InternalTokenSigner((config.keys_dir / "internal-private.pem").read_bytes(), ttl_seconds=3600)
+        internal_token = signer.sign(HIS_PRINCIPAL)
+        figures["SQLite"] = measure_clinical(stack, his, national_ids, "SQLite", internal_token)
+        cluster.start()
+        print("clinical restarted on PostgreSQL ...", flush=True)
+        restart_clinical_on(stack, cluster.url(), his, national_ids)
+        postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
+        figures["PostgreSQL"] = measure_clinical(stack, his, national_ids, "PostgreSQL", internal_token, postmaster)
     finally:
         stack.stop()
-    stored = (
-        sqlite3.connect(config.database_url("clinical").split(":///", 1)[1])
-        .execute("SELECT count(*) FROM clinical_record")
-        .fetchone()[0]
-    )
+    try:
+        stored["SQLite"] = stored_rows(config.database_url("clinical"))
+        stored["PostgreSQL"] = stored_rows(cluster.url())
+    finally:
+        cluster.stop()
     count = max(BULKS * BULK_SIZE, 10_000)
     pg = asyncio.run(asyncpg_baseline(count))
     lite = sqlite_baseline(count, directory)
-
-    goal_bulk = "met" if bulk["rate"] >= 10_000 else "NOT met"
-    goal_single = "met" if single["rate"] >= 600 and single["errors"] == 0 and single["p99"] <= 100 else "NOT met"
-    print(f"single POSTs via gateway (clinical on SQLite): {single['rate']:.0f} results/s, {single['requests']:.0f} requests,"
-          f" {single['errors']:.0f} errors, p50 {single['p50']:.1f} ms, p99 {single['p99']:.1f} ms"
-          f" over {single['seconds']:.1f} s  [goal >=600/s, 0 errors, p99 <=100 ms: {goal_single}]")  # fmt: skip
-    print(f"bulk via gateway (clinical on SQLite): {bulk['rate']:.0f} results/s ({bulk['results']:.0f} results in"
-          f" {bulk['seconds']:.1f} s, bulks of {BULK_SIZE})  [goal >=10,000/s: {goal_bulk}]")  # fmt: skip
     print(f"baseline raw asyncpg executemany, PostgreSQL (fsync off): {pg['rate']:.0f} results/s ({pg['results']:.0f} x 2 rows)")
     print(f"baseline raw sqlite3 executemany, SQLite WAL: {lite['rate']:.0f} results/s ({lite['results']:.0f} x 2 rows)")
-    print(f"ratios to asyncpg: single {single['rate'] / pg['rate']:.3f}, bulk {bulk['rate'] / pg['rate']:.3f};"
-          f" to sqlite3: single {single['rate'] / lite['rate']:.3f}, bulk {bulk['rate'] / lite['rate']:.3f}")  # fmt: skip
-    expected = single["requests"] - single["errors"] + bulk["results"]
-    print(f"records stored in clinical's database: {stored} (accepted answers: {expected:.0f})")
+    for database, numbers in figures.items():
+        report(database, numbers, pg, stored[database])

@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI
 
+from clinical.database import OneWriterDatabase
 from clinical.projections import consumers
 from clinical.routes import router
 from clinical.settings import ClinicalSettings
@@ -11,7 +12,9 @@ from servicekit.runtime import build_runtime
 
 
 def create_app(settings: ClinicalSettings | None = None, *, run_workers: bool = True) -> FastAPI:
-    runtime = build_runtime(settings or ClinicalSettings(), metadata)
+    settings = settings or ClinicalSettings()
+    runtime = build_runtime(settings, metadata)
+    runtime.db = OneWriterDatabase(settings.database_url, echo=settings.database_echo)  # see clinical.database
     return create_service_app(
         runtime,
         title="CadreCare clinical",

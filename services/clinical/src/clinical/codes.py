@@ -2,7 +2,7 @@
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 CODE_PATTERN = re.compile(r"^([A-Z][0-9][0-9A-Z])(?:\.([0-9A-Z]{1,4}))?$")
@@ -120,12 +120,18 @@ def _groups_by_category() -> dict[str, tuple[int, ...]]:
     return {category: tuple(positions) for category, positions in index.items()}
 
 
+@lru_cache(maxsize=8192)
+def _groups_of_code(code: str) -> frozenset[int]:
+    """Positions of the groups one (normalised) code falls in; a few hundred codes recur, so this is cached."""
+    found = set(_groups_by_category().get(category_of(code), ()))
+    found.update(p for p, g in enumerate(chronic_groups()) if g.prefixes and any(code.startswith(x) for x in g.prefixes))
+    return frozenset(found)
+
+
 def groups_of(codes: list[str]) -> list[str]:
     """The chronic groups the given (normalised) codes fall in, in the data's order."""
     groups = chronic_groups()
     found: set[int] = set()
-    by_category = _groups_by_category()
     for code in codes:
-        found.update(by_category.get(category_of(code), ()))
-        found.update(p for p, g in enumerate(groups) if g.prefixes and any(code.startswith(x) for x in g.prefixes))
+        found |= _groups_of_code(code)
     return [groups[p].group for p in sorted(found)]

@@ -74,7 +74,7 @@ class _Checker:
             code, problem = icd10().check(diagnosis.code)
             if problem:
                 self.errors.append(error([*loc, index, "code"], problem, "unknown_icd10"))
-            normalised.append(diagnosis.model_copy(update={"code": code}))
+            normalised.append(diagnosis if code == diagnosis.code else diagnosis.model_copy(update={"code": code}))
         return normalised
 
     def observations(self, observations: Sequence[Observation], loc: Loc) -> None:
@@ -228,9 +228,17 @@ def body_of(item: BaseModel) -> dict[str, Any]:
     return item.model_dump(mode="json", exclude=set(IDENTITY_FIELDS))
 
 
-def body_hash(body: dict[str, Any]) -> str:
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def canonical_json(body: dict[str, Any]) -> str:
+    """The one serialisation of a body: hashed to compare versions, and stored as it is (keys sorted)."""
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def hash_of(canonical: str) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def body_hash(body: dict[str, Any]) -> str:
+    return hash_of(canonical_json(body))
 
 
 @dataclass(frozen=True)

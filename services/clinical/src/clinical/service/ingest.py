@@ -5,13 +5,15 @@ How a request is handled:
    by card or CCCD, the facility's grants); a refused item changes nothing;
 2. on PostgreSQL the (facility, external id) keys of the request are locked (transaction-level
    advisory locks, in sorted order so two requests never deadlock), so that the same record posted
-   at once from several connections is created once and the others answer "existed"; SQLite
-   serialises writers already (BEGIN IMMEDIATE);
+   at once from several connections is created once and the others answer "existed"; on SQLite a
+   writing transaction is the only one (BEGIN IMMEDIATE; the writers of a process queue for their
+   turn, see clinical.database);
 3. the records are read back by (facility, external id) and each item becomes created, existed
    (same content as the current or an earlier version), amended (a new version), or refused;
    records (kinds other than transfer and discharge) go first, so a bulk may carry a discharge
    before its admission;
-4. everything is written at the end in a few statements, with one outbox event per change.
+4. everything is written at the end in a few statements, many rows each (service/heads.py), with one
+   outbox event per change built straight into its JSON (service/events.py).
 """
 
 import hashlib
@@ -22,13 +24,15 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import bindparam, insert, or_, text, update
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from clinical import domain
 from clinical.domain import CadreView, MovementIn, RecordIn
-from clinical.tables import ClinicalRecord, ClinicalRecordVersion, PatientCadre
+from clinical.service import events, heads
+from clinical.service.heads import Head
+from clinical.tables import ClinicalRecordVersion
 from contracts.api.clinical import (
     AdmissionIn,
     BulkItemResult,
@@ -36,19 +40,15 @@ from contracts.api.clinical import (
     DischargeIn,
     HisRecord,
     ItemOutcome,
-    RecordRef,
     RecordStatus,
     TransferIn,
 )
 from contracts.api.common import FieldError
-from contracts.codesystems import CodedValue
-from contracts.enums import EncounterKind, ManagementTier
-from contracts.envelope import DomainEvent
-from contracts.events.clinical import ClinicalRecordAmended, ClinicalRecordRecorded, ClinicalRecordWithdrawn, RecordSummary
+from contracts.enums import EncounterKind
 from contracts.scope import Principal
 from servicekit.errors import Forbidden
-from servicekit.outbox import Outbox, OutgoingEvent
-from servicekit.sql import dialect_name, table_of
+from servicekit.outbox import Outbox
+from servicekit.sql import dialect_name
 
 HIS_RECORD: TypeAdapter[Any] = TypeAdapter(HisRecord)
 
@@ -57,97 +57,6 @@ def facility_of(principal: Principal) -> str:
     if not principal.facility:
         raise Forbidden("only a facility's HIS client posts clinical records", code="not_a_facility")
     return principal.facility
-
-
-@dataclass
-class Head:
-    """A record's current version, as read from or about to be written to clinical_record."""
-
-    id: uuid.UUID
-    facility: str
-    external_id: str
-    kind: str
-    cadre_id: uuid.UUID
-    managing_unit: str
-    tier: str
-    version: int
-    status: str
-    occurred_on: date
-    ended_on: date | None
-    body: dict[str, Any]
-    body_hash: str
-    withdrawn_reason: str | None
-    recorded_at: datetime
-    updated_at: datetime
-    new: bool = False
-    dirty: bool = False
-    earlier_hashes: set[str] | None = None  # hashes of earlier versions, loaded when needed
-
-    @classmethod
-    def of(cls, row: ClinicalRecord) -> "Head":
-        return cls(**{name: getattr(row, name) for name in HEAD_COLUMNS})
-
-    def ref(self) -> RecordRef:
-        return RecordRef(
-            id=self.id,
-            kind=EncounterKind(self.kind),
-            facility=self.facility,
-            external_id=self.external_id,
-            cadre_id=self.cadre_id,
-            version=self.version,
-            status=RecordStatus(self.status),
-            occurred_on=self.occurred_on,
-            ended_on=self.ended_on,
-        )
-
-    def row(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in HEAD_COLUMNS}
-
-
-HEAD_COLUMNS = (
-    "id",
-    "facility",
-    "external_id",
-    "kind",
-    "cadre_id",
-    "managing_unit",
-    "tier",
-    "version",
-    "status",
-    "occurred_on",
-    "ended_on",
-    "body",
-    "body_hash",
-    "withdrawn_reason",
-    "recorded_at",
-    "updated_at",
-)
-
-
-def record_summary(head: Head) -> RecordSummary:
-    summary = domain.summarise(head.kind, head.body)
-    return RecordSummary(
-        record_id=head.id,
-        version=head.version,
-        kind=summary.kind,
-        cadre_id=head.cadre_id,
-        facility=head.facility,
-        external_id=head.external_id,
-        occurred_on=summary.occurred_on,
-        ended_on=summary.ended_on,
-        plan_id=summary.plan_id,
-        round_id=summary.round_id,
-        at_home=summary.at_home,
-        classification=CodedValue(**summary.classification) if summary.classification else None,
-        referral_kind=summary.referral_kind,
-        diagnoses=summary.diagnoses,
-        needs_follow_up=summary.needs_follow_up,
-        status=head.status,
-        discharge_outcome=summary.discharge_outcome,
-        referral_status=summary.referral_status,
-        chronic_groups=summary.chronic_groups,
-        recorded_at=head.updated_at,
-    )
 
 
 @dataclass
@@ -203,14 +112,17 @@ class Ingestion:
         self.now = datetime.now(UTC)
         self.heads: dict[str, Head] = {}
         self.versions: list[dict[str, Any]] = []
-        self.events: list[tuple[Head, DomainEvent]] = []
+        self.changes: list[events.Change] = []
 
     async def run(self, items: Sequence[Parsed], *, store: bool, all_or_nothing: bool = False) -> list[BulkItemResult]:
         valid = [p for p in items if p.item is not None]
         if store:
             await self._lock(sorted({p.external_id for p in valid if p.external_id}))
-        await self._load_heads({p.external_id for p in valid if p.external_id})
-        cadres_by_card, cadres_by_nid = await self._load_cadres([p.item for p in valid if p.item is not None])
+        self.heads = await heads.load_heads(self.session, self.facility, {p.external_id for p in valid if p.external_id})
+        named = [p.item for p in valid if p.item is not None]
+        cadres_by_card, cadres_by_nid = await heads.load_cadres(
+            self.session, {i.card_number for i in named if i.card_number}, {i.national_id for i in named if i.national_id}
+        )
         results: dict[int, BulkItemResult] = {}
         for p in items:
             if p.item is None:
@@ -246,39 +158,6 @@ class Ingestion:
             text("SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest(CAST(:keys AS bigint[])) AS k ORDER BY 1) AS s"),
             {"keys": keys},
         )
-
-    async def _load_heads(self, external_ids: set[str]) -> None:
-        if not external_ids:
-            return
-        rows = await self.session.scalars(
-            select(ClinicalRecord).where(
-                col(ClinicalRecord.facility) == self.facility, col(ClinicalRecord.external_id).in_(sorted(external_ids))
-            )
-        )
-        for row in rows:
-            self.heads[row.external_id] = Head.of(row)
-
-    async def _load_cadres(self, items: list[Any]) -> tuple[dict[str, CadreView], dict[str, CadreView]]:
-        cards = sorted({i.card_number for i in items if i.card_number})
-        nids = sorted({i.national_id for i in items if i.national_id})
-        if not cards and not nids:
-            return {}, {}
-        conditions = []
-        if cards:
-            conditions.append(col(PatientCadre.card_number).in_(cards))
-        if nids:
-            conditions.append(col(PatientCadre.national_id).in_(nids))
-        rows = await self.session.scalars(select(PatientCadre).where(or_(*conditions)))
-        by_card: dict[str, CadreView] = {}
-        by_nid: dict[str, CadreView] = {}
-        for row in rows:
-            view = CadreView(
-                row.cadre_id, row.national_id, row.card_number, row.managing_unit, row.tier, row.status, row.date_of_death
-            )
-            by_nid[row.national_id] = view
-            if row.card_number:
-                by_card[row.card_number] = view
-        return by_card, by_nid
 
     async def _earlier_hashes(self, head: Head) -> set[str]:
         if head.earlier_hashes is None:
@@ -327,10 +206,10 @@ class Ingestion:
             return self._result(p, ItemOutcome.REFUSED, errors=errors)
         assert cadre is not None
         body = domain.body_of(normalised)
-        digest = domain.body_hash(body)
+        canonical = domain.canonical_json(body)
         head = self.heads.get(item.external_id)
         if head is None:
-            head = self._create(item.kind, item.external_id, cadre, body, digest)
+            head = self._create(item.kind, item.external_id, cadre, body, canonical)
             return self._result(p, ItemOutcome.CREATED, head=head)
         if head.status == RecordStatus.WITHDRAWN:
             return self._refuse(
@@ -347,7 +226,7 @@ class Ingestion:
                 "this record belongs to another cadre: withdraw it and post the right one under a new external_id",
                 "cadre_mismatch",
             )
-        return await self._change(p, head, body, digest, "correction")
+        return await self._change(p, head, body, canonical, "correction")
 
     async def _movement(
         self, p: Parsed, item: MovementIn, by_card: dict[str, CadreView], by_nid: dict[str, CadreView]
@@ -381,26 +260,28 @@ class Ingestion:
         if errors:
             return self._result(p, ItemOutcome.REFUSED, errors=errors)
         body = domain.body_of(changed)
-        return await self._change(p, head, body, domain.body_hash(body), item.kind)
+        return await self._change(p, head, body, domain.canonical_json(body), item.kind)
 
-    async def _change(self, p: Parsed, head: Head, body: dict[str, Any], digest: str, change: str) -> BulkItemResult:
+    async def _change(self, p: Parsed, head: Head, body: dict[str, Any], canonical: str, change: str) -> BulkItemResult:
+        digest = domain.hash_of(canonical)
         if digest == head.body_hash or digest in await self._earlier_hashes(head):
             return self._result(p, ItemOutcome.EXISTED, head=head)  # a repeat, or a late retry of an earlier version
         previous = head.version
         summary = domain.summarise(head.kind, body)
         head.version += 1
-        head.body, head.body_hash = body, digest
+        head.body, head.body_hash, head.body_json = body, digest, canonical
         head.occurred_on, head.ended_on = summary.occurred_on, summary.ended_on
         head.updated_at = self.now
         head.dirty = True
         assert head.earlier_hashes is not None
         head.earlier_hashes.add(digest)
         self._version(head, change)
-        self.events.append((head, ClinicalRecordAmended(record=record_summary(head), previous_version=previous, change=change)))
+        self.changes.append(events.amended(head, summary, previous, change))
         return self._result(p, ItemOutcome.AMENDED, head=head)
 
-    def _create(self, kind: str, external_id: str, cadre: CadreView, body: dict[str, Any], digest: str) -> Head:
+    def _create(self, kind: str, external_id: str, cadre: CadreView, body: dict[str, Any], canonical: str) -> Head:
         summary = domain.summarise(kind, body)
+        digest = domain.hash_of(canonical)
         head = Head(
             id=uuid.uuid4(),
             facility=self.facility,
@@ -420,10 +301,11 @@ class Ingestion:
             updated_at=self.now,
             new=True,
             earlier_hashes={digest},
+            body_json=canonical,
         )
         self.heads[external_id] = head
         self._version(head, "created")
-        self.events.append((head, ClinicalRecordRecorded(record=record_summary(head))))
+        self.changes.append(events.recorded(head, summary))
         return head
 
     def _version(self, head: Head, change: str) -> None:
@@ -432,7 +314,7 @@ class Ingestion:
                 "record_id": head.id,
                 "version": head.version,
                 "change": change,
-                "body": head.body,
+                "body_json": head.body_json,
                 "body_hash": head.body_hash,
                 "recorded_at": self.now,
                 "recorded_by": self.principal.subject,
@@ -442,24 +324,14 @@ class Ingestion:
     # ---- writing ----------------------------------------------------------------------------------
 
     async def _write(self) -> None:
-        records, versions = table_of(ClinicalRecord), table_of(ClinicalRecordVersion)
-        new = [h.row() for h in sorted(self.heads.values(), key=lambda h: h.external_id) if h.new]
-        if new:
-            await self.session.execute(insert(records), new)
-        changed = [h for h in self.heads.values() if h.dirty and not h.new]
-        if changed:
-            names = ("version", "status", "occurred_on", "ended_on", "body", "body_hash", "withdrawn_reason", "updated_at")
-            statement = update(records).where(records.c.id == bindparam("record_id")).values({n: bindparam(n) for n in names})
-            await self.session.execute(statement, [{"record_id": h.id, **{n: getattr(h, n) for n in names}} for h in changed])
-        if self.versions:
-            await self.session.execute(insert(versions), self.versions)
-        await append_events(self.session, self.outbox, self.events)
+        await heads.write(self.session, self.heads.values(), self.versions)
+        await events.append_events(self.session, self.outbox, self.changes)
 
     # ---- withdrawal -------------------------------------------------------------------------------
 
     async def withdraw(self, external_id: str, reason: str) -> tuple[ItemOutcome, Head] | None:
         await self._lock([external_id])
-        await self._load_heads({external_id})
+        self.heads = await heads.load_heads(self.session, self.facility, {external_id})
         head = self.heads.get(external_id)
         if head is None:
             return None
@@ -470,18 +342,11 @@ class Ingestion:
         head.withdrawn_reason = reason
         head.updated_at = self.now
         head.dirty = True
+        head.body_json = domain.canonical_json(head.body)
         self._version(head, "withdrawn")
-        self.events.append((head, ClinicalRecordWithdrawn(record=record_summary(head), reason=reason)))
+        self.changes.append(events.withdrawn(head, domain.summarise(head.kind, head.body), reason))
         await self._write()
         return ItemOutcome.WITHDRAWN, head
-
-
-async def append_events(session: AsyncSession, outbox: Outbox, events: list[tuple[Head, DomainEvent]]) -> None:
-    """Outbox rows for every event of a request in one statement (a bulk makes up to a thousand)."""
-    await outbox.append_many(
-        session,
-        [OutgoingEvent(event, str(head.cadre_id), head.managing_unit, ManagementTier(head.tier)) for head, event in events],
-    )
 
 
 def counts_of(results: list[BulkItemResult]) -> dict[str, int]:

@@ -1,0 +1,166 @@
+"""A record's current version as ingestion handles it (`Head`), and the few statements that read and write
+clinical_record and clinical_record_version for it: SQLAlchemy Core, many rows per statement, and each
+body serialised once (the canonical JSON that is also hashed) instead of once per table by the driver.
+"""
+
+import uuid
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, bindparam, insert, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from clinical.domain import CadreView
+from clinical.tables import ClinicalRecord, ClinicalRecordVersion, PatientCadre
+from contracts.api.clinical import RecordRef, RecordStatus
+from contracts.enums import EncounterKind
+from servicekit.sql import table_of
+
+RECORDS = table_of(ClinicalRecord)
+VERSIONS = table_of(ClinicalRecordVersion)
+CADRES = table_of(PatientCadre)
+
+
+class SerialisedJSON(TypeDecorator[str]):
+    """A JSON column's value bound as the JSON text it already is (SQLite stores the text, asyncpg's jsonb
+    codec takes text): neither parsed nor dumped again. Used for statement parameters only; the columns
+    keep their own type."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        return dialect.type_descriptor(postgresql.JSONB() if dialect.name == "postgresql" else JSON())
+
+    def bind_processor(self, dialect: Dialect) -> None:
+        return None
+
+
+@dataclass
+class Head:
+    """A record's current version, as read from or about to be written to clinical_record."""
+
+    id: uuid.UUID
+    facility: str
+    external_id: str
+    kind: str
+    cadre_id: uuid.UUID
+    managing_unit: str
+    tier: str
+    version: int
+    status: str
+    occurred_on: date
+    ended_on: date | None
+    body: dict[str, Any]
+    body_hash: str
+    withdrawn_reason: str | None
+    recorded_at: datetime
+    updated_at: datetime
+    new: bool = False
+    dirty: bool = False
+    earlier_hashes: set[str] | None = None  # hashes of earlier versions, loaded when needed
+    body_json: str | None = None  # the canonical JSON of body, when this request wrote it
+
+    def ref(self) -> RecordRef:
+        return RecordRef(
+            id=self.id,
+            kind=EncounterKind(self.kind),
+            facility=self.facility,
+            external_id=self.external_id,
+            cadre_id=self.cadre_id,
+            version=self.version,
+            status=RecordStatus(self.status),
+            occurred_on=self.occurred_on,
+            ended_on=self.ended_on,
+        )
+
+
+HEAD_COLUMNS = (
+    "id",
+    "facility",
+    "external_id",
+    "kind",
+    "cadre_id",
+    "managing_unit",
+    "tier",
+    "version",
+    "status",
+    "occurred_on",
+    "ended_on",
+    "body",
+    "body_hash",
+    "withdrawn_reason",
+    "recorded_at",
+    "updated_at",
+)
+CHANGING_COLUMNS = ("version", "status", "occurred_on", "ended_on", "body_hash", "withdrawn_reason", "updated_at")
+CADRE_COLUMNS = ("cadre_id", "national_id", "card_number", "managing_unit", "tier", "status", "date_of_death")
+
+# body goes in as text, under another parameter name than the column's (a bindparam may not shadow a column)
+INSERT_HEADS = insert(RECORDS).values(body=bindparam("body_json", type_=SerialisedJSON()))
+INSERT_VERSIONS = insert(VERSIONS).values(body=bindparam("body_json", type_=SerialisedJSON()))
+UPDATE_HEADS = (
+    update(RECORDS)
+    .where(RECORDS.c.id == bindparam("record_id"))
+    .values(
+        {**{name: bindparam(f"new_{name}") for name in CHANGING_COLUMNS}, "body": bindparam("body_json", type_=SerialisedJSON())}
+    )
+)
+
+
+async def load_heads(session: AsyncSession, facility: str, external_ids: Collection[str]) -> dict[str, Head]:
+    if not external_ids:
+        return {}
+    rows = await session.execute(
+        RECORDS.select()
+        .with_only_columns(*(RECORDS.c[name] for name in HEAD_COLUMNS))
+        .where(RECORDS.c.facility == facility, RECORDS.c.external_id.in_(sorted(external_ids)))
+    )
+    return {row.external_id: Head(*row) for row in rows}
+
+
+async def load_cadres(
+    session: AsyncSession, cards: Collection[str], national_ids: Collection[str]
+) -> tuple[dict[str, CadreView], dict[str, CadreView]]:
+    """The cadres named by card number or CCCD, in one query: (by card, by CCCD)."""
+    if not cards and not national_ids:
+        return {}, {}
+    conditions = []
+    if cards:
+        conditions.append(CADRES.c.card_number.in_(sorted(cards)))
+    if national_ids:
+        conditions.append(CADRES.c.national_id.in_(sorted(national_ids)))
+    query = CADRES.select().with_only_columns(*(CADRES.c[name] for name in CADRE_COLUMNS))
+    rows = await session.execute(query.where(conditions[0] if len(conditions) == 1 else conditions[0] | conditions[1]))
+    by_card: dict[str, CadreView] = {}
+    by_nid: dict[str, CadreView] = {}
+    for row in rows:
+        view = CadreView(*row)
+        by_nid[view.national_id] = view
+        if view.card_number:
+            by_card[view.card_number] = view
+    return by_card, by_nid
+
+
+async def write(session: AsyncSession, heads: Iterable[Head], versions: list[dict[str, Any]]) -> None:
+    """New heads inserted, changed ones updated, and every new version: one statement each (many rows)."""
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    for head in sorted(heads, key=lambda h: h.external_id):
+        if head.new:
+            row = {name: getattr(head, name) for name in HEAD_COLUMNS if name != "body"}
+            new.append(row | {"body_json": head.body_json})
+        elif head.dirty:
+            values = {f"new_{name}": getattr(head, name) for name in CHANGING_COLUMNS}
+            changed.append({"record_id": head.id, "body_json": head.body_json, **values})
+    if new:
+        await session.execute(INSERT_HEADS, new)
+    if changed:
+        await session.execute(UPDATE_HEADS, changed)
+    if versions:
+        await session.execute(INSERT_VERSIONS, versions)
