@@ -8,8 +8,10 @@ same run: the foundation's one-table count (`/cadre-counts` query) on the same d
 
 Lag: events are produced to a real (embedded Tansu) broker at a fixed rate while the consumer runs;
 lag = processed_events.processed_at (written in the consumer's transaction) - the producer's send time.
-Rebuild: the replayed history here is the ingested events only (the bulk-loaded rows are not events);
-the rate it gives is what a full rebuild would run at, and the report states the extrapolation as such.
+Rebuild: the replayed history here is the lag run's events plus BENCH_REPORTING_REBUILD_EXTRA more (50,000
+in all by default; the bulk-loaded rows are not events), replayed into emptied read models (the bulk-loaded
+rows are emptied too); the rate it gives is what a full rebuild would run at, and the report states the
+extrapolation to the national history as such.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ PROVINCES = 63
 DISTRICTS = 10
 YEARS = (2019, 2023)
 LAG_RATE, LAG_SECONDS = 500, 10
+REBUILD_EXTRA = int(os.environ.get("BENCH_REPORTING_REBUILD_EXTRA", 45_000))
 ADMIN = Principal(
     subject="bench",
     kind=PrincipalKind.ADMIN,
@@ -223,7 +226,8 @@ async def load(pg: asyncpg.Connection, rng: random.Random) -> dict[str, int]:
         records=diagnoses,
         columns=["record_id", "chronic_group", "cadre_id", "occurred_on", "managing_unit", "province", "tier"],
     )
-    await pg.execute("ANALYZE")
+    # as autovacuum leaves a table in service: statistics, hint bits and the visibility map (index-only scans)
+    await pg.execute("VACUUM ANALYZE")
     return {
         "cadres": len(cadres),
         "intervals": len(intervals),
@@ -343,6 +347,18 @@ async def lag_and_rebuild(db: Database, pg: asyncpg.Connection, bootstrap: str) 
         f"p50={percentile(lags, 50):.0f} ms p99={percentile(lags, 99):.0f} ms max={max(lags):.0f} ms   (target p99 <= 1000 ms)",
         flush=True,
     )
+    # more history to replay than the lag run's 5,000 events, so that start-up does not dominate the rate
+    extra = event_stream(random.Random(12), REBUILD_EXTRA)
+    acks = []
+    for event, key, unit, tier in extra:
+        envelope = EventEnvelope.wrap(event, source="bench", subject=key, managing_unit=unit, tier=tier)
+        acks.append(
+            await producer.send(
+                topic_of(type(event)).name, value=envelope.payload_bytes(), key=key.encode(), headers=envelope.to_kafka_headers()
+            )
+        )
+    for ack in acks:
+        await ack
     result = await rebuild(db, broker, timeout=600)
     rate = result.events_applied / result.seconds
     national_events = CADRES + RECORDS + 2 * INVITATIONS

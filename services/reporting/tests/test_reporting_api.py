@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import openpyxl
 import pytest
+from sqlalchemy import select
 
 from contracts.codesystems import HEALTH_CLASSIFICATION_1266, CodedValue
 from contracts.enums import Action, CadreStatus, EncounterKind, ManagementTier, ReferralKind, Sex, UnitLevel
@@ -24,6 +25,7 @@ from reporting.app import create_app
 from reporting.feed import EventFeed
 from reporting.rebuild import rebuild
 from reporting.settings import ReportingSettings
+from reporting.tables import KIT
 from servicekit import migrations
 from servicekit.broker import Broker
 from servicekit.db import Database
@@ -252,7 +254,9 @@ async def test_dashboard_figures_for_a_province(world: World) -> None:
     p2_rows = {r["status"]: r["count"] for r in cadres["rows"] if r["tier"] == "provincial_2"}
     assert p2_rows == {"active": 9, "retired": 3}
     coverage = body["coverage"]
-    assert [(r["invited"], r["examined"], r["rate"]) for r in coverage["by_plan"]] == [(11, 9, 81.82)]
+    assert [(r["invited"], r["examined"], r["rate"]) for r in coverage["by_plan"]] == [
+        (11, 9, 81.81)
+    ]  # 9/11 = 81.818...: cut, as the boards write it
     groups = {(r["tier"], r["status"]): (r["invited"], r["examined"]) for r in coverage["by_group"]}
     assert groups == {("provincial_2", "active"): (8, 6), ("provincial_2", "retired"): (3, 3)}
     classes = {r["code"]: r["count"] for r in body["classification"]["rows"]}
@@ -464,3 +468,44 @@ async def _in_thread(work: Callable[[], object]) -> None:
     import asyncio
 
     await asyncio.to_thread(work)
+
+
+async def test_a_board_issues_its_report_which_is_stored_as_issued_and_announced(world: World) -> None:
+    issue = {"unit": "VN.68", "kind": "six_monthly", **PERIOD}
+    answer = await world.http.post("/reports/board/issued", params=issue, headers=world.sign(LAMDONG))
+    assert answer.status_code == 201, answer.text
+    issued = answer.json()
+    live = (await world.http.get("/reports/board", params=issue, headers=world.sign(LAMDONG))).json()
+    assert {k: v for k, v in issued["report"].items() if k != "generated_at"} == {
+        k: v for k, v in live.items() if k != "generated_at"
+    }
+    assert issued["issued_by"] == "user:lamdong" and issued["report"]["cadres"]["total"] == 19
+
+    db = Database(world.database_url)
+    try:
+        async with db.transaction() as session:
+            rows = (await session.execute(select(KIT.outbox.c.topic, KIT.outbox.c.key, KIT.outbox.c.payload))).all()
+    finally:
+        await db.dispose()
+    assert [(topic, key) for topic, key, _ in rows] == [("cadrecare.reporting.report.v1", issued["report_id"])]
+    event = json.loads(rows[0][2])
+    assert (event["board_unit"], event["kind"], event["period_start"]) == ("VN.68", "six_monthly", "2023-01-01")
+
+    # a record arriving later moves the live report, never the issued one
+    await record(world.feed, world.p2[5], EncounterKind.OUTPATIENT_VISIT, date(2023, 6, 2))
+    again = await world.http.get(f"/reports/board/issued/{issued['report_id']}", headers=world.sign(CENTRAL))
+    assert again.status_code == 200 and again.json() == issued
+    moved = (await world.http.get("/reports/board", params=issue, headers=world.sign(LAMDONG))).json()
+    assert moved["activity"]["outpatient_visits"] == issued["report"]["activity"]["outpatient_visits"] + 1
+    listed = (await world.http.get("/reports/board/issued", params={"unit": "VN.68"}, headers=world.sign(LAMDONG))).json()
+    assert [r["report_id"] for r in listed] == [issued["report_id"]]
+
+    # a district board neither issues the province's report nor reads it; an empty period is not issued
+    refused = await world.http.post("/reports/board/issued", params=issue, headers=world.sign(DALAT))
+    assert refused.status_code == 403
+    assert (await world.http.get(f"/reports/board/issued/{issued['report_id']}", headers=world.sign(DALAT))).status_code == 404
+    empty = {"unit": "VN.68", "period_start": "2001-01-01", "period_end": "2001-06-30"}
+    nothing = await world.http.post("/reports/board/issued", params=empty, headers=world.sign(LAMDONG))
+    assert nothing.status_code == 422 and nothing.json()["code"] == "no_data"
+    listed = (await world.http.get("/reports/board/issued", params={"unit": "VN.68"}, headers=world.sign(ADMIN))).json()
+    assert len(listed) == 1

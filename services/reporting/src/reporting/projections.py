@@ -1,38 +1,26 @@
-"""Event handlers that keep the read models: topic -> contracts model -> upsert.
+"""Event handlers that keep the read models: topic -> contracts model -> rows.
 
-Idempotent twice over: the consumer kit skips an event id it has applied, and every handler is an
-upsert or a recomputation from stored facts, so applying an event again changes nothing.
+Idempotent twice over: the consumer kit skips an event id it has applied, and every write is an
+upsert or a recomputation from stored facts, so applying an event again changes nothing. Cadre,
+invitation and record rows are gathered per transaction and written set-wise before it commits
+(`reporting.pending`): a fetched batch of events costs a handful of statements, not several per event.
 """
 
 from datetime import UTC
 
-from sqlalchemy import delete, exists, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
-from contracts.enums import EncounterKind
 from contracts.envelope import EventEnvelope
 from contracts.events.clinical import ClinicalRecordAmended, ClinicalRecordRecorded, ClinicalRecordWithdrawn, RecordSummary
 from contracts.events.registry import CadreEvent, CadreRegistered, UnitCreated, UnitRenamed, UnitSnapshot, UnitsReorganized
 from contracts.events.scheduling import ExamPlanPublished, InvitationIssued, InvitationStatusChanged
 from contracts.topics import CADRES
-from reporting.domain import Change, chronic_groups, effective_date, intervals_of, month_of, province_of
-from reporting.tables import (
-    KIT,
-    CadreChange,
-    CadreFact,
-    CadreInterval,
-    ClinicalFact,
-    DiagnosisFact,
-    ExamPlanFact,
-    ExamRoundFact,
-    InvitationFact,
-    UnitFact,
-    UnitSuccessor,
-)
+from reporting.domain import chronic_groups, effective_date, month_of, province_of
+from reporting.pending import RecordCandidate, known_cadre, pending_of
+from reporting.tables import KIT, ExamPlanFact, ExamRoundFact, UnitFact, UnitSuccessor
 from servicekit.consumer import EventConsumer, Handler
 from servicekit.runtime import Runtime
-from servicekit.sql import insert_ignoring_duplicates, table_of, upsert
+from servicekit.sql import table_of, upsert
 
 # One consumer for every topic; it keeps the foundation's name, which tests and the platform bench look for.
 CONSUMER_NAMES = ("reporting-cadres",)
@@ -41,86 +29,32 @@ CONSUMER_NAMES = ("reporting-cadres",)
 
 
 async def project_cadre(session: AsyncSession, envelope: EventEnvelope, event: CadreEvent) -> None:
+    """A dated state of the cadre; the intervals of the cadres touched are recomputed once per transaction."""
     cadre = event.cadre
-    previous = await session.get(CadreFact, cadre.id)
-    await upsert(
-        session,
-        table_of(CadreFact),
-        {
-            "cadre_id": cadre.id,
-            "managing_unit": cadre.managing_unit,
-            "province": province_of(cadre.managing_unit),
-            "tier": cadre.tier.value,
-            "status": cadre.status.value,
-            "status_since": cadre.status_since,
-            "updated_at": envelope.time,
-        },
-        keys=("cadre_id",),
-    )
+    own_date = getattr(event, "effective_date", None)
+    registered = isinstance(event, CadreRegistered)
+    status_changed = False
+    if own_date is None and not registered:  # only then does the date depend on the state before this event
+        previous = await known_cadre(session, cadre.id)
+        status_changed = previous is not None and previous[2] != cadre.status.value
     effective_on = effective_date(
-        event_effective=getattr(event, "effective_date", None),
-        registered=isinstance(event, CadreRegistered),
-        status_changed=previous is not None and previous.status != cadre.status.value,
+        event_effective=own_date,
+        registered=registered,
+        status_changed=status_changed,
         status_since=cadre.status_since,
         recorded_on=envelope.time.astimezone(UTC).date(),
     )
-    await session.execute(
-        insert_ignoring_duplicates(session, table_of(CadreChange)).values(
-            event_id=envelope.id,
-            cadre_id=cadre.id,
-            effective_on=effective_on,
-            recorded_at=envelope.time,
-            managing_unit=cadre.managing_unit,
-            tier=cadre.tier.value,
-            status=cadre.status.value,
-        )
+    state = {"managing_unit": cadre.managing_unit, "tier": cadre.tier.value, "status": cadre.status.value}
+    pending_of(session).cadre(
+        {"event_id": envelope.id, "cadre_id": cadre.id, "effective_on": effective_on, "recorded_at": envelope.time, **state},
+        {
+            "cadre_id": cadre.id,
+            "province": province_of(cadre.managing_unit),
+            "status_since": cadre.status_since,
+            "updated_at": envelope.time,
+            **state,
+        },
     )
-    if previous is None:  # a cadre's first event: one open interval, and records that came first get its scope
-        await session.execute(
-            insert(CadreInterval).values(
-                cadre_id=cadre.id,
-                managing_unit=cadre.managing_unit,
-                province=province_of(cadre.managing_unit),
-                tier=cadre.tier.value,
-                status=cadre.status.value,
-                valid_from=effective_on,
-                valid_to=None,
-            )
-        )
-        await _fill_scope_of_records(session, cadre.id, cadre.managing_unit, cadre.tier.value)
-    else:
-        await _recompute_intervals(session, cadre.id)
-
-
-async def _recompute_intervals(session: AsyncSession, cadre_id: object) -> None:
-    rows = (await session.execute(select(CadreChange).where(col(CadreChange.cadre_id) == cadre_id))).scalars().all()
-    changes = [
-        Change(r.effective_on, (r.recorded_at.astimezone(UTC).isoformat(), str(r.event_id)), r.managing_unit, r.tier, r.status)
-        for r in rows
-    ]
-    await session.execute(delete(CadreInterval).where(col(CadreInterval.cadre_id) == cadre_id))
-    for interval in intervals_of(changes):
-        session.add(
-            CadreInterval(
-                cadre_id=rows[0].cadre_id,
-                managing_unit=interval.managing_unit,
-                province=province_of(interval.managing_unit),
-                tier=interval.tier,
-                status=interval.status,
-                valid_from=interval.valid_from,
-                valid_to=interval.valid_to,
-            )
-        )
-    await session.flush()
-
-
-async def _fill_scope_of_records(session: AsyncSession, cadre_id: object, unit: str, tier: str) -> None:
-    """Records that arrived without scope keys (and before their cadre) take the cadre's managing unit."""
-    values = {"managing_unit": unit, "province": province_of(unit), "tier": tier}
-    for model in (ClinicalFact, DiagnosisFact):
-        await session.execute(
-            update(model).where(col(model.cadre_id) == cadre_id, col(model.managing_unit).is_(None)).values(**values)
-        )
 
 
 # --- units ------------------------------------------------------------------------------------------
@@ -172,25 +106,9 @@ async def project_plan(session: AsyncSession, _envelope: EventEnvelope, event: E
         )
 
 
-async def _exam_recorded(session: AsyncSession, cadre_id: object, round_id: object) -> bool:
-    found = await session.scalar(
-        select(
-            exists().where(
-                col(ClinicalFact.cadre_id) == cadre_id,
-                col(ClinicalFact.round_id) == round_id,
-                col(ClinicalFact.kind) == EncounterKind.PERIODIC_EXAM.value,
-                col(ClinicalFact.withdrawn).is_(False),
-            )
-        )
-    )
-    return bool(found)
-
-
 async def project_invitation(session: AsyncSession, _envelope: EventEnvelope, event: InvitationIssued) -> None:
-    existing = await session.get(InvitationFact, event.invitation_id)
-    await upsert(
-        session,
-        table_of(InvitationFact),
+    """Its description; a status it already has stays, and `exam_recorded` is recomputed before the commit."""
+    pending_of(session).invitation(
         {
             "invitation_id": event.invitation_id,
             "plan_id": event.plan_id,
@@ -201,94 +119,53 @@ async def project_invitation(session: AsyncSession, _envelope: EventEnvelope, ev
             "province": province_of(event.managing_unit),
             "facility": event.facility,
             "appointment_date": event.appointment_date,
-            "status": existing.status if existing is not None else "invited",
-            "status_on": existing.status_on if existing is not None else None,
-            "exam_recorded": await _exam_recorded(session, event.cadre_id, event.round_id),
-        },
-        keys=("invitation_id",),
+            "status": "invited",
+            "status_on": None,
+            "exam_recorded": False,
+        }
     )
 
 
 async def project_invitation_status(session: AsyncSession, _envelope: EventEnvelope, event: InvitationStatusChanged) -> None:
-    await session.execute(
-        update(InvitationFact)
-        .where(col(InvitationFact.invitation_id) == event.invitation_id)
-        .values(status=event.status, status_on=event.effective_date)
-    )
+    pending_of(session).status(event.invitation_id, event.status, event.effective_date)
 
 
 # --- clinical ---------------------------------------------------------------------------------------
 
 
 async def _scope_of(session: AsyncSession, envelope: EventEnvelope, record: RecordSummary) -> tuple[str | None, str | None]:
-    if envelope.managing_unit:
-        tier = envelope.tier.value if envelope.tier is not None else None
-        if tier is not None:
-            return envelope.managing_unit, tier
-    cadre = await session.get(CadreFact, record.cadre_id)
+    if envelope.managing_unit and envelope.tier is not None:
+        return envelope.managing_unit, envelope.tier.value
+    cadre = await known_cadre(session, record.cadre_id)
     if cadre is not None:
-        return cadre.managing_unit, cadre.tier
+        return cadre[0], cadre[1]
     return envelope.managing_unit, None
 
 
 async def _store_record(session: AsyncSession, envelope: EventEnvelope, record: RecordSummary, *, withdrawn: bool) -> None:
-    existing = await session.get(ClinicalFact, record.record_id)
-    if existing is not None and (
-        existing.version > record.version or (existing.version == record.version and existing.withdrawn and not withdrawn)
-    ):
-        return  # an older version arriving late changes nothing; a withdrawal is final for its version
+    """A candidate row: it is written before the commit unless a later version (or its withdrawal) is stored."""
     unit, tier = await _scope_of(session, envelope, record)
-    await upsert(
-        session,
-        table_of(ClinicalFact),
-        {
-            "record_id": record.record_id,
-            "version": record.version,
-            "kind": record.kind.value,
-            "cadre_id": record.cadre_id,
-            "facility": record.facility,
-            "occurred_on": record.occurred_on,
-            "month": month_of(record.occurred_on),
-            "ended_on": record.ended_on,
-            "plan_id": record.plan_id,
-            "round_id": record.round_id,
-            "at_home": record.at_home,
-            "classification": record.classification.code if record.classification is not None else None,
-            "referral_kind": record.referral_kind.value if record.referral_kind is not None else None,
-            "needs_follow_up": record.needs_follow_up,
-            "withdrawn": withdrawn,
-            "managing_unit": unit,
-            "province": province_of(unit) if unit else None,
-            "tier": tier,
-        },
-        keys=("record_id",),
-    )
-    if existing is not None:
-        await session.execute(delete(DiagnosisFact).where(col(DiagnosisFact.record_id) == record.record_id))
-    groups = [] if withdrawn else chronic_groups(record.diagnoses)
-    if groups:
-        await session.execute(
-            insert(DiagnosisFact),
-            [
-                {
-                    "record_id": record.record_id,
-                    "chronic_group": group,
-                    "cadre_id": record.cadre_id,
-                    "occurred_on": record.occurred_on,
-                    "managing_unit": unit,
-                    "province": province_of(unit) if unit else None,
-                    "tier": tier,
-                }
-                for group in groups
-            ],
-        )
-    rounds = {record.round_id, existing.round_id if existing is not None else None} - {None}
-    for round_id in rounds:
-        await session.execute(
-            update(InvitationFact)
-            .where(col(InvitationFact.cadre_id) == record.cadre_id, col(InvitationFact.round_id) == round_id)
-            .values(exam_recorded=await _exam_recorded(session, record.cadre_id, round_id))
-        )
+    row = {
+        "record_id": record.record_id,
+        "version": record.version,
+        "kind": record.kind.value,
+        "cadre_id": record.cadre_id,
+        "facility": record.facility,
+        "occurred_on": record.occurred_on,
+        "month": month_of(record.occurred_on),
+        "ended_on": record.ended_on,
+        "plan_id": record.plan_id,
+        "round_id": record.round_id,
+        "at_home": record.at_home,
+        "classification": record.classification.code if record.classification is not None else None,
+        "referral_kind": record.referral_kind.value if record.referral_kind is not None else None,
+        "needs_follow_up": record.needs_follow_up,
+        "withdrawn": withdrawn,
+        "managing_unit": unit,
+        "province": province_of(unit) if unit else None,
+        "tier": tier,
+    }
+    pending_of(session).record(RecordCandidate(row, [] if withdrawn else chronic_groups(record.diagnoses)))
 
 
 async def project_record(

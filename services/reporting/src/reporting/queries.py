@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, distinct, func, not_, or_, select
+from sqlalchemy import ColumnElement, and_, case, distinct, false, func, not_, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
@@ -32,7 +32,7 @@ from contracts.api.reporting import (
     MonthlyPoint,
 )
 from contracts.enums import Action, CadreStatus, EncounterKind, ManagementTier, ReferralKind
-from contracts.scope import Principal
+from contracts.scope import Principal, unit_covers
 from reporting.domain import (
     CHRONIC_GROUPS,
     CLASSIFICATION_CODES,
@@ -44,7 +44,7 @@ from reporting.domain import (
     rate,
 )
 from reporting.tables import CadreInterval, ClinicalFact, DiagnosisFact, ExamPlanFact, ExamRoundFact, InvitationFact
-from servicekit.auth import scope_filter, within_unit
+from servicekit.auth import within_unit
 
 
 @dataclass(frozen=True)
@@ -53,13 +53,24 @@ class Scope:
     unit: str
 
     def where(self, unit_column: Any, tier_column: Any, province_column: Any | None = None) -> ColumnElement[bool]:
-        clauses = [
-            or_(
-                scope_filter(self.principal, Action.READ, unit_column, tier_column),
-                scope_filter(self.principal, Action.AGGREGATE, unit_column, tier_column),
-            ),
-            within_unit(unit_column, self.unit),
-        ]
+        """Rows under `unit` whose (unit, tier) a READ or AGGREGATE grant covers.
+
+        The same rows as `scope_filter(READ) OR scope_filter(AGGREGATE)` within the unit, written so that a
+        row is tested once: a grant on the unit or above it reduces to its tiers; only grants strictly below
+        the unit need a prefix test of their own.
+        """
+        covering: set[str] = set()
+        below: list[ColumnElement[bool]] = []
+        for grant in self.principal.grants:
+            if not grant.actions & {Action.READ, Action.AGGREGATE} or not grant.tiers:
+                continue
+            tiers = {t.value for t in grant.tiers}
+            if unit_covers(grant.unit_path, self.unit):
+                covering |= tiers
+            elif unit_covers(self.unit, grant.unit_path):
+                below.append(and_(within_unit(unit_column, grant.unit_path), tier_column.in_(sorted(tiers))))
+        allowed = [tier_column.in_(sorted(covering))] if covering else []
+        clauses = [or_(*allowed, *below) if allowed or below else false(), within_unit(unit_column, self.unit)]
         if province_column is not None and "." in self.unit:
             clauses.append(province_column == province_of(self.unit))
         return and_(*clauses)
@@ -79,16 +90,26 @@ def _interval_scope(scope: Scope) -> ColumnElement[bool]:
 # --- cadres -----------------------------------------------------------------------------------------
 
 
-async def cadre_rows(session: AsyncSession, scope: Scope, day: date) -> list[CadreCountRow]:
+async def cadre_rows_on(session: AsyncSession, scope: Scope, days: list[date]) -> list[list[CadreCountRow]]:
+    """Counts by tier and status on each of `days`, in one scan of the intervals."""
     tier, status = col(CadreInterval.tier), col(CadreInterval.status)
+    held = [func.sum(case((_holds_on(day), 1), else_=0)) for day in days]
     result = await session.execute(
-        select(tier, status, func.count())
-        .where(_interval_scope(scope), _holds_on(day), status.in_(COUNTED_STATUSES))
+        select(tier, status, *held)
+        .where(_interval_scope(scope), col(CadreInterval.valid_from) <= max(days), status.in_(COUNTED_STATUSES))
         .group_by(tier, status)
     )
-    rows = [CadreCountRow(tier=ManagementTier(t), status=CadreStatus(s), count=n) for t, s, n in result]
     order = {t: i for i, t in enumerate(ManagementTier)}
-    return sorted(rows, key=lambda r: (order[r.tier], r.status.value))
+    per_day: list[list[CadreCountRow]] = [[] for _ in days]
+    for t, s, *counts in result:
+        for i, n in enumerate(counts):
+            if n:
+                per_day[i].append(CadreCountRow(tier=ManagementTier(t), status=CadreStatus(s), count=int(n)))
+    return [sorted(rows, key=lambda r: (order[r.tier], r.status.value)) for rows in per_day]
+
+
+async def cadre_rows(session: AsyncSession, scope: Scope, day: date) -> list[CadreCountRow]:
+    return (await cadre_rows_on(session, scope, [day]))[0]
 
 
 async def cadres_counted(session: AsyncSession, scope: Scope, day: date) -> int:
@@ -104,8 +125,7 @@ async def cadres_counted(session: AsyncSession, scope: Scope, day: date) -> int:
 
 
 async def cadre_section(session: AsyncSession, scope: Scope, as_of: date, compared_with: date) -> CadreCountSection:
-    rows = await cadre_rows(session, scope, as_of)
-    then = await cadre_rows(session, scope, compared_with)
+    rows, then = await cadre_rows_on(session, scope, [as_of, compared_with])
     total, total_then = sum(r.count for r in rows), sum(r.count for r in then)
     return CadreCountSection(
         as_of=as_of,
@@ -322,19 +342,12 @@ class ActivityCell:
     kind: str
     referral_kind: str | None
     records: int
-    cadres: int
 
 
 async def activity_cells(session: AsyncSession, scope: Scope, start: date, end: date) -> list[ActivityCell]:
     record = ClinicalFact
     result = await session.execute(
-        select(
-            col(record.month),
-            col(record.kind),
-            col(record.referral_kind),
-            func.count(),
-            func.count(distinct(col(record.cadre_id))),
-        )
+        select(col(record.month), col(record.kind), col(record.referral_kind), func.count())
         .where(
             scope.where(col(record.managing_unit), col(record.tier), col(record.province)),
             col(record.withdrawn).is_(False),
@@ -343,7 +356,7 @@ async def activity_cells(session: AsyncSession, scope: Scope, start: date, end: 
         )
         .group_by(col(record.month), col(record.kind), col(record.referral_kind))
     )
-    return [ActivityCell(m, k, r, int(n), int(c)) for m, k, r, n, c in result]
+    return [ActivityCell(m, k, r, int(n)) for m, k, r, n in result]
 
 
 def activity_counts(cells: list[ActivityCell], start: date, end: date) -> ActivityCounts:
@@ -388,7 +401,11 @@ def monthly_points(cells: list[ActivityCell], start: date, end: date) -> list[Mo
 
 
 async def chronic_section(session: AsyncSession, scope: Scope, as_of: date, population: int) -> ChronicSection:
-    """Cadres under care on `as_of` (in scope there) with a chronic diagnosis recorded up to that day."""
+    """Cadres under care on `as_of` (in scope there) with a chronic diagnosis recorded up to that day.
+
+    One pass: each (cadre, group) once, with how many groups its cadre has; prevalence sums over those
+    counts, and a cadre with n groups appears n times, so comorbidity divides by n.
+    """
     diagnosis = DiagnosisFact
     joined = and_(
         col(CadreInterval.cadre_id) == col(diagnosis.cadre_id),
@@ -396,23 +413,25 @@ async def chronic_section(session: AsyncSession, scope: Scope, as_of: date, popu
         _holds_on(as_of),
         col(CadreInterval.status).in_(COUNTED_STATUSES),
     )
-    per_cadre = (
-        select(col(diagnosis.cadre_id).label("cadre_id"), func.count(distinct(col(diagnosis.chronic_group))).label("groups"))
+    pairs = (
+        select(col(diagnosis.cadre_id).label("cadre_id"), col(diagnosis.chronic_group).label("chronic_group"))
         .join(CadreInterval, joined)
         .where(col(diagnosis.occurred_on) <= as_of)
-        .group_by(col(diagnosis.cadre_id))
+        .group_by(col(diagnosis.cadre_id), col(diagnosis.chronic_group))
         .subquery()
     )
+    counted = select(pairs.c.chronic_group, func.count().over(partition_by=pairs.c.cadre_id).label("groups")).subquery()
     result = await session.execute(
-        select(col(diagnosis.chronic_group), func.count(distinct(col(diagnosis.cadre_id))))
-        .join(CadreInterval, joined)
-        .where(col(diagnosis.occurred_on) <= as_of)
-        .group_by(col(diagnosis.chronic_group))
+        select(counted.c.chronic_group, counted.c.groups, func.count()).group_by(counted.c.chronic_group, counted.c.groups)
     )
-    group_counts: dict[str, int] = {str(group): int(n) for group, n in result}
+    group_counts: dict[str, int] = defaultdict(int)
+    appearances: dict[int, int] = defaultdict(int)  # groups per cadre -> (cadre, group) pairs of such cadres
+    for group, groups, n in result:
+        group_counts[str(group)] += int(n)
+        appearances[int(groups)] += int(n)
     buckets: dict[str, int] = defaultdict(int)
-    for groups, cadres in await session.execute(select(per_cadre.c.groups, func.count()).group_by(per_cadre.c.groups)):
-        buckets[comorbidity_bucket(int(groups))] += int(cadres)
+    for groups, n in appearances.items():
+        buckets[comorbidity_bucket(groups)] += n // groups
     return ChronicSection(
         as_of=as_of,
         has_data=bool(group_counts),
@@ -429,6 +448,12 @@ async def chronic_section(session: AsyncSession, scope: Scope, as_of: date, popu
         ],
         comorbidity=[ComorbidityRow(conditions=b, cadres=buckets.get(b, 0)) for b in ("1", "2", "3+")],
     )
+
+
+async def for_analysis(session: AsyncSession) -> None:
+    """PostgreSQL: room for the national queries' sorts and hashes in memory (this transaction only)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL work_mem = '32MB'"))
 
 
 def day_before(day: date) -> date:

@@ -20,7 +20,7 @@ import time
 from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import OperationalError
 
 from contracts.api.reporting import RebuildResult
@@ -29,6 +29,7 @@ from reporting.tables import KIT, READ_MODELS
 from servicekit.broker import Broker
 from servicekit.consumer import EventConsumer
 from servicekit.db import Database
+from servicekit.sql import dialect_name, table_of
 
 
 def build_consumers(db: Database, broker: Broker, max_attempts: int = 3) -> list[EventConsumer]:
@@ -41,8 +42,12 @@ def build_consumers(db: Database, broker: Broker, max_attempts: int = 3) -> list
 async def clear(db: Database) -> None:
     """Empty every read model and forget this service's consumer positions and processed ids, in one transaction."""
     async with db.transaction() as session:
-        for model in READ_MODELS:
-            await session.execute(delete(model))
+        if dialect_name(session) == "postgresql":  # TRUNCATE: emptying a million rows takes a moment, not minutes
+            names = ", ".join(f'"{table_of(model).name}"' for model in READ_MODELS)
+            await session.execute(text(f"TRUNCATE {names} RESTART IDENTITY"))
+        else:
+            for model in READ_MODELS:
+                await session.execute(delete(model))
         await session.execute(delete(KIT.processed_events).where(KIT.processed_events.c.consumer.in_(CONSUMER_NAMES)))
         await session.execute(delete(KIT.consumer_positions).where(KIT.consumer_positions.c.consumer.in_(CONSUMER_NAMES)))
 

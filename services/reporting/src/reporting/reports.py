@@ -97,6 +97,7 @@ async def board_report(
     check_period(start, end)
     found = await resolve_unit(session, principal, unit)
     scope = Scope(principal, unit)
+    await queries.for_analysis(session)
     compared_with = queries.day_before(start)
     cadres = await queries.cadre_section(session, scope, end, compared_with)
     independent_total = await queries.cadres_counted(session, scope, end)

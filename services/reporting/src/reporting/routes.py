@@ -1,22 +1,25 @@
 """Thin HTTP layer: parse, call the use case, shape the response. Every figure here is an aggregate."""
 
+import uuid
 from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
 
 from contracts.api.reporting import (
     BoardReport,
     CadreCountReport,
     DashboardSummary,
+    IssuedReport,
+    IssuedReportSummary,
     NationalRollup,
     ReportKind,
     UnitBasis,
     UnitOption,
 )
-from reporting import exports, reports, rollup, service
+from reporting import exports, issued, reports, rollup, service
 from reporting.settings import ReportingSettings
 from servicekit.auth import CallerDep, require_permission
 from servicekit.runtime import RuntimeDep, SessionDep
@@ -102,6 +105,34 @@ async def board_report(
     return Response(
         content, media_type=MEDIA_TYPES[format], headers={"content-disposition": f'attachment; filename="{filename}"'}
     )
+
+
+@router.post("/reports/board/issued", status_code=status.HTTP_201_CREATED, response_model=IssuedReport)
+async def issue_board_report(
+    unit: UnitQuery,
+    caller: CallerDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    kind: ReportKind = ReportKind.SIX_MONTHLY,
+    period_start: StartQuery = None,
+    period_end: EndQuery = None,
+) -> IssuedReport:
+    """Issue the board's report for the period: stored as computed now (it never changes) and announced (ReportIssued)."""
+    require_permission(caller, "reporting.read")
+    start, end = _period(period_start, period_end, None)
+    return await issued.issue(session, runtime.outbox, caller, unit, kind, start, end)
+
+
+@router.get("/reports/board/issued", response_model=list[IssuedReportSummary])
+async def issued_board_reports(unit: UnitQuery, caller: CallerDep, session: SessionDep) -> list[IssuedReportSummary]:
+    require_permission(caller, "reporting.read")
+    return await issued.list_for(session, caller, unit)
+
+
+@router.get("/reports/board/issued/{report_id}", response_model=IssuedReport)
+async def issued_board_report(report_id: uuid.UUID, caller: CallerDep, session: SessionDep) -> IssuedReport:
+    require_permission(caller, "reporting.read")
+    return await issued.get(session, caller, report_id)
 
 
 @router.get("/aggregation/national", response_model=NationalRollup)

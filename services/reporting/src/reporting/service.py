@@ -121,6 +121,7 @@ async def dashboard(
     check_period(start, end)
     found = await resolve_unit(session, principal, unit)
     scope = Scope(principal, unit)
+    await queries.for_analysis(session)
     cadres = await queries.cadre_section(session, scope, end, queries.day_before(start))
     coverage = await queries.coverage_section(session, scope, start, end)
     classification = await queries.classification_section(session, scope, start, end)

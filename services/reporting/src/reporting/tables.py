@@ -50,8 +50,11 @@ class CadreInterval(ReportingModel, table=True):
     """A cadre's (unit, tier, status) from `valid_from` up to, not including, `valid_to` (open when None)."""
 
     __table_args__ = (
-        Index("ix_cadreinterval_province_from", "province", "valid_from"),
-        Index("ix_cadreinterval_cadre_from", "cadre_id", "valid_from"),
+        # wide on purpose: the dashboard's counts are answered from the index alone (index-only scans)
+        Index(
+            "ix_cadreinterval_province_from", "province", "valid_from", "valid_to", "status", "tier", "managing_unit", "cadre_id"
+        ),
+        Index("ix_cadreinterval_cadre_from", "cadre_id", "valid_from", "valid_to", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -101,7 +104,11 @@ class InvitationFact(ReportingModel, table=True):
     """One invitation: who (id only), which plan and round, its latest status; `exam_recorded` from clinical."""
 
     __table_args__ = (
-        Index("ix_invitationfact_province_date", "province", "appointment_date"),
+        Index(
+            "ix_invitationfact_province_date",
+            *("province", "appointment_date", "status", "exam_recorded", "plan_id", "round_id", "tier", "managing_unit"),
+            "cadre_id",
+        ),
         Index("ix_invitationfact_cadre_round", "cadre_id", "round_id"),
     )
 
@@ -123,8 +130,12 @@ class ClinicalFact(ReportingModel, table=True):
     """The summary of one clinical record at its latest version; withdrawn records stay, flagged, and count nowhere."""
 
     __table_args__ = (
-        Index("ix_clinicalfact_province_occurred", "province", "occurred_on"),
-        Index("ix_clinicalfact_cadre_kind", "cadre_id", "kind", "occurred_on"),
+        Index(
+            "ix_clinicalfact_province_occurred",
+            *("province", "occurred_on", "kind", "withdrawn", "classification", "tier", "managing_unit", "referral_kind"),
+            *("month", "cadre_id", "record_id"),
+        ),
+        Index("ix_clinicalfact_cadre_kind", "cadre_id", "kind", "occurred_on", "withdrawn", "classification", "record_id"),
     )
 
     record_id: uuid.UUID = Field(primary_key=True)
@@ -150,11 +161,14 @@ class ClinicalFact(ReportingModel, table=True):
 class DiagnosisFact(ReportingModel, table=True):
     """A chronic-condition diagnosis of a live record, denormalised for prevalence and comorbidity."""
 
-    __table_args__ = (Index("ix_diagnosisfact_province_occurred", "province", "occurred_on"),)
+    __table_args__ = (
+        Index("ix_diagnosisfact_province_occurred", "province", "occurred_on"),
+        Index("ix_diagnosisfact_cadre", "cadre_id", "occurred_on", "chronic_group"),
+    )
 
     record_id: uuid.UUID = Field(primary_key=True)
     chronic_group: str = Field(primary_key=True, max_length=30)
-    cadre_id: uuid.UUID = Field(index=True)
+    cadre_id: uuid.UUID
     occurred_on: date
     managing_unit: str | None = Field(default=None, max_length=100)
     province: str | None = Field(default=None, max_length=100)
@@ -173,3 +187,16 @@ READ_MODELS: tuple[type[ReportingModel], ...] = (
     ClinicalFact,
     DiagnosisFact,
 )
+
+
+class IssuedReport(ReportingModel, table=True):
+    """A report as issued: not a read model (a rebuild keeps it), the document the board sent, verbatim."""
+
+    report_id: uuid.UUID = Field(primary_key=True)
+    board_unit: str = Field(max_length=100, index=True)
+    kind: str = Field(max_length=20)
+    period_start: date
+    period_end: date
+    issued_at: datetime
+    issued_by: str = Field(max_length=200)
+    body: str  # the BoardReport as JSON

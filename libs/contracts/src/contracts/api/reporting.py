@@ -239,3 +239,24 @@ class RebuildResult(BaseModel):
     consumers: list[str]
     events_applied: int
     seconds: float
+
+
+class IssuedReport(BaseModel):
+    """A board report as issued (sent to the standing committee): stored as it was, announced by `ReportIssued`.
+
+    The live report (`GET /reports/board`) follows the records; an issued one never changes."""
+
+    report_id: uuid.UUID
+    issued_at: datetime
+    issued_by: str
+    report: BoardReport
+
+
+class IssuedReportSummary(BaseModel):
+    report_id: uuid.UUID
+    board_unit: str
+    kind: ReportKind
+    period_start: date
+    period_end: date
+    issued_at: datetime
+    issued_by: str

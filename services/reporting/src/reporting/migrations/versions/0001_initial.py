@@ -1,8 +1,8 @@
 """initial reporting schema
 
-Revision ID: 2374c940a37f
+Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 03:22:06.789420
+Create Date: 2026-11-23 04:38:31.022346
 """
 
 from collections.abc import Sequence
@@ -60,8 +60,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('cadreinterval', schema=None) as batch_op:
-        batch_op.create_index('ix_cadreinterval_cadre_from', ['cadre_id', 'valid_from'], unique=False)
-        batch_op.create_index('ix_cadreinterval_province_from', ['province', 'valid_from'], unique=False)
+        batch_op.create_index('ix_cadreinterval_cadre_from', ['cadre_id', 'valid_from', 'valid_to', 'status'], unique=False)
+        batch_op.create_index('ix_cadreinterval_province_from', ['province', 'valid_from', 'valid_to', 'status', 'tier', 'managing_unit', 'cadre_id'], unique=False)
 
     op.create_table('clinicalfact',
     sa.Column('record_id', sa.Uuid(), nullable=False),
@@ -85,8 +85,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('record_id')
     )
     with op.batch_alter_table('clinicalfact', schema=None) as batch_op:
-        batch_op.create_index('ix_clinicalfact_cadre_kind', ['cadre_id', 'kind', 'occurred_on'], unique=False)
-        batch_op.create_index('ix_clinicalfact_province_occurred', ['province', 'occurred_on'], unique=False)
+        batch_op.create_index('ix_clinicalfact_cadre_kind', ['cadre_id', 'kind', 'occurred_on', 'withdrawn', 'classification', 'record_id'], unique=False)
+        batch_op.create_index('ix_clinicalfact_province_occurred', ['province', 'occurred_on', 'kind', 'withdrawn', 'classification', 'tier', 'managing_unit', 'referral_kind', 'month', 'cadre_id', 'record_id'], unique=False)
 
     op.create_table('consumer_positions',
     sa.Column('consumer', sa.String(length=100), nullable=False),
@@ -106,7 +106,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('record_id', 'chronic_group')
     )
     with op.batch_alter_table('diagnosisfact', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_diagnosisfact_cadre_id'), ['cadre_id'], unique=False)
+        batch_op.create_index('ix_diagnosisfact_cadre', ['cadre_id', 'occurred_on', 'chronic_group'], unique=False)
         batch_op.create_index('ix_diagnosisfact_province_occurred', ['province', 'occurred_on'], unique=False)
 
     op.create_table('examplanfact',
@@ -147,7 +147,21 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('invitationfact', schema=None) as batch_op:
         batch_op.create_index('ix_invitationfact_cadre_round', ['cadre_id', 'round_id'], unique=False)
-        batch_op.create_index('ix_invitationfact_province_date', ['province', 'appointment_date'], unique=False)
+        batch_op.create_index('ix_invitationfact_province_date', ['province', 'appointment_date', 'status', 'exam_recorded', 'plan_id', 'round_id', 'tier', 'managing_unit', 'cadre_id'], unique=False)
+
+    op.create_table('issuedreport',
+    sa.Column('report_id', sa.Uuid(), nullable=False),
+    sa.Column('board_unit', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=False),
+    sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('issued_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('issued_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('body', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.PrimaryKeyConstraint('report_id')
+    )
+    with op.batch_alter_table('issuedreport', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_issuedreport_board_unit'), ['board_unit'], unique=False)
 
     op.create_table('outbox',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -211,6 +225,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_outbox_sent_at'))
 
     op.drop_table('outbox')
+    with op.batch_alter_table('issuedreport', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_issuedreport_board_unit'))
+
+    op.drop_table('issuedreport')
     with op.batch_alter_table('invitationfact', schema=None) as batch_op:
         batch_op.drop_index('ix_invitationfact_province_date')
         batch_op.drop_index('ix_invitationfact_cadre_round')
@@ -226,7 +244,7 @@ def downgrade() -> None:
     op.drop_table('examplanfact')
     with op.batch_alter_table('diagnosisfact', schema=None) as batch_op:
         batch_op.drop_index('ix_diagnosisfact_province_occurred')
-        batch_op.drop_index(batch_op.f('ix_diagnosisfact_cadre_id'))
+        batch_op.drop_index('ix_diagnosisfact_cadre')
 
     op.drop_table('diagnosisfact')
     op.drop_table('consumer_positions')

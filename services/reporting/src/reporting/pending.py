@@ -1,0 +1,293 @@
+"""The projections' writes of one transaction, gathered and applied set-wise just before it commits.
+
+The consumer kit applies a fetched batch (up to 500 events of one partition) in one transaction and calls
+a handler per event. Writing each event's rows at once costs several round trips per event; instead the
+handlers record what they mean to write here (`pending_of(session)`), and the `before_commit` hook below
+writes everything with a handful of multi-row statements per batch, whatever its size:
+
+- cadre changes: one INSERT (ignoring duplicates); cadre facts: one upsert; the intervals of the cadres
+  touched are recomputed together (one SELECT of their changes, one DELETE, one INSERT), and records that
+  arrived before their cadre without scope keys take it (two UPDATEs);
+- clinical records: one SELECT of the versions stored, one conditional upsert (a later version wins, a
+  withdrawal is final for its version) returning the rows written, their diagnoses replaced;
+- invitations: one upsert of their description, status changes grouped by (status, day);
+- `exam_recorded` of the invitations touched, recomputed from the records in one UPDATE.
+
+Every value is still decided per event and in event order (the last candidate of a record or an
+invitation in the batch is the one a one-by-one application would leave); nothing in a handler reads a
+table this buffer writes, except through `known_cadre` (the buffered state first, then the database).
+If the commit fails, the kit rolls the batch back and applies it one event per transaction: the hook
+then runs once per event, with the same result.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date
+from typing import Any
+
+from sqlalchemy import Table, and_, delete, event, exists, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from contracts.enums import EncounterKind
+from reporting.domain import Change, intervals_of, province_of
+from reporting.tables import CadreChange, CadreFact, CadreInterval, ClinicalFact, DiagnosisFact, InvitationFact
+from servicekit.sql import table_of
+
+KEY = "reporting.pending"
+CHUNK = 1000  # ids per IN list
+
+
+@dataclass
+class RecordCandidate:
+    row: dict[str, Any]
+    groups: list[str]
+
+    def supersedes(self, other: RecordCandidate) -> bool:
+        """The rule the stored row follows too: a later version wins; a withdrawal is final for its version."""
+        mine, theirs = self.row, other.row
+        return bool(
+            theirs["version"] < mine["version"]
+            or (theirs["version"] == mine["version"] and (not theirs["withdrawn"] or mine["withdrawn"]))
+        )
+
+
+@dataclass
+class Pending:
+    cadre_changes: list[dict[str, Any]] = field(default_factory=list)
+    cadre_facts: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
+    records: dict[uuid.UUID, RecordCandidate] = field(default_factory=dict)
+    invitations: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
+    statuses: dict[uuid.UUID, tuple[str, date]] = field(default_factory=dict)
+    # a status change that came before its invitation's (re)issue in this batch applies before the upsert:
+    # to a row stored earlier, as one-by-one application would (an invitation not yet stored stays "invited")
+    earlier_statuses: dict[uuid.UUID, tuple[str, date]] = field(default_factory=dict)
+    first_states: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)  # a cadre's first state in the batch
+    exam_keys: set[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=set)  # (cadre, round) to recompute
+
+    def cadre(self, change: dict[str, Any], fact: dict[str, Any]) -> None:
+        self.cadre_changes.append(change)
+        self.cadre_facts[fact["cadre_id"]] = fact
+        self.first_states.setdefault(fact["cadre_id"], fact)
+
+    def record(self, candidate: RecordCandidate) -> None:
+        record_id = candidate.row["record_id"]
+        held = self.records.get(record_id)
+        if held is None or candidate.supersedes(held):
+            self.records[record_id] = candidate
+
+    def invitation(self, row: dict[str, Any]) -> None:
+        invitation_id = row["invitation_id"]
+        if invitation_id in self.statuses:
+            self.earlier_statuses[invitation_id] = self.statuses.pop(invitation_id)
+        self.invitations[invitation_id] = row
+        self.exam_keys.add((row["cadre_id"], row["round_id"]))
+
+    def status(self, invitation_id: uuid.UUID, status: str, day: date) -> None:
+        self.statuses[invitation_id] = (status, day)
+
+    def __bool__(self) -> bool:
+        return bool(self.cadre_changes or self.cadre_facts or self.records or self.invitations or self.statuses)
+
+
+def pending_of(session: AsyncSession) -> Pending:
+    found = session.info.get(KEY)
+    if found is None:
+        found = session.info[KEY] = Pending()
+    assert isinstance(found, Pending)
+    return found
+
+
+async def known_cadre(session: AsyncSession, cadre_id: uuid.UUID) -> tuple[str, str, str] | None:
+    """(managing unit, tier, status) of a cadre as this transaction leaves it so far, or None if unknown."""
+    held = pending_of(session).cadre_facts.get(cadre_id)
+    if held is not None:
+        return held["managing_unit"], held["tier"], held["status"]
+    row = (
+        await session.execute(
+            select(col(CadreFact.managing_unit), col(CadreFact.tier), col(CadreFact.status)).where(
+                col(CadreFact.cadre_id) == cadre_id
+            )
+        )
+    ).first()
+    return (str(row[0]), str(row[1]), str(row[2])) if row is not None else None
+
+
+# --- writing --------------------------------------------------------------------------------------------
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending(session: Session) -> None:
+    pending = session.info.pop(KEY, None)
+    if pending:
+        write(session, pending)
+
+
+def write(session: Session, pending: Pending) -> None:
+    dialect = session.get_bind().dialect.name
+    if pending.cadre_changes:
+        session.execute(_insert(dialect, table_of(CadreChange)).on_conflict_do_nothing(), pending.cadre_changes)
+    if pending.cadre_facts:
+        session.execute(_upsert(dialect, table_of(CadreFact), ("cadre_id",)), list(pending.cadre_facts.values()))
+        _recompute_intervals(session, list(pending.cadre_facts))
+        _fill_scope_of_records(session, pending.first_states)
+    if pending.records:
+        _write_records(session, dialect, pending)
+    _set_statuses(session, pending.earlier_statuses)
+    if pending.invitations:
+        keep = ("invitation_id", "status", "status_on", "exam_recorded")
+        session.execute(_upsert(dialect, table_of(InvitationFact), keep), list(pending.invitations.values()))
+    _set_statuses(session, pending.statuses)
+    if pending.exam_keys:
+        _recompute_exam_recorded(session, pending.exam_keys)
+
+
+def _set_statuses(session: Session, statuses: dict[uuid.UUID, tuple[str, date]]) -> None:
+    """One UPDATE per distinct (status, day): a batch of attendances on a clinic day is one statement."""
+    by_status: dict[tuple[str, date], list[uuid.UUID]] = defaultdict(list)
+    for invitation_id, (status, day) in statuses.items():
+        by_status[(status, day)].append(invitation_id)
+    for (status, day), ids in by_status.items():
+        for part in _chunks(ids):
+            session.execute(
+                update(InvitationFact).where(col(InvitationFact.invitation_id).in_(part)).values(status=status, status_on=day)
+            )
+
+
+def _insert(dialect: str, table: Table) -> Any:
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+
+
+def _upsert(dialect: str, table: Table, keep: Sequence[str]) -> Any:
+    """INSERT ... ON CONFLICT (primary key) DO UPDATE of every column but `keep` (the key among them), for many rows."""
+    statement = _insert(dialect, table)
+    keys = [c.name for c in table.primary_key.columns]
+    return statement.on_conflict_do_update(
+        index_elements=keys, set_={c.name: statement.excluded[c.name] for c in table.columns if c.name not in {*keep, *keys}}
+    )
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _recompute_intervals(session: Session, cadre_ids: Sequence[uuid.UUID]) -> None:
+    """Each touched cadre's intervals, from all its dated changes: order-proof, as `intervals_of` is."""
+    changes: dict[uuid.UUID, list[Change]] = defaultdict(list)
+    for part in _chunks(cadre_ids):
+        for r in session.execute(select(CadreChange).where(col(CadreChange.cadre_id).in_(part))).scalars():
+            order = (r.recorded_at.astimezone(UTC).isoformat(), str(r.event_id))
+            changes[r.cadre_id].append(Change(r.effective_on, order, r.managing_unit, r.tier, r.status))
+        session.execute(delete(CadreInterval).where(col(CadreInterval.cadre_id).in_(part)))
+    rows = [
+        {
+            "cadre_id": cadre_id,
+            "managing_unit": i.managing_unit,
+            "province": province_of(i.managing_unit),
+            "tier": i.tier,
+            "status": i.status,
+            "valid_from": i.valid_from,
+            "valid_to": i.valid_to,
+        }
+        for cadre_id, found in changes.items()
+        for i in intervals_of(found)
+    ]
+    if rows:
+        session.execute(table_of(CadreInterval).insert(), rows)
+
+
+def _fill_scope_of_records(session: Session, first_states: dict[uuid.UUID, dict[str, Any]]) -> None:
+    """Records that arrived without scope keys (before their cadre) take the cadre's first known unit and tier.
+
+    Such records are rare (clinical's events carry scope keys): one SELECT finds them, if any.
+    """
+    unscoped: set[uuid.UUID] = set()
+    for part in _chunks(list(first_states)):
+        unscoped.update(
+            session.execute(
+                select(col(ClinicalFact.cadre_id))
+                .where(col(ClinicalFact.cadre_id).in_(part), col(ClinicalFact.managing_unit).is_(None))
+                .distinct()
+            ).scalars()
+        )
+    for cadre_id in unscoped:
+        state = first_states[cadre_id]
+        values = {"managing_unit": state["managing_unit"], "province": state["province"], "tier": state["tier"]}
+        for model in (ClinicalFact, DiagnosisFact):
+            session.execute(
+                update(model).where(col(model.cadre_id) == cadre_id, col(model.managing_unit).is_(None)).values(**values)
+            )
+
+
+def _write_records(session: Session, dialect: str, pending: Pending) -> None:
+    ids = list(pending.records)
+    stored: dict[uuid.UUID, tuple[uuid.UUID, uuid.UUID | None]] = {}
+    for part in _chunks(ids):
+        rows = session.execute(
+            select(col(ClinicalFact.record_id), col(ClinicalFact.cadre_id), col(ClinicalFact.round_id)).where(
+                col(ClinicalFact.record_id).in_(part)
+            )
+        )
+        stored.update({record_id: (cadre_id, round_id) for record_id, cadre_id, round_id in rows})
+    table = table_of(ClinicalFact)
+    statement = _insert(dialect, table)
+    held, incoming = table.c, statement.excluded
+    statement = statement.on_conflict_do_update(
+        index_elements=["record_id"],
+        set_={c.name: incoming[c.name] for c in table.columns if c.name != "record_id"},
+        where=(held.version < incoming.version) | ((held.version == incoming.version) & (~held.withdrawn | incoming.withdrawn)),
+    ).returning(held.record_id)
+    candidates = [pending.records[i].row for i in ids]
+    written = set(session.execute(statement, candidates).scalars())
+    replaced = [i for i in ids if i in written and i in stored]
+    for part in _chunks(replaced):
+        session.execute(delete(DiagnosisFact).where(col(DiagnosisFact.record_id).in_(part)))
+    diagnoses = [
+        {
+            "record_id": record_id,
+            "chronic_group": group,
+            "cadre_id": row["cadre_id"],
+            "occurred_on": row["occurred_on"],
+            "managing_unit": row["managing_unit"],
+            "province": row["province"],
+            "tier": row["tier"],
+        }
+        for record_id in ids
+        if record_id in written and not (row := pending.records[record_id].row)["withdrawn"]
+        for group in pending.records[record_id].groups
+    ]
+    if diagnoses:
+        session.execute(_insert(dialect, table_of(DiagnosisFact)).on_conflict_do_nothing(), diagnoses)
+    for record_id in written:
+        row = pending.records[record_id].row
+        if row["round_id"] is not None:
+            pending.exam_keys.add((row["cadre_id"], row["round_id"]))
+        cadre_id, round_id = stored.get(record_id, (row["cadre_id"], None))
+        if round_id is not None:
+            pending.exam_keys.add((cadre_id, round_id))  # the round it counted for before an amendment
+
+
+def _recompute_exam_recorded(session: Session, keys: Iterable[tuple[uuid.UUID, uuid.UUID]]) -> None:
+    """`exam_recorded` of the invitations of these (cadre, round) pairs, from the live periodic exams stored."""
+    invitation, record = InvitationFact, ClinicalFact
+    recorded = exists().where(
+        col(record.cadre_id) == col(invitation.cadre_id),
+        col(record.round_id) == col(invitation.round_id),
+        col(record.kind) == EncounterKind.PERIODIC_EXAM.value,
+        col(record.withdrawn).is_(False),
+    )
+    pairs = sorted(keys, key=str)
+    for part in _chunks(pairs, CHUNK // 2):
+        cadres, rounds = {c for c, _ in part}, {r for _, r in part}
+        session.execute(
+            update(invitation)
+            .where(and_(col(invitation.cadre_id).in_(cadres), col(invitation.round_id).in_(rounds)))
+            .values(exam_recorded=recorded)
+        )
