@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import ConsumerRecord
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -353,3 +354,31 @@ async def test_consumer_in_group_mode_applies_from_stored_positions(db: Database
         consuming.cancel()
         await asyncio.gather(consuming, return_exceptions=True)
         await broker.close()
+
+
+def _record(envelope: EventEnvelope, offset: int) -> ConsumerRecord[bytes, bytes]:
+    value = envelope.payload_bytes()
+    return ConsumerRecord(
+        topic=CADRES.name,
+        partition=0,
+        offset=offset,
+        timestamp=0,
+        timestamp_type=0,
+        key=b"k",
+        value=value,
+        checksum=None,
+        serialized_key_size=1,
+        serialized_value_size=len(value),
+        headers=tuple(envelope.to_kafka_headers()),
+    )
+
+
+async def test_a_batch_claims_its_events_at_once_and_applies_each_once(db: Database, kafka_broker: TansuBroker) -> None:
+    consumer = make_consumer(db, kafka_broker)
+    first, second = (EventEnvelope.wrap(registered(), source="test", subject="x") for _ in range(2))
+    batch = [_record(first, 0), _record(second, 1), _record(first, 2)]  # the broker delivered `first` twice
+    assert await consumer.apply_batch(batch) is None
+    assert await effect_counts(db) == {str(first.id): 1, str(second.id): 1}
+    assert await consumer.apply_batch([_record(second, 3)]) is None  # a later redelivery: nothing more
+    assert await effect_counts(db) == {str(first.id): 1, str(second.id): 1}
+    assert await consumer.stored_positions() == {(CADRES.name, 0): 4}

@@ -14,11 +14,11 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import ConsumerRecord
-from sqlalchemy import CursorResult, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.envelope import DomainEvent, EventEnvelope
@@ -34,6 +34,7 @@ from servicekit.tables import KitTables
 log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, EventEnvelope, Any], Awaitable[None]]
+CLAIM_ROWS_PER_INSERT = 500  # 8 bound parameters a row: well under SQLite's limit
 
 
 class PoisonMessage(Exception):
@@ -148,6 +149,8 @@ class EventConsumer:
     async def apply_batch(self, messages: list[ConsumerRecord[Any, Any]]) -> int | None:
         """Apply a partition's messages in one transaction: one commit instead of one per message.
 
+        The batch's event ids are claimed first with one multi-row insert that skips ids already in
+        processed_events (a redelivery); only the claimed events reach their handlers, in order.
         Optimistic: if any message is malformed or its handler fails, the whole batch is rolled
         back and its index returned; the caller then takes the one-by-one path (retries, dead
         letters) for the batch, in order. None means every message was applied (or skipped).
@@ -155,18 +158,24 @@ class EventConsumer:
         if not messages:
             return None
         applied: list[EventEnvelope] = []
-        failed_at: int | None = None
+        failed_at: int | None = 0
         try:
+            envelopes = []
+            for index, message in enumerate(messages):
+                failed_at = index
+                envelopes.append(EventEnvelope.from_kafka(list(message.headers), message.value))
             async with self.db.transaction() as session:
-                for index, message in enumerate(messages):
+                claimed = await self._claim(session, messages, envelopes)
+                for index, envelope in enumerate(envelopes):
                     failed_at = index
-                    envelope = EventEnvelope.from_kafka(list(message.headers), message.value)
-                    if await self._claim_and_apply(session, message, envelope):
+                    if str(envelope.id) in claimed:
+                        claimed.discard(str(envelope.id))  # the same event twice in one batch: applied once
+                        await self._handle(session, envelope)
                         applied.append(envelope)
                 failed_at = None
                 await self._write_position(session, messages[-1])
                 if self.before_commit is not None:
-                    await self.before_commit(applied[-1] if applied else envelope)
+                    await self.before_commit(applied[-1] if applied else envelopes[-1])
         except Exception as exc:  # noqa: BLE001 - the batch is rolled back; one by one decides
             self._batch_error = f"{type(exc).__name__}: {exc}"
             return failed_at if failed_at is not None else 0
@@ -175,32 +184,42 @@ class EventConsumer:
             self._log_applied(envelope)
         return None
 
-    async def _claim_and_apply(self, session: AsyncSession, message: ConsumerRecord[Any, Any], envelope: EventEnvelope) -> bool:
-        """Record the event id first: a unique violation (no row inserted) means it was applied before."""
-        handler = self.handlers.get((envelope.type, envelope.schema_version))
-        if handler is None:
-            return False
-        claimed = await session.execute(
-            insert_ignoring_duplicates(session, self.tables.processed_events).values(
-                consumer=self.name,
-                event_id=str(envelope.id),
-                topic=message.topic,
-                partition=message.partition,
-                offset=message.offset,
-                outcome="applied",
-                error=None,
-                processed_at=datetime.now(UTC),
-            )
-        )
-        if not cast("CursorResult[Any]", claimed).rowcount:
-            EVENTS_CONSUMED.labels(self.name, "duplicate").inc()
-            return False
+    async def _claim(
+        self, session: AsyncSession, messages: list[ConsumerRecord[Any, Any]], envelopes: list[EventEnvelope]
+    ) -> set[str]:
+        """Insert the processed-event rows of every handled event; the ids inserted are those not seen before."""
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "consumer": self.name,
+                "event_id": str(envelope.id),
+                "topic": message.topic,
+                "partition": message.partition,
+                "offset": message.offset,
+                "outcome": "applied",
+                "error": None,
+                "processed_at": now,
+            }
+            for message, envelope in zip(messages, envelopes, strict=True)
+            if (envelope.type, envelope.schema_version) in self.handlers
+        ]
+        table = self.tables.processed_events
+        claimed: set[str] = set()
+        for start in range(0, len(rows), CLAIM_ROWS_PER_INSERT):
+            statement = insert_ignoring_duplicates(session, table).values(rows[start : start + CLAIM_ROWS_PER_INSERT])
+            claimed.update(await session.scalars(statement.returning(table.c.event_id)))
+        duplicates = len(rows) - len(claimed)
+        if duplicates:
+            EVENTS_CONSUMED.labels(self.name, "duplicate").inc(duplicates)
+        return claimed
+
+    async def _handle(self, session: AsyncSession, envelope: EventEnvelope) -> None:
+        handler = self.handlers[(envelope.type, envelope.schema_version)]
         token = correlation_id_var.set(envelope.correlation_id)
         try:
             await handler(session, envelope, parse_payload(envelope))
         finally:
             correlation_id_var.reset(token)
-        return True
 
     def _log_applied(self, envelope: EventEnvelope) -> None:
         """One line per applied event, under the correlation id of the request that caused it."""
