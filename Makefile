@@ -25,7 +25,7 @@ help: ## list the targets
 install: $(STAMP) system-deps ## install everything into .venv (pinned by constraints.txt) and the system packages tests need
 
 .PHONY: system-deps
-system-deps: ## PostgreSQL, fonts and Chromium from apt, only where missing
+system-deps: ## PostgreSQL, fonts and Chromium from apt, only where missing (nginx too for make bench)
 	@bash scripts/system-deps.sh
 
 .PHONY: run
@@ -64,6 +64,7 @@ migration: $(STAMP) ## new migration from model changes: make migration SERVICE=
 
 .PHONY: bench
 bench: install ## run the benchmarks and print their figures (not part of make test); BENCH="registry" for one
+	@bash scripts/system-deps.sh bench
 	$(PY) -m bench $(BENCH)
 
 .PHONY: clean

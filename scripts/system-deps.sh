@@ -12,8 +12,10 @@ have_postgres || missing+=(postgresql)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 # the dashboard's end-to-end test drives Debian's Chromium through Playwright (no browser download)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-# the gateway benchmark measures its overhead against nginx proxying the same service (make bench)
-[ -x /usr/sbin/nginx ] || missing+=(nginx)
+# `system-deps.sh bench`: the gateway benchmark measures its overhead against nginx (make bench only)
+if [ "${1:-}" = "bench" ]; then
+  [ -x /usr/sbin/nginx ] || missing+=(nginx)
+fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
