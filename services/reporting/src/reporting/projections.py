@@ -6,21 +6,41 @@ invitation and record rows are gathered per transaction and written set-wise bef
 (`reporting.pending`): a fetched batch of events costs a handful of statements, not several per event.
 """
 
+from collections.abc import Sequence
 from datetime import UTC
+from typing import Any
 
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from contracts.envelope import EventEnvelope
 from contracts.events.clinical import ClinicalRecordAmended, ClinicalRecordRecorded, ClinicalRecordWithdrawn, RecordSummary
 from contracts.events.registry import CadreEvent, CadreRegistered, UnitCreated, UnitRenamed, UnitSnapshot, UnitsReorganized
-from contracts.events.scheduling import ExamPlanPublished, InvitationIssued, InvitationStatusChanged
+from contracts.events.scheduling import (
+    ConvalescenceRegistered,
+    ConvalescenceRegistrationCancelled,
+    ConvalescenceTripPublished,
+    ExamPlanPublished,
+    InvitationIssued,
+    InvitationStatusChanged,
+)
 from contracts.topics import CADRES
 from reporting.domain import chronic_groups, effective_date, month_of, province_of
 from reporting.pending import RecordCandidate, known_cadre, pending_of
-from reporting.tables import KIT, ExamPlanFact, ExamRoundFact, UnitFact, UnitSuccessor
+from reporting.tables import (
+    KIT,
+    ConvalescenceRegistrationFact,
+    ConvalescenceTripFact,
+    ExamPlanFact,
+    ExamRoundFact,
+    UnitFact,
+    UnitSuccessor,
+)
 from servicekit.consumer import EventConsumer, Handler
 from servicekit.runtime import Runtime
-from servicekit.sql import table_of, upsert
+from servicekit.sql import dialect_name, table_of, upsert
 
 # One consumer for every topic; it keeps the foundation's name, which tests and the platform bench look for.
 CONSUMER_NAMES = ("reporting-cadres",)
@@ -130,6 +150,83 @@ async def project_invitation_status(session: AsyncSession, _envelope: EventEnvel
     pending_of(session).status(event.invitation_id, event.status, event.effective_date)
 
 
+# --- convalescence ----------------------------------------------------------------------------------
+
+
+async def _upsert_if_later(
+    session: AsyncSession, model: type[Any], row: dict[str, Any], update_columns: Sequence[str], time_column: str
+) -> None:
+    """Insert `row`, or update `update_columns` of the stored row unless a later event set it (by `time_column`)."""
+    table = table_of(model)
+    key = [c.name for c in table.primary_key.columns]
+    statement = (postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert)(table).values(**row)
+    incoming = statement.excluded
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=key,
+            set_={name: incoming[name] for name in update_columns},
+            where=table.c[time_column] <= incoming[time_column],
+        )
+    )
+
+
+async def project_trip(session: AsyncSession, envelope: EventEnvelope, event: ConvalescenceTripPublished) -> None:
+    row = {
+        "trip_id": event.trip_id,
+        "board_unit": event.board_unit,
+        "title": event.title,
+        "destination": event.destination,
+        "starts_on": event.starts_on,
+        "ends_on": event.ends_on,
+        "quota": event.quota,
+        "published_at": envelope.time,
+    }
+    await _upsert_if_later(session, ConvalescenceTripFact, row, [k for k in row if k != "trip_id"], "published_at")
+
+
+async def project_registration(session: AsyncSession, envelope: EventEnvelope, event: ConvalescenceRegistered) -> None:
+    """Registered (again): the status, dates and scope when no later event is stored; the trip's facts in any case."""
+    trip = {"board_unit": event.board_unit, "trip_starts_on": event.starts_on}
+    row = {
+        "registration_id": event.registration_id,
+        "trip_id": event.trip_id,
+        "cadre_id": event.cadre_id,
+        **trip,
+        "managing_unit": event.managing_unit,
+        "province": province_of(event.managing_unit),
+        "tier": event.tier.value,
+        "status": "registered",
+        "registered_on": event.registered_on,
+        "cancelled_on": None,
+        "updated_at": envelope.time,
+    }
+    changing = ("managing_unit", "province", "tier", "status", "registered_on", "cancelled_on", "updated_at")
+    await _upsert_if_later(session, ConvalescenceRegistrationFact, row, changing, "updated_at")
+    await session.execute(  # a cancellation seen first knows neither the trip's start nor its board
+        update(ConvalescenceRegistrationFact)
+        .where(col(ConvalescenceRegistrationFact.registration_id) == event.registration_id)
+        .values(**trip)
+    )
+
+
+async def project_registration_cancelled(
+    session: AsyncSession, envelope: EventEnvelope, event: ConvalescenceRegistrationCancelled
+) -> None:
+    unit, tier = envelope.managing_unit, envelope.tier.value if envelope.tier is not None else None
+    row = {
+        "registration_id": event.registration_id,
+        "trip_id": event.trip_id,
+        "cadre_id": event.cadre_id,
+        "managing_unit": unit,
+        "province": province_of(unit) if unit else None,
+        "tier": tier,
+        "status": "cancelled",
+        "cancelled_on": event.cancelled_on,
+        "updated_at": envelope.time,
+    }
+    await _upsert_if_later(session, ConvalescenceRegistrationFact, row, ("status", "cancelled_on", "updated_at"), "updated_at")
+
+
 # --- clinical ---------------------------------------------------------------------------------------
 
 
@@ -182,7 +279,7 @@ async def project_withdrawal(session: AsyncSession, envelope: EventEnvelope, eve
 
 
 def handlers() -> dict[type, Handler]:
-    """Every event reporting projects, from all five topics, handled by one consumer.
+    """Every event reporting projects, from all six topics, handled by one consumer.
 
     One consumer rather than one per topic: on SQLite (the embedded default) concurrent writers
     starve each other; one writer applies ~250 events a second there without contention.
@@ -195,6 +292,9 @@ def handlers() -> dict[type, Handler]:
         ExamPlanPublished: project_plan,
         InvitationIssued: project_invitation,
         InvitationStatusChanged: project_invitation_status,
+        ConvalescenceTripPublished: project_trip,
+        ConvalescenceRegistered: project_registration,
+        ConvalescenceRegistrationCancelled: project_registration_cancelled,
         ClinicalRecordRecorded: project_record,
         ClinicalRecordAmended: project_record,
         ClinicalRecordWithdrawn: project_withdrawal,

@@ -10,7 +10,6 @@ from contracts.api.reporting import (
     BoardReport,
     CadreCountSection,
     ClassificationSection,
-    ConvalescenceSection,
     CoverageSection,
     MonthlyPoint,
     ReportKind,
@@ -18,14 +17,10 @@ from contracts.api.reporting import (
 from contracts.enums import CadreStatus
 from contracts.scope import Principal
 from reporting import queries
+from reporting.convalescence import convalescence_figures
 from reporting.domain import check, report_title
 from reporting.queries import ActivityCell, Scope
 from reporting.service import NO_DATA, check_period, resolve_unit
-
-CONVALESCENCE_NOTE = (
-    "Chưa có nguồn dữ liệu: chưa dịch vụ nào phát sự kiện đăng ký nghỉ dưỡng. / "
-    "No source yet: no service publishes convalescence registrations."
-)
 
 
 def cadre_checks(section: CadreCountSection, independent_total: int) -> list[ArithmeticCheck]:
@@ -107,13 +102,18 @@ async def board_report(
     activity = queries.activity_counts(cells, start, end)
     monthly = queries.monthly_points(cells, start, end)
     chronic = await queries.chronic_section(session, scope, end, cadres.total)
+    convalescence = await convalescence_figures(session, scope, start, end)
+    convalescence_section = convalescence.section()
     checks = [
         *cadre_checks(cadres, independent_total),
         *coverage_checks(coverage),
         *classification_checks(classification),
         *activity_checks(cells, monthly, activity.model_dump()),
+        *convalescence.checks(),
     ]
-    has_data = cadres.total > 0 or cadres.total_then > 0 or coverage.has_data or activity.has_data
+    has_data = (
+        cadres.total > 0 or cadres.total_then > 0 or coverage.has_data or activity.has_data or convalescence_section.has_data
+    )
     return BoardReport(
         kind=kind,
         title=report_title(kind, start, end),
@@ -129,7 +129,7 @@ async def board_report(
         classification=classification,
         activity=activity,
         chronic=chronic,
-        convalescence=ConvalescenceSection(has_data=False, note=CONVALESCENCE_NOTE),
+        convalescence=convalescence_section,
         checks=checks,
         consistent=all(c.consistent for c in checks),
     )

@@ -175,6 +175,42 @@ class DiagnosisFact(ReportingModel, table=True):
     tier: str | None = Field(default=None, max_length=30)
 
 
+class ConvalescenceTripFact(ReportingModel, table=True):
+    """A convalescence trip (nghỉ dưỡng) as scheduling published it."""
+
+    trip_id: uuid.UUID = Field(primary_key=True)
+    board_unit: str = Field(max_length=100, index=True)
+    title: str = Field(max_length=300)
+    destination: str = Field(max_length=300)
+    starts_on: date
+    ends_on: date
+    quota: int
+    published_at: datetime  # the envelope's time: a later publication wins
+
+
+class ConvalescenceRegistrationFact(ReportingModel, table=True):
+    """A cadre's registration for a trip (id, unit and tier only) at its latest state: registered or cancelled.
+
+    A re-registration after a cancellation keeps its id; the event with the later envelope time wins. The trip's
+    start date comes from the registration event, so a cancellation seen first leaves it empty until then.
+    """
+
+    __table_args__ = (Index("ix_convalescenceregistrationfact_province_start", "province", "trip_starts_on"),)
+
+    registration_id: uuid.UUID = Field(primary_key=True)
+    trip_id: uuid.UUID = Field(index=True)
+    cadre_id: uuid.UUID
+    board_unit: str | None = Field(default=None, max_length=100)
+    trip_starts_on: date | None = None
+    managing_unit: str | None = Field(default=None, max_length=100)
+    province: str | None = Field(default=None, max_length=100)
+    tier: str | None = Field(default=None, max_length=30)
+    status: str = Field(max_length=20)  # registered | cancelled
+    registered_on: date | None = None
+    cancelled_on: date | None = None
+    updated_at: datetime  # the envelope time of the event that set the status
+
+
 READ_MODELS: tuple[type[ReportingModel], ...] = (
     CadreFact,
     CadreChange,
@@ -186,6 +222,8 @@ READ_MODELS: tuple[type[ReportingModel], ...] = (
     InvitationFact,
     ClinicalFact,
     DiagnosisFact,
+    ConvalescenceTripFact,
+    ConvalescenceRegistrationFact,
 )
 
 

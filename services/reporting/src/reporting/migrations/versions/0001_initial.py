@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 04:38:31.022346
+Create Date: 2026-11-23 05:12:10.015937
 """
 
 from collections.abc import Sequence
@@ -95,6 +95,39 @@ def upgrade() -> None:
     sa.Column('next_offset', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('consumer', 'topic', 'partition')
     )
+    op.create_table('convalescenceregistrationfact',
+    sa.Column('registration_id', sa.Uuid(), nullable=False),
+    sa.Column('trip_id', sa.Uuid(), nullable=False),
+    sa.Column('cadre_id', sa.Uuid(), nullable=False),
+    sa.Column('board_unit', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+    sa.Column('trip_starts_on', sa.Date(), nullable=True),
+    sa.Column('managing_unit', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+    sa.Column('province', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+    sa.Column('tier', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=True),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('registered_on', sa.Date(), nullable=True),
+    sa.Column('cancelled_on', sa.Date(), nullable=True),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('registration_id')
+    )
+    with op.batch_alter_table('convalescenceregistrationfact', schema=None) as batch_op:
+        batch_op.create_index('ix_convalescenceregistrationfact_province_start', ['province', 'trip_starts_on'], unique=False)
+        batch_op.create_index(batch_op.f('ix_convalescenceregistrationfact_trip_id'), ['trip_id'], unique=False)
+
+    op.create_table('convalescencetripfact',
+    sa.Column('trip_id', sa.Uuid(), nullable=False),
+    sa.Column('board_unit', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('destination', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('starts_on', sa.Date(), nullable=False),
+    sa.Column('ends_on', sa.Date(), nullable=False),
+    sa.Column('quota', sa.Integer(), nullable=False),
+    sa.Column('published_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('trip_id')
+    )
+    with op.batch_alter_table('convalescencetripfact', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_convalescencetripfact_board_unit'), ['board_unit'], unique=False)
+
     op.create_table('diagnosisfact',
     sa.Column('record_id', sa.Uuid(), nullable=False),
     sa.Column('chronic_group', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
@@ -247,6 +280,15 @@ def downgrade() -> None:
         batch_op.drop_index('ix_diagnosisfact_cadre')
 
     op.drop_table('diagnosisfact')
+    with op.batch_alter_table('convalescencetripfact', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_convalescencetripfact_board_unit'))
+
+    op.drop_table('convalescencetripfact')
+    with op.batch_alter_table('convalescenceregistrationfact', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_convalescenceregistrationfact_trip_id'))
+        batch_op.drop_index('ix_convalescenceregistrationfact_province_start')
+
+    op.drop_table('convalescenceregistrationfact')
     op.drop_table('consumer_positions')
     with op.batch_alter_table('clinicalfact', schema=None) as batch_op:
         batch_op.drop_index('ix_clinicalfact_province_occurred')

@@ -1,0 +1,114 @@
+"""The report's convalescence section (an dưỡng, điều dưỡng): trips starting in the period and their registrations.
+
+Seed 003 says "Đăng ký cho 06/14 đồng chí ... đi nghỉ dưỡng sức tại khu nghỉ dưỡng Đại Lải". Scheduling publishes
+the trips (with their quota of places) and the registrations, but not how many cadres its rule made eligible, so
+the section counts registrations against the trips' places and leaves `eligible` empty, saying why.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from contracts.api.reporting import ArithmeticCheck, ConvalescenceSection
+from reporting.domain import check
+from reporting.queries import Scope
+from reporting.tables import ConvalescenceRegistrationFact, ConvalescenceTripFact
+from servicekit.auth import within_unit
+
+REGISTERED, CANCELLED = "registered", "cancelled"
+NO_TRIP = "Không có chuyến nghỉ dưỡng nào bắt đầu trong kỳ. / No convalescence trip starts in this period."
+
+
+@dataclass(frozen=True)
+class TripCount:
+    trip_id: uuid.UUID
+    title: str
+    starts_on: date
+    ends_on: date
+    quota: int
+    registered: int
+    cancelled: int
+
+
+@dataclass(frozen=True)
+class ConvalescenceFigures:
+    trips: list[TripCount]
+    by_status: dict[str, int]  # registrations in scope, by status
+    total: int  # counted on its own: what the checks compare the parts with
+
+    def checks(self) -> list[ArithmeticCheck]:
+        return [
+            check("Nghỉ dưỡng: số lượt đăng ký = đang đăng ký + đã hủy", self.total, self.by_status),
+            check(
+                "Nghỉ dưỡng: đang đăng ký = tổng theo chuyến",
+                self.by_status.get(REGISTERED, 0),
+                {f"{t.title} ({t.starts_on})": t.registered for t in self.trips},
+            ),
+        ]
+
+    def section(self) -> ConvalescenceSection:
+        registered, cancelled = self.by_status.get(REGISTERED, 0), self.by_status.get(CANCELLED, 0)
+        if not self.trips and not self.total:
+            return ConvalescenceSection(has_data=False, note=NO_TRIP)
+        places = sum(t.quota for t in self.trips)
+        trips_vi = "; ".join(f"{t.title} từ {t.starts_on:%d/%m} - {t.ends_on:%d/%m/%Y}" for t in self.trips)
+        note = (
+            f"Đăng ký cho {registered:02d}/{places:02d} chỗ ({len(self.trips)} chuyến: {trips_vi}); "
+            f"{cancelled} đã hủy đăng ký. / {registered} of {places} places registered on {len(self.trips)} trip(s) "
+            f"in the period, {cancelled} cancelled. Số đủ điều kiện: chưa có nguồn. / Eligible cadres: not published."
+        )
+        return ConvalescenceSection(has_data=True, registered=registered, eligible=None, note=note)
+
+
+def _ancestors_and_self(unit: str) -> list[str]:
+    parts = unit.split(".")
+    return [".".join(parts[:n]) for n in range(1, len(parts) + 1)]
+
+
+async def convalescence_figures(session: AsyncSession, scope: Scope, start: date, end: date) -> ConvalescenceFigures:
+    """Trips of a board at, above or below the unit that start in the period; registrations of in-scope cadres to them."""
+    trip = ConvalescenceTripFact
+    trips = (
+        await session.execute(
+            select(trip)
+            .where(
+                col(trip.starts_on).between(start, end),
+                or_(col(trip.board_unit).in_(_ancestors_and_self(scope.unit)), within_unit(col(trip.board_unit), scope.unit)),
+            )
+            .order_by(col(trip.starts_on), col(trip.trip_id))
+        )
+    ).scalars()
+    reg = ConvalescenceRegistrationFact
+    in_scope = (
+        scope.where(col(reg.managing_unit), col(reg.tier), col(reg.province)),
+        col(reg.trip_starts_on).between(start, end),
+    )
+    counts: dict[tuple[uuid.UUID, str], int] = {
+        (trip_id, status): n
+        for trip_id, status, n in await session.execute(
+            select(col(reg.trip_id), col(reg.status), func.count()).where(*in_scope).group_by(col(reg.trip_id), col(reg.status))
+        )
+    }
+    total = (await session.execute(select(func.count()).select_from(reg).where(*in_scope))).scalar_one()
+    by_status: dict[str, int] = {REGISTERED: 0, CANCELLED: 0}
+    for (_trip_id, status), n in counts.items():
+        by_status[status] = by_status.get(status, 0) + n
+    found = [
+        TripCount(
+            t.trip_id,
+            t.title,
+            t.starts_on,
+            t.ends_on,
+            t.quota,
+            counts.get((t.trip_id, REGISTERED), 0),
+            counts.get((t.trip_id, CANCELLED), 0),
+        )
+        for t in trips
+    ]
+    return ConvalescenceFigures(found, by_status, int(total))
