@@ -174,7 +174,7 @@ class ArithmeticCheck(BaseModel):
 
 
 class ConvalescenceSection(BaseModel):
-    """Nghỉ dưỡng: registrations for convalescence stays; no service publishes them yet."""
+    """Nghỉ dưỡng: registrations for convalescence trips, from scheduling's convalescence events."""
 
     has_data: bool
     registered: int | None = None
