@@ -3,8 +3,9 @@
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
@@ -63,6 +64,18 @@ class CorrelationMiddleware:
             correlation_id_var.reset(token)
 
 
+@asynccontextmanager
+async def background_tasks(coroutines: Iterable[tuple[str, Coroutine[Any, Any, None]]]) -> AsyncIterator[None]:
+    """Run named coroutines (relay, consumers, housekeeping) for as long as the block lasts, then cancel them."""
+    tasks = [asyncio.create_task(coroutine, name=name) for name, coroutine in coroutines]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
 def health_router(runtime: Runtime) -> APIRouter:
     router = APIRouter(tags=["health"])
 
@@ -101,20 +114,16 @@ def create_service_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        workers: list[asyncio.Task[None]] = []
+        workers: list[tuple[str, Coroutine[Any, Any, None]]] = []
         if run_workers:
             relay = OutboxRelay(runtime.db, runtime.outbox, runtime.broker, poll_seconds=settings.relay_poll_seconds)
-            workers.append(asyncio.create_task(relay.run(), name="outbox-relay"))
-            for consumer in consumers(runtime):
-                workers.append(asyncio.create_task(consumer.run(), name=f"consumer-{consumer.name}"))
-        app.state.workers = workers
+            workers.append(("outbox-relay", relay.run()))
+            workers += [(f"consumer-{consumer.name}", consumer.run()) for consumer in consumers(runtime)]
         log.info("%s started", settings.service_name)
         try:
-            yield
+            async with background_tasks(workers):
+                yield
         finally:
-            for task in workers:
-                task.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
             await runtime.broker.close()
             await runtime.db.dispose()
 

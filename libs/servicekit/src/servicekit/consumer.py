@@ -188,18 +188,8 @@ class EventConsumer:
         self, session: AsyncSession, messages: list[ConsumerRecord[Any, Any]], envelopes: list[EventEnvelope]
     ) -> set[str]:
         """Insert the processed-event rows of every handled event; the ids inserted are those not seen before."""
-        now = datetime.now(UTC)
         rows = [
-            {
-                "consumer": self.name,
-                "event_id": str(envelope.id),
-                "topic": message.topic,
-                "partition": message.partition,
-                "offset": message.offset,
-                "outcome": "applied",
-                "error": None,
-                "processed_at": now,
-            }
+            self._processed_row(message, str(envelope.id), "applied")
             for message, envelope in zip(messages, envelopes, strict=True)
             if (envelope.type, envelope.schema_version) in self.handlers
         ]
@@ -287,39 +277,35 @@ class EventConsumer:
             EVENTS_CONSUMED.labels(self.name, "applied").inc()
             self._log_applied(envelope)
 
+    def _processed_row(
+        self, message: ConsumerRecord[Any, Any], event_id: str, outcome: str, error: str | None = None
+    ) -> dict[str, Any]:
+        """The processed_events row that marks one event as handled by this consumer."""
+        return {
+            "consumer": self.name,
+            "event_id": event_id,
+            "topic": message.topic,
+            "partition": message.partition,
+            "offset": message.offset,
+            "outcome": outcome,
+            "error": error,
+            "processed_at": datetime.now(UTC),
+        }
+
     async def _record(
         self, message: ConsumerRecord[Any, Any], event_id: str, outcome: str | None, error: str | None = None
     ) -> None:
         async with self.db.transaction() as session:
             if outcome is not None:  # a redelivered poison message finds its record already there
-                await session.execute(
-                    insert_ignoring_duplicates(session, self.tables.processed_events).values(
-                        consumer=self.name,
-                        event_id=event_id,
-                        topic=message.topic,
-                        partition=message.partition,
-                        offset=message.offset,
-                        outcome=outcome,
-                        error=error,
-                        processed_at=datetime.now(UTC),
-                    )
-                )
+                row = self._processed_row(message, event_id, outcome, error)
+                await session.execute(insert_ignoring_duplicates(session, self.tables.processed_events).values(**row))
             await self._write_position(session, message)
 
     async def _write_record(
         self, session: AsyncSession, message: ConsumerRecord[Any, Any], event_id: str, outcome: str, error: str | None
     ) -> None:
         await session.execute(
-            insert(self.tables.processed_events).values(
-                consumer=self.name,
-                event_id=event_id,
-                topic=message.topic,
-                partition=message.partition,
-                offset=message.offset,
-                outcome=outcome,
-                error=error,
-                processed_at=datetime.now(UTC),
-            )
+            insert(self.tables.processed_events).values(**self._processed_row(message, event_id, outcome, error))
         )
 
     async def _write_position(self, session: AsyncSession, message: ConsumerRecord[Any, Any]) -> None:

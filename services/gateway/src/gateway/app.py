@@ -2,7 +2,7 @@
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -31,7 +31,7 @@ from gateway.sessions import Sessions
 from gateway.settings import GatewaySettings
 from gateway.tables import metadata
 from gateway.tokens import TokenIssuer, ensure_rsa_key
-from servicekit.app import CorrelationMiddleware
+from servicekit.app import CorrelationMiddleware, background_tasks
 from servicekit.auth import InternalTokenSigner
 from servicekit.errors import install_error_handlers, problem_response
 from servicekit.keys import ensure_keypair
@@ -122,19 +122,16 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        workers: list[asyncio.Task[None]] = []
+        workers: list[tuple[str, Coroutine[Any, Any, None]]] = []
         await gateway.grants.bootstrap_all()
         await gateway.audit.recover()
         if run_workers:
-            for consumer in consumers(gateway.runtime, gateway.grants):
-                workers.append(asyncio.create_task(consumer.run(), name=f"consumer-{consumer.name}"))
-            workers.append(asyncio.create_task(_apply_retention(gateway), name="audit-retention"))
+            workers += [(f"consumer-{c.name}", c.run()) for c in consumers(gateway.runtime, gateway.grants)]
+            workers.append(("audit-retention", _apply_retention(gateway)))
         try:
-            yield
+            async with background_tasks(workers):
+                yield
         finally:
-            for task in workers:
-                task.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
             await gateway.audit.close()
             await gateway.proxy.close()
             for external in gateway.authenticator.external.values():
