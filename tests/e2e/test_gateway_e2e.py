@@ -1,6 +1,9 @@
 """The gateway as a process in front of the services, with the real broker: demo principals, grants as
 data, the audit trail, and grants that follow a reorganisation the registry publishes."""
 
+import json
+import socket
+import time
 from contextlib import closing
 
 import httpx
@@ -66,3 +69,30 @@ def test_grants_follow_a_merge_published_by_the_registry(stack: Stack, admin: ht
     with closing(login(stack, "dalat")) as dalat:
         paths = {g["unit_path"] for g in dalat.get(f"{API}/auth/me").json()["grants"]}
     assert paths == {"VN.68.672"}
+
+
+def test_a_client_that_disconnects_mid_request_is_logged_as_such_in_json(stack: Stack, admin: httpx.Client) -> None:
+    log_file = stack.logs_dir / "gateway.log"
+    start = log_file.stat().st_size
+    head = (
+        f"POST {API}/registry/cadres HTTP/1.1\r\nHost: gateway\r\n{_auth_line(admin)}"
+        'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"full_name":'
+    )
+    with socket.create_connection((stack.config.host, stack.config.gateway_port)) as half_sent:
+        half_sent.sendall(head.encode())
+        time.sleep(0.3)  # the gateway is reading the body when the client goes
+    assert admin.get(f"{API}/auth/me").status_code == 200  # the gateway serves on
+
+    def logged() -> list[dict[str, object]] | None:
+        with log_file.open("rb") as lines:
+            lines.seek(start)
+            entries = [json.loads(line) for line in lines.read().decode().splitlines()]  # every line is JSON
+        seen = [e for e in entries if e.get("message") == "client disconnected before its request was read"]
+        return entries if seen else None
+
+    entries = eventually(logged, timeout=10)
+    assert not [e for e in entries if e.get("status") == 500 or e.get("level") == "ERROR"]
+
+
+def _auth_line(client: httpx.Client) -> str:
+    return f"Authorization: {client.headers['authorization']}\r\n"

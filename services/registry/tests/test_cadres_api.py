@@ -148,3 +148,44 @@ async def test_calls_without_a_valid_internal_token_are_refused(client: httpx.As
     forged = sign_as(ADMIN)["authorization"][:-4] + "AAAA"
     assert (await client.get("/cadres", headers={"authorization": forged})).status_code == 401
     assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_a_retried_registration_with_its_idempotency_key_gets_the_first_answer(
+    client: httpx.AsyncClient, sign_as: Sign
+) -> None:
+    """The client's first attempt timed out after the registry had done it: the retry must not answer 409."""
+    await client.post("/units/import", json=UNITS, headers=sign_as(ADMIN))
+    before = await outbox_rows(client)
+    keyed = {**sign_as(DALAT), "idempotency-key": "register-068062000123"}
+    first = await client.post("/cadres", json=cadre(), headers=keyed)
+    retried = await client.post("/cadres", json=cadre(), headers=keyed)
+    assert first.status_code == retried.status_code == 201
+    assert retried.json() == first.json() and retried.headers["idempotent-replayed"] == "true"
+    assert await outbox_rows(client) == before + 1  # one registration, one event
+    other = await client.post("/cadres", json=cadre(national_id="068062000124"), headers=keyed)
+    assert other.status_code == 409 and other.json()["code"] == "idempotency_key_reused"
+    someone_else = await client.post(
+        "/cadres", json=cadre(), headers={**sign_as(ADMIN), "idempotency-key": keyed["idempotency-key"]}
+    )
+    assert someone_else.status_code == 409 and someone_else.json()["code"] == "duplicate_national_id"  # keys are per caller
+    without_key = await client.post("/cadres", json=cadre(), headers=sign_as(DALAT))
+    assert without_key.status_code == 409 and without_key.json()["code"] == "duplicate_national_id"
+    bad_key = await client.post("/cadres", json=cadre(), headers={**sign_as(DALAT), "idempotency-key": "\x01"})
+    assert bad_key.status_code == 422 and bad_key.json()["errors"][0]["loc"] == ["header", "idempotency-key"]
+
+
+async def test_a_refused_request_is_not_remembered_under_its_key(client: httpx.AsyncClient, sign_as: Sign) -> None:
+    keyed = {**sign_as(DALAT), "idempotency-key": "before-the-units"}
+    refused = await client.post("/cadres", json=cadre(), headers=keyed)  # no units yet: refused, nothing done
+    assert refused.status_code == 422
+    await client.post("/units/import", json=UNITS, headers=sign_as(ADMIN))
+    accepted = await client.post("/cadres", json=cadre(), headers=keyed)
+    assert accepted.status_code == 201, accepted.text
+
+
+async def test_every_post_declares_the_idempotency_key(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    posts = [operation for path in spec["paths"].values() for method, operation in path.items() if method == "post"]
+    assert posts
+    for operation in posts:
+        assert "idempotency-key" in [p["name"] for p in operation.get("parameters", [])], operation["operationId"]

@@ -34,7 +34,7 @@ def run(config: StackConfig) -> int:
             print("Loaded the demo data set:\n" + "\n".join(f"  - {line}" for line in lines), flush=True)
         print(banner(config, ready_after), flush=True)
         while not stopping:
-            stack.check_alive()
+            stack.supervise(report=lambda line: print(line, flush=True))
             time.sleep(0.5)
         return 0
     except StackError as exc:

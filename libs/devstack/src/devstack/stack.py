@@ -1,4 +1,4 @@
-"""Start and stop the whole platform as separate processes on localhost."""
+"""Start and stop the whole platform as separate processes on localhost; restart what crashes."""
 
 import json
 import os
@@ -6,6 +6,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -20,12 +22,18 @@ class StackError(RuntimeError):
     pass
 
 
+RESTART_LIMIT = 5  # crashes of one process within RESTART_WINDOW_SECONDS before the platform gives up
+RESTART_WINDOW_SECONDS = 300.0
+
+
 class Stack:
     def __init__(self, config: StackConfig | None = None, *, extra_env: dict[str, str] | None = None) -> None:
         self.config = config or StackConfig()
         self.extra_env = extra_env or {}
         self.broker = TansuBroker(port=self.config.kafka_port, log_file=self.logs_dir / "broker.log")
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self._starters: dict[str, Callable[[], None]] = {}
+        self._crashes: dict[str, deque[float]] = {}
 
     @property
     def logs_dir(self) -> Path:
@@ -86,10 +94,16 @@ class Stack:
         )
 
     def start_service(self, service: str) -> None:
-        self._spawn(service, f"{service}.app:create_app", self.config.service_port(service), self.service_env(service))
+        self._starters[service] = lambda: self._spawn(
+            service, f"{service}.app:create_app", self.config.service_port(service), self.service_env(service)
+        )
+        self._starters[service]()
 
     def start_gateway(self) -> None:
-        self._spawn("gateway", "gateway.app:create_app", self.config.gateway_port, self.gateway_env())
+        self._starters["gateway"] = lambda: self._spawn(
+            "gateway", "gateway.app:create_app", self.config.gateway_port, self.gateway_env()
+        )
+        self._starters["gateway"]()
 
     def start(self, timeout: float = 60.0) -> None:
         self.prepare()
@@ -120,6 +134,32 @@ class Stack:
             if process.poll() is not None:
                 raise StackError(f"{name} exited with {process.returncode}; see {self.logs_dir / (name + '.log')}")
 
+    def supervise(self, report: Callable[[str], None] = print) -> None:
+        """Restart a crashed service, the gateway or the broker (a crash loop stops the platform).
+
+        A restarted broker is a new, empty one: the services notice its new cluster id, send their
+        retained events again and read from the beginning, skipping what they already applied.
+        """
+        if self.broker.process is not None and self.broker.process.poll() is not None:
+            self._count_crash("broker", self.broker.process.returncode, report)
+            self.broker.start()
+        for name, process in list(self.processes.items()):
+            if process.poll() is None or name not in self._starters:
+                continue
+            self._count_crash(name, process.returncode, report)
+            self._starters[name]()
+
+    def _count_crash(self, name: str, code: int | None, report: Callable[[str], None]) -> None:
+        crashes = self._crashes.setdefault(name, deque())
+        now = time.monotonic()
+        crashes.append(now)
+        while crashes and now - crashes[0] > RESTART_WINDOW_SECONDS:
+            crashes.popleft()
+        where = self.logs_dir / f"{name}.log"
+        if len(crashes) > RESTART_LIMIT:
+            raise StackError(f"{name} crashed {len(crashes)} times in {RESTART_WINDOW_SECONDS:.0f}s; see {where}")
+        report(f"{name} exited with {code}; restarting it ({len(crashes)} of {RESTART_LIMIT} allowed; see {where})")
+
     def stop_process(self, name: str, sig: int = signal.SIGTERM, timeout: float = 10.0) -> None:
         process = self.processes.pop(name, None)
         if process is None or process.poll() is not None:
@@ -131,9 +171,19 @@ class Stack:
             process.kill()
             process.wait()
 
-    def stop(self) -> None:
-        for name in ["gateway", *SERVICES]:
-            self.stop_process(name)
+    def stop(self, timeout: float = 10.0) -> None:
+        """The gateway and the services together, then the broker last (so none of them loses it while stopping)."""
+        running = {name: self.processes.pop(name) for name in ["gateway", *SERVICES] if name in self.processes}
+        for process in running.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for process in running.values():
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
         self.broker.stop()
 
     def __enter__(self) -> "Stack":

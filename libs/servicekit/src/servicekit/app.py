@@ -5,6 +5,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -14,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from contracts.api.common import Health
 from servicekit.consumer import EventConsumer
 from servicekit.errors import install_error_handlers
+from servicekit.idempotency import install_idempotency
 from servicekit.logs import configure_logging, correlation_id_var, new_correlation_id
 from servicekit.metrics import MetricsMiddleware, metrics_endpoint
 from servicekit.outbox import OutboxRelay
@@ -116,7 +118,13 @@ def create_service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         workers: list[tuple[str, Coroutine[Any, Any, None]]] = []
         if run_workers:
-            relay = OutboxRelay(runtime.db, runtime.outbox, runtime.broker, poll_seconds=settings.relay_poll_seconds)
+            relay = OutboxRelay(
+                runtime.db,
+                runtime.outbox,
+                runtime.broker,
+                poll_seconds=settings.relay_poll_seconds,
+                retention=timedelta(days=settings.outbox_retention_days),
+            )
             workers.append(("outbox-relay", relay.run()))
             workers += [(f"consumer-{consumer.name}", consumer.run()) for consumer in consumers(runtime)]
         log.info("%s started", settings.service_name)
@@ -131,6 +139,7 @@ def create_service_app(
     app.state.runtime = runtime
     app.state.verifier = runtime.verifier
     install_error_handlers(app)
+    install_idempotency(app)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(CorrelationMiddleware)
     app.include_router(health_router(runtime))

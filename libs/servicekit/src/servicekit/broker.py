@@ -1,4 +1,5 @@
-"""Broker wiring on aiokafka: one producer per process, topic creation, reachability."""
+"""Broker wiring on aiokafka: one producer per process, topic creation, reachability, and which
+broker log this is (its cluster id)."""
 
 import asyncio
 import contextlib
@@ -11,6 +12,13 @@ from aiokafka.errors import TopicAlreadyExistsError
 from contracts.topics import ALL_TOPICS
 
 log = logging.getLogger(__name__)
+
+
+def being_cancelled() -> bool:
+    """Whether this task itself was asked to stop, and not a cancellation escaping from an aiokafka
+    call when the broker goes away under it (which the workers treat as a broker fault)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 class Broker:
@@ -30,6 +38,8 @@ class Broker:
         self.client_id = client_id
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
+        self._admin: AIOKafkaAdminClient | None = None
+        self._admin_lock = asyncio.Lock()
 
     async def producer(self) -> AIOKafkaProducer:
         """The started producer; raises while the broker is unreachable (callers retry).
@@ -80,6 +90,27 @@ class Broker:
         finally:
             await admin.close()
 
+    async def cluster_id(self) -> str:
+        """The id of the cluster answering now: it names the log that offsets and "sent" refer to.
+
+        Apache Kafka keeps its id for life; the embedded broker gets a new one at every start, because
+        it starts with an empty log (offsets from before mean nothing in it).
+        Raises while the broker is unreachable.
+        """
+        async with self._admin_lock:
+            if self._admin is None:
+                admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=self.client_id, request_timeout_ms=5000)
+                await admin.start()
+                self._admin = admin
+            try:
+                described = await asyncio.wait_for(self._admin.describe_cluster(), 5)
+            except BaseException:
+                admin, self._admin = self._admin, None
+                with contextlib.suppress(Exception):
+                    await admin.close()
+                raise
+        return str(described.get("cluster_id") or "")
+
     async def ping(self, timeout: float = 1.0) -> None:
         host, _, port = self.bootstrap.split(",")[0].rpartition(":")
         _, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)), timeout)
@@ -88,3 +119,8 @@ class Broker:
 
     async def close(self) -> None:
         await self.reset_producer()
+        async with self._admin_lock:
+            admin, self._admin = self._admin, None
+        if admin is not None:
+            with contextlib.suppress(Exception):
+                await admin.close()

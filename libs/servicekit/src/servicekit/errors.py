@@ -1,14 +1,19 @@
 """Domain errors and how every service turns errors into one structured shape (contracts.api.common.Problem)."""
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from contracts.api.common import FieldError, Problem
 from servicekit.logs import current_correlation_id
+
+log = logging.getLogger(__name__)
+CLIENT_CLOSED_REQUEST = 499  # nginx's status for a client gone before the answer; nobody receives it
 
 
 class DomainError(Exception):
@@ -88,6 +93,13 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         return problem_response(exc.status_code, code, str(exc.detail), headers=dict(exc.headers or {}))
 
+    async def on_client_disconnect(request: Request, _exc: Exception) -> JSONResponse:
+        """The client went away while its request was being read: no error of ours, and nothing was done."""
+        fields = {"method": request.method, "path": request.url.path, "status": CLIENT_CLOSED_REQUEST}
+        log.warning("client disconnected before its request was read", extra={"fields": fields})
+        return problem_response(CLIENT_CLOSED_REQUEST, "client_disconnected", "the client closed the connection")
+
+    app.add_exception_handler(ClientDisconnect, on_client_disconnect)
     app.add_exception_handler(DomainError, on_domain_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)

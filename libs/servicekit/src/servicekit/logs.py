@@ -51,3 +51,7 @@ def configure_logging(service: str, level: str = "INFO", as_json: bool = True) -
     root.setLevel(level)
     for noisy in ("aiokafka", "kafka", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel("WARNING")
+    for server in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        # uvicorn set up its own plain-text handlers before the app existed: its lines go through ours
+        logging.getLogger(server).handlers[:] = []
+        logging.getLogger(server).propagate = True

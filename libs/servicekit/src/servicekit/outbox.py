@@ -1,15 +1,21 @@
 """The transactional outbox: events are rows written in the same transaction as the state change;
 a relay publishes them and marks them sent. Nothing is published from a request handler directly.
+
+Sent rows are kept for a retention period (a setting), because "sent" is only true of the broker
+that received them: when the relay finds another cluster than the one it last sent to (the embedded
+broker keeps its log in memory and starts empty), it sends every retained row again, in order.
+Consumers skip what they had already applied by event id.
 """
 
 import asyncio
 import contextlib
 import json
 import logging
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import insert, select, text, update
@@ -19,10 +25,11 @@ from sqlalchemy.orm import Session
 from contracts.enums import ManagementTier
 from contracts.envelope import DomainEvent, EventEnvelope
 from contracts.topics import topic_of
-from servicekit.broker import Broker
+from servicekit.broker import Broker, being_cancelled
 from servicekit.db import Database, is_sqlite
 from servicekit.logs import current_correlation_id
 from servicekit.metrics import OUTBOX_PUBLISHED, OUTBOX_RELAY_FAILURES
+from servicekit.sql import upsert
 from servicekit.tables import KitTables
 
 log = logging.getLogger(__name__)
@@ -34,6 +41,7 @@ ROWS_PER_INSERT = 1000  # keeps one statement under SQLite's limit of bound para
 class Outbox:
     def __init__(self, tables: KitTables, source: str) -> None:
         self.table = tables.outbox
+        self.relay_state = tables.relay_state
         self.source = source
         self.committed = asyncio.Event()  # wakes the relay as soon as an event is committed
 
@@ -168,6 +176,9 @@ def _forget_wake(session: Session) -> None:
 
 
 RELAY_LOCK_KEY = 0x0CADC0DE  # advisory lock id of "the relay of this database"
+RELAY_NAME = "outbox"  # the relay_state row of this database's one relay
+BROKER_CHECK_SECONDS = 1.0  # how often the relay asks which broker it is talking to
+PRUNE_EVERY_SECONDS = 600.0
 
 
 class OutboxRelay:
@@ -175,6 +186,7 @@ class OutboxRelay:
 
     While the broker is down it retries with exponential backoff; rows stay unsent, nothing is lost.
     A crash between publishing and marking re-publishes those rows: consumers drop the duplicates by event id.
+    A broker with another cluster id than the one the sent rows went to gets every retained row again.
     """
 
     def __init__(
@@ -186,6 +198,7 @@ class OutboxRelay:
         poll_seconds: float = 0.25,
         batch_size: int = 500,
         linger_seconds: float = 0.005,
+        retention: timedelta = timedelta(days=7),
     ) -> None:
         self.db = db
         self.outbox = outbox
@@ -193,6 +206,10 @@ class OutboxRelay:
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
         self.linger_seconds = linger_seconds  # after a wake-up, let a few more commits join the batch
+        self.retention = retention
+        self._cluster: str | None = None  # the cluster the sent rows are known to be in
+        self._broker_checked_at = 0.0
+        self._pruned_at = 0.0
 
     async def run(self) -> None:
         leadership = await self._become_leader()
@@ -234,14 +251,22 @@ class OutboxRelay:
                 backoff = 0.2
                 if published < self.batch_size:
                     await self._wait_for_work()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - any broker or database fault: retry later
-                OUTBOX_RELAY_FAILURES.inc()
-                log.warning("outbox relay failed, retrying in %.1fs: %s", backoff, exc)
-                await self.broker.reset_producer()
-                await asyncio.sleep(backoff)
+            except asyncio.CancelledError as exc:
+                if being_cancelled():
+                    raise
+                # aiokafka lets a cancellation of its own escape when the broker goes away mid-call
+                await self._after_failure(backoff, f"a broker call was cancelled ({exc!r})")
                 backoff = min(backoff * 2, 5.0)
+            except Exception as exc:  # noqa: BLE001 - any broker or database fault: retry later
+                await self._after_failure(backoff, str(exc) or type(exc).__name__)
+                backoff = min(backoff * 2, 5.0)
+
+    async def _after_failure(self, backoff: float, reason: str) -> None:
+        OUTBOX_RELAY_FAILURES.inc()
+        log.warning("outbox relay failed, retrying in %.1fs: %s", backoff, reason)
+        self._broker_checked_at = 0.0  # the broker may come back as another one
+        await self.broker.reset_producer()
+        await asyncio.sleep(backoff)
 
     async def _wait_for_work(self) -> None:
         with contextlib.suppress(TimeoutError):
@@ -249,7 +274,53 @@ class OutboxRelay:
             await asyncio.sleep(self.linger_seconds)
         self.outbox.committed.clear()
 
+    async def follow_broker(self) -> int:
+        """Send every retained row again when the broker is not the one they were sent to.
+
+        Asks the broker at most once a second (always after a failure). Returns how many rows were
+        marked to be sent again.
+        """
+        if time.monotonic() - self._broker_checked_at < BROKER_CHECK_SECONDS:
+            return 0
+        cluster = await self.broker.cluster_id()
+        self._broker_checked_at = time.monotonic()
+        if cluster == self._cluster:
+            return 0
+        if self._cluster is not None:
+            await self.broker.reset_producer()  # a new producer first creates the topics with their partitions
+        table, state = self.outbox.table, self.outbox.relay_state
+        resent = 0
+        async with self.db.transaction() as session:
+            known = await session.scalar(select(state.c.cluster_id).where(state.c.relay == RELAY_NAME))
+            if known != cluster:
+                marked = await session.execute(update(table).where(table.c.sent_at.is_not(None)).values(sent_at=None))
+                resent = int(getattr(marked, "rowcount", 0) or 0)
+                row = {"relay": RELAY_NAME, "cluster_id": cluster, "changed_at": datetime.now(UTC)}
+                await upsert(session, state, row, keys=("relay",))
+        if resent:
+            log.warning(
+                "outbox relay: the broker is cluster %s, not %s that the sent events went to; sending the %d retained"
+                " events again (consumers skip what they already applied)",
+                cluster,
+                known,
+                resent,
+            )
+        self._cluster = cluster
+        return resent
+
+    async def prune_sent(self) -> int:
+        """Forget sent rows older than the retention period (at most once every ten minutes)."""
+        if time.monotonic() - self._pruned_at < PRUNE_EVERY_SECONDS and self._pruned_at:
+            return 0
+        self._pruned_at = time.monotonic()
+        table = self.outbox.table
+        async with self.db.transaction() as session:
+            pruned = await session.execute(table.delete().where(table.c.sent_at < datetime.now(UTC) - self.retention))
+        return int(getattr(pruned, "rowcount", 0) or 0)
+
     async def publish_pending(self) -> int:
+        await self.follow_broker()
+        await self.prune_sent()
         table = self.outbox.table
         async with self.db.transaction() as session:
             rows = (

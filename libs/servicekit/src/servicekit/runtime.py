@@ -64,10 +64,19 @@ READ_METHODS = frozenset({"GET", "HEAD"})
 
 async def transaction(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request, committed before the response is sent (scope="function").
-    GET and HEAD only read, so on SQLite they take no write lock."""
+    GET and HEAD only read, so on SQLite they take no write lock. A write transaction's session is
+    left on request.state, where the Idempotency-Key route stores its answer before the commit."""
     db = get_runtime(request).db
-    async with db.read() if request.method in READ_METHODS else db.transaction() as session:
-        yield session
+    if request.method in READ_METHODS:
+        async with db.read() as session:
+            yield session
+        return
+    async with db.transaction() as session:
+        request.state.write_session = session
+        try:
+            yield session
+        finally:
+            request.state.write_session = None
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

@@ -25,6 +25,11 @@ class ServiceSettings(BaseSettings):
     internal_public_key_file: Path = Path("var/keys/internal-public.pem")
     internal_audience: str = "cadrecare-internal"
     relay_poll_seconds: float = 0.25
+    outbox_retention_days: float = Field(
+        default=7.0,
+        gt=0,
+        description="how long sent events stay in the outbox, to be sent again to a broker that lost them",
+    )
     consumer_max_attempts: int = 3
     log_level: str = "INFO"
     log_json: bool = True

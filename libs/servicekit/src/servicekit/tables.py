@@ -1,4 +1,5 @@
-"""The runtime's own tables, defined on each service's metadata: outbox, processed events, consumer positions.
+"""The runtime's own tables, defined on each service's metadata: outbox, processed events, consumer positions,
+the broker the outbox last published to, and the answers stored for Idempotency-Keys.
 
 Core `Table`s rather than SQLModel classes, so that every service can carry them in its own
 MetaData (and its own Alembic history) without the services sharing one registry.
@@ -29,6 +30,8 @@ class KitTables:
     outbox: Table
     processed_events: Table
     consumer_positions: Table
+    relay_state: Table
+    idempotency_keys: Table
 
 
 def kit_tables(metadata: MetaData) -> KitTables:
@@ -65,5 +68,27 @@ def kit_tables(metadata: MetaData) -> KitTables:
         Column("topic", String(200), primary_key=True),
         Column("partition", Integer, primary_key=True),
         Column("next_offset", BigInteger, nullable=False),
+        # The broker log the offset belongs to: a position is meaningless in another cluster's log
+        # (a restarted memory-only broker starts again at offset 0).
+        Column("cluster_id", String(200), nullable=True),
     )
-    return KitTables(outbox, processed_events, consumer_positions)
+    relay_state = Table(
+        "relay_state",
+        metadata,
+        Column("relay", String(100), primary_key=True),
+        # The cluster that holds the outbox rows marked sent; another cluster means they must be sent again.
+        Column("cluster_id", String(200), nullable=False),
+        Column("changed_at", DateTime(timezone=True), nullable=False),
+    )
+    idempotency_keys = Table(
+        "idempotency_keys",
+        metadata,
+        Column("owner", String(200), primary_key=True),  # the caller's subject: keys are per caller
+        Column("key", String(200), primary_key=True),
+        Column("request_hash", String(64), nullable=False),
+        Column("status_code", Integer, nullable=False),
+        Column("media_type", String(100), nullable=False),
+        Column("body", LargeBinary, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+    )
+    return KitTables(outbox, processed_events, consumer_positions, relay_state, idempotency_keys)

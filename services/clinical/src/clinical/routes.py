@@ -3,12 +3,12 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import Query, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from clinical.service import idempotency, reads
+from clinical.service import reads
 from clinical.service.ingest import Ingestion, bulk_result, parse_item, parsed
 from clinical.tables import PatientCadre
 from contracts.api.clinical import (
@@ -28,14 +28,12 @@ from contracts.enums import Action, EncounterKind
 from servicekit.audit import audit_subjects
 from servicekit.auth import CallerDep, require_permission, scope_filter
 from servicekit.errors import NotFound, Refused
+from servicekit.idempotency import ServiceRouter
 from servicekit.runtime import RuntimeDep, SessionDep
 
-router = APIRouter(tags=["clinical"])
+router = ServiceRouter(tags=["clinical"])
 
 MAX_PAGE = 200
-IdempotencyKey = Annotated[
-    str | None, Header(alias="idempotency-key", description="replays the first answer to this key; same key, other body: 409")
-]
 ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"model": Problem, "description": "not a facility's HIS client, or lacks clinical.write"},
     409: {"model": Problem, "description": "Idempotency-Key reused with a different request"},
@@ -61,14 +59,9 @@ async def patients_summary(caller: CallerDep, session: SessionDep) -> PatientSum
     status_code=status.HTTP_201_CREATED,
     responses={200: {"model": RecordReceipt, "description": "existed (same content) or amended (a new version)"}, **ERRORS},
 )
-async def post_record(
-    body: HisRecord, caller: CallerDep, session: SessionDep, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None
-) -> Response:
+async def post_record(body: HisRecord, caller: CallerDep, session: SessionDep, runtime: RuntimeDep) -> Response:
     """Post one record of any kind: 201 created; 200 existed or amended; 422 refused with field errors."""
     require_permission(caller, "clinical.write")
-    digest = idempotency.request_hash("his/records", body.model_dump(mode="json"))
-    if idempotency_key is not None and (stored := await idempotency.replay(session, caller, idempotency_key, digest)):
-        return JSONResponse(stored[1], status_code=stored[0])
     [result] = await Ingestion(session, runtime.outbox, caller).run([parsed(0, body)], store=True)
     if result.outcome is ItemOutcome.REFUSED:
         errors = [e.model_copy(update={"loc": ["body", *e.loc]}) for e in result.errors]
@@ -76,33 +69,23 @@ async def post_record(
     assert result.record is not None
     code = status.HTTP_201_CREATED if result.outcome is ItemOutcome.CREATED else status.HTTP_200_OK
     answer = RecordReceipt(outcome=result.outcome, record=result.record).model_dump(mode="json")
-    if idempotency_key is not None:
-        code, answer = await idempotency.remember(session, caller, idempotency_key, digest, code, answer)
     return JSONResponse(answer, status_code=code)
 
 
 @router.post("/his/records/bulk", response_model=BulkResult, responses=ERRORS)
-async def post_bulk(
-    body: BulkRequest, caller: CallerDep, session: SessionDep, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None
-) -> Response:
+async def post_bulk(body: BulkRequest, caller: CallerDep, session: SessionDep, runtime: RuntimeDep) -> Response:
     """Up to 1,000 records of mixed kinds, answered item by item (created, existed, amended, refused with errors).
 
     validate_only checks and stores nothing; all_or_nothing stores nothing if any item is refused.
     Transfers and discharges are applied after the records of the same bulk, whatever their order.
     """
     require_permission(caller, "clinical.write")
-    digest = idempotency.request_hash("his/records/bulk", body.model_dump(mode="json"))
-    if idempotency_key is not None and (stored := await idempotency.replay(session, caller, idempotency_key, digest)):
-        return JSONResponse(stored[1], status_code=stored[0])
     items = [parse_item(index, raw) for index, raw in enumerate(body.items)]
     results = await Ingestion(session, runtime.outbox, caller).run(
         items, store=not body.validate_only, all_or_nothing=body.all_or_nothing
     )
     answer = bulk_result(results, validate_only=body.validate_only, all_or_nothing=body.all_or_nothing).model_dump(mode="json")
-    code = status.HTTP_200_OK
-    if idempotency_key is not None and not body.validate_only:
-        code, answer = await idempotency.remember(session, caller, idempotency_key, digest, code, answer)
-    return JSONResponse(answer, status_code=code)
+    return JSONResponse(answer, status_code=status.HTTP_200_OK)
 
 
 @router.post("/his/records/withdraw", response_model=RecordReceipt, responses={404: {"model": Problem}, **ERRORS})

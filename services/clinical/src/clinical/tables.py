@@ -80,16 +80,3 @@ class ClinicalRecordVersion(ClinicalModel, table=True):
     body_hash: str = Field(max_length=64)
     recorded_at: datetime
     recorded_by: str = Field(max_length=200)
-
-
-class IdempotentRequest(ClinicalModel, table=True):
-    """The answer given to a request carrying an Idempotency-Key, replayed when the same key comes again."""
-
-    __tablename__ = "idempotent_request"
-
-    owner: str = Field(primary_key=True, max_length=200)  # the calling principal's subject
-    key: str = Field(primary_key=True, max_length=200)
-    request_hash: str = Field(max_length=64)
-    status_code: int
-    response: dict[str, Any] = Field(sa_column=Column(JsonType, nullable=False))
-    created_at: datetime

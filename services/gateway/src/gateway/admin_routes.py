@@ -9,7 +9,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import Depends, Query, Request, status
 
 from contracts.api.common import Page
 from contracts.api.gateway import (
@@ -25,8 +25,9 @@ from contracts.api.gateway import (
 )
 from gateway.context import Caller, CallerDep, GatewayDep, permitted
 from servicekit.errors import DomainError
+from servicekit.idempotency import ServiceRouter
 
-router = APIRouter(prefix="/gateway", tags=["gateway"])
+router = ServiceRouter(prefix="/gateway", tags=["gateway"])
 GrantsReader = Annotated[Caller, Depends(permitted("gateway.grants.read"))]
 GrantsWriter = Annotated[Caller, Depends(permitted("gateway.grants.write"))]
 GlassBreaker = Annotated[Caller, Depends(permitted("gateway.break_glass.request"))]

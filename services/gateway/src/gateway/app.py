@@ -19,7 +19,7 @@ from gateway import admin_routes, auth_routes, forwarding, public
 from gateway.audit_journal import AuditJournal
 from gateway.audit_trail import AuditEntry, AuditTrail
 from gateway.break_glass import BreakGlass
-from gateway.context import CallerDep, Gateway, GatewayDep
+from gateway.context import CallerDep, Gateway, GatewayDep, token_subject
 from gateway.docs import API_PREFIX, merged_openapi
 from gateway.grant_store import GrantStore
 from gateway.identity import Directory
@@ -34,6 +34,7 @@ from gateway.tokens import TokenIssuer, ensure_rsa_key
 from servicekit.app import CorrelationMiddleware, background_tasks
 from servicekit.auth import InternalTokenSigner
 from servicekit.errors import install_error_handlers, problem_response
+from servicekit.idempotency import install_idempotency
 from servicekit.keys import ensure_keypair
 from servicekit.logs import configure_logging
 from servicekit.metrics import MetricsMiddleware, metrics_endpoint
@@ -151,6 +152,7 @@ def create_app(
     app.state.gateway = gateway
     app.state.runtime = gateway.runtime
     install_error_handlers(app)
+    install_idempotency(app, owner_of=token_subject)
 
     async def on_rate_limited(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, TooManyRequests)

@@ -85,6 +85,11 @@ async def verified_token(request: Request, gateway: GatewayDep) -> VerifiedToken
     return verified
 
 
+async def token_subject(request: Request) -> str:
+    """Whose Idempotency-Key a request carries: the subject of its verified token."""
+    return (await verified_token(request, gateway_of(request))).subject
+
+
 async def current_caller(
     request: Request, gateway: GatewayDep, token: Annotated[VerifiedToken, Depends(verified_token)]
 ) -> Caller:

@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import Query, Request, Response, status
 
 from contracts.api.common import Page
 from contracts.api.registry import (
@@ -33,9 +33,10 @@ from registry.settings import RegistrySettings
 from registry.spreadsheet import XLSX_TYPE
 from servicekit.audit import audit_subjects
 from servicekit.auth import CallerDep, require_permission
+from servicekit.idempotency import ServiceRouter
 from servicekit.runtime import Runtime, RuntimeDep, SessionDep
 
-router = APIRouter(tags=["registry"])
+router = ServiceRouter(tags=["registry"])
 
 MAX_PAGE = 200
 READ, WRITE = "registry.cadres.read", "registry.cadres.write"

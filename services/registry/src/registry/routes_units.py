@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Literal
 
-from fastapi import APIRouter, status
+from fastapi import status
 
 from contracts.api.registry import (
     Appraisal,
@@ -18,9 +18,10 @@ from contracts.api.registry import (
 from registry import proposals, units
 from registry.routes import rules
 from servicekit.auth import CallerDep, require_permission
+from servicekit.idempotency import ServiceRouter
 from servicekit.runtime import RuntimeDep, SessionDep
 
-router = APIRouter(tags=["registry"])
+router = ServiceRouter(tags=["registry"])
 
 
 @router.post("/units/import", response_model=dict[str, int])

@@ -5,7 +5,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import Query, status
 from fastapi.responses import Response
 
 from contracts.api.reporting import (
@@ -22,9 +22,10 @@ from contracts.api.reporting import (
 from reporting import exports, issued, reports, rollup, service
 from reporting.settings import ReportingSettings
 from servicekit.auth import CallerDep, require_permission
+from servicekit.idempotency import ServiceRouter
 from servicekit.runtime import RuntimeDep, SessionDep
 
-router = APIRouter(tags=["reporting"])
+router = ServiceRouter(tags=["reporting"])
 
 UnitQuery = Annotated[str, Query(min_length=2, max_length=100, description="materialised unit path, e.g. VN.68")]
 StartQuery = Annotated[date | None, Query(description="first day of the period (default: 1 January of the end's year)")]

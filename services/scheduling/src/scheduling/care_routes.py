@@ -4,7 +4,7 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 
 from contracts.api.common import Page
 from contracts.api.scheduling import (
@@ -30,9 +30,10 @@ from contracts.api.scheduling import (
 from scheduling import clinic_days, convalescence, home_visits
 from servicekit.audit import audit_subjects
 from servicekit.auth import CallerDep, require_permission
+from servicekit.idempotency import ServiceRouter
 from servicekit.runtime import RuntimeDep, SessionDep
 
-router = APIRouter(tags=["scheduling: recurring care"])
+router = ServiceRouter(tags=["scheduling: recurring care"])
 
 MAX_PAGE = 500
 READ, WRITE = "scheduling.read", "scheduling.write"

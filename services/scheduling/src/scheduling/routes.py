@@ -4,7 +4,7 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 from sqlalchemy import func
 from sqlmodel import col, select
 
@@ -29,9 +29,10 @@ from scheduling.access import plan_in_scope, plans_visible
 from scheduling.tables import RosterCadre
 from servicekit.audit import audit_subjects
 from servicekit.auth import CallerDep, require_permission, scope_filter
+from servicekit.idempotency import ServiceRouter
 from servicekit.runtime import RuntimeDep, SessionDep
 
-router = APIRouter(tags=["scheduling"])
+router = ServiceRouter(tags=["scheduling"])
 
 MAX_PAGE = 500
 PDF = "application/pdf"
