@@ -15,13 +15,13 @@ import httpx
 from sqlalchemy import select, text
 
 from clinical import domain
-from clinical.database import OneWriterDatabase
 from clinical.tables import KIT
 from contracts.codesystems import CodedValue
 from contracts.envelope import DomainEvent
 from contracts.events.clinical import EVENTS, RecordSummary
 from contracts.scope import Principal
 from servicekit import migrations
+from servicekit.db import Database
 
 Sign = Callable[[Principal], dict[str, str]]
 EVENT_OF_TYPE: dict[str, type[DomainEvent]] = {event.event_type: event for event in EVENTS}
@@ -153,7 +153,7 @@ async def test_every_event_is_the_contract_shape_with_its_scope_headers_in_the_o
 
 async def test_on_sqlite_the_writers_of_a_process_take_turns_and_readers_never_wait(database_url: str, tmp_path: Path) -> None:
     migrations.upgrade("clinical", database_url)
-    db = OneWriterDatabase(database_url)
+    db = Database(database_url, one_writer=True)
     if not database_url.startswith("sqlite"):
         assert db.writer is None  # PostgreSQL takes concurrent writers; clinical's advisory locks order conflicts
         await db.dispose()

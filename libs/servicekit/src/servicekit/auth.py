@@ -1,21 +1,22 @@
 """Who calls a service: the gateway's short-lived internal token, verified on every request.
 
 A service never trusts a bare header: the token is an EdDSA-signed JWT whose claims carry the
-principal and its grants. `scope_filter` turns the grants into the WHERE clause that every query
-of person-level data starts from.
+principal and its grants. What the grants let a caller see is servicekit.scope.
 """
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, Request
-from sqlalchemy import ColumnElement, and_, false, or_
 
-from contracts.enums import Action
+from contracts.permissions import Permission
 from contracts.scope import Principal
 from servicekit.errors import DomainError, Forbidden
+from servicekit.scope import scope_filter as scope_filter  # services still import it from here
+from servicekit.scope import within_unit as within_unit
 
 INTERNAL_ISSUER = "cadrecare-gateway"
 ALGORITHMS = ["EdDSA"]  # explicit: never "none", never an HMAC algorithm with a public key
@@ -100,27 +101,16 @@ def require_permission(principal: Principal, permission: str) -> None:
         raise Forbidden(f"the caller lacks the permission {permission!r}", code="permission_denied")
 
 
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def permitted(permission: Permission) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency: the caller, if it holds `permission` (403 permission_denied otherwise).
 
+    Routes declare it through a typed alias, e.g.
+    `CadreReader = Annotated[Principal, Depends(permitted(Permission.REGISTRY_CADRES_READ))]`.
+    """
 
-def within_unit(unit_column: Any, unit_path: str) -> ColumnElement[bool]:
-    """The unit itself and everything below it (materialised-path prefix test).
+    async def dependency(caller: CallerDep) -> Principal:  # async: no thread hop per request
+        require_permission(caller, permission)
+        return caller
 
-    The leading `LIKE 'path%'` is implied by the rest; it is there so that PostgreSQL can answer
-    with one range scan of a `text_pattern_ops` index instead of an OR it cannot."""
-    prefix = _escape_like(unit_path)
-    return and_(
-        unit_column.like(prefix + "%", escape="\\"),
-        or_(unit_column == unit_path, unit_column.like(prefix + ".%", escape="\\")),
-    )
-
-
-def scope_filter(principal: Principal, action: Action, unit_column: Any, tier_column: Any) -> ColumnElement[bool]:
-    """Rows whose (managing unit, tier) fall inside a grant allowing `action`; nothing if no grant does."""
-    clauses = [
-        and_(within_unit(unit_column, grant.unit_path), tier_column.in_(sorted(grant.tiers)))
-        for grant in principal.grants
-        if action in grant.actions and grant.tiers
-    ]
-    return or_(*clauses) if clauses else false()
+    dependency.__name__ = f"permitted_{permission.name.lower()}"
+    return dependency

@@ -1,5 +1,16 @@
-"""Async engine and sessions, the same code on SQLite (embedded default) and PostgreSQL (production)."""
+"""Async engine and sessions, the same code on SQLite (embedded default) and PostgreSQL (production).
 
+SQLite admits one writer per database file. Every writing transaction begins with BEGIN IMMEDIATE,
+so a second writer waits in SQLite's busy handler, which polls with growing sleeps (up to 100 ms
+each) while holding a pool connection and a thread: under 32 concurrent HIS posts clinical measured
+27 results/s with p99 6.7 s. With `one_writer=True` the writers of the process queue on an asyncio
+lock instead, taken before the transaction begins and released after it ends: the write lock passes
+in first-come order with no sleep. Request transactions, the outbox relay and the consumers all
+write through `Database.transaction`, so all of them queue; reads never wait. On PostgreSQL nothing
+changes. A process must then never open a writing transaction inside another (it would wait for itself).
+"""
+
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -50,8 +61,9 @@ def make_engine(url: str, *, echo: bool = False, read_only: bool = False) -> Asy
 class Database:
     """One engine and its session factory; `transaction()` commits on success and rolls back on error."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, one_writer: bool = False) -> None:
         self.url = url
+        self.writer = asyncio.Lock() if one_writer and is_sqlite(url) else None
         self.engine = make_engine(url, echo=echo)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.read_engine = make_engine(url, echo=echo, read_only=True) if is_sqlite(url) else self.engine
@@ -59,7 +71,11 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessions() as session, session.begin():
+        if self.writer is None:
+            async with self.sessions() as session, session.begin():
+                yield session
+            return
+        async with self.writer, self.sessions() as session, session.begin():
             yield session
 
     @asynccontextmanager

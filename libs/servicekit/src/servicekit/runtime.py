@@ -40,7 +40,7 @@ def build_runtime(settings: ServiceSettings, metadata: MetaData) -> Runtime:
     tables = kit_tables_of(metadata)
     return Runtime(
         settings=settings,
-        db=Database(settings.database_url, echo=settings.database_echo),
+        db=Database(settings.database_url, echo=settings.database_echo, one_writer=settings.sqlite_one_writer),
         tables=tables,
         outbox=Outbox(tables, source=f"cadrecare/{settings.service_name}"),
         broker=Broker(

@@ -14,6 +14,9 @@ class ServiceSettings(BaseSettings):
     data_dir: Path = Path("var")
     database_url: str = Field(default="", description="SQLAlchemy async URL; default: SQLite file in data_dir")
     database_echo: bool = False
+    sqlite_one_writer: bool = Field(
+        default=False, description="on SQLite, queue this process's writers on a lock instead of SQLite's busy wait"
+    )
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_idempotence: bool = Field(
         default=False, description="on for Apache Kafka; the embedded Tansu broker cannot do InitProducerId"

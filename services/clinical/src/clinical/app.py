@@ -2,7 +2,6 @@
 
 from fastapi import FastAPI
 
-from clinical.database import OneWriterDatabase
 from clinical.projections import consumers
 from clinical.routes import router
 from clinical.settings import ClinicalSettings
@@ -14,7 +13,6 @@ from servicekit.runtime import build_runtime
 def create_app(settings: ClinicalSettings | None = None, *, run_workers: bool = True) -> FastAPI:
     settings = settings or ClinicalSettings()
     runtime = build_runtime(settings, metadata)
-    runtime.db = OneWriterDatabase(settings.database_url, echo=settings.database_echo)  # see clinical.database
     return create_service_app(
         runtime,
         title="CadreCare clinical",

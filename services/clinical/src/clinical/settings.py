@@ -7,3 +7,4 @@ class ClinicalSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CLINICAL_", extra="ignore")
 
     service_name: str = "clinical"
+    sqlite_one_writer: bool = True  # HIS posts arrive many at a time: queue them instead of busy-waiting

@@ -7,7 +7,7 @@ How a request is handled:
    advisory locks, in sorted order so two requests never deadlock), so that the same record posted
    at once from several connections is created once and the others answer "existed"; on SQLite a
    writing transaction is the only one (BEGIN IMMEDIATE; the writers of a process queue for their
-   turn, see clinical.database);
+   turn, see servicekit.db);
 3. the records are read back by (facility, external id) and each item becomes created, existed
    (same content as the current or an earlier version), amended (a new version), or refused;
    records (kinds other than transfer and discharge) go first, so a bulk may carry a discharge
