@@ -76,7 +76,15 @@ PROVINCE = Principal(
     grants=(
         Grant(
             unit_path="VN.68",
-            tiers=frozenset({ManagementTier.PROVINCIAL_1, ManagementTier.PROVINCIAL_2, ManagementTier.PROVINCIAL_3}),
+            tiers=frozenset(
+                {
+                    ManagementTier.PROVINCIAL_1,
+                    ManagementTier.PROVINCIAL_2,
+                    ManagementTier.PROVINCIAL_3,
+                    ManagementTier.CENTRAL,
+                    ManagementTier.TREATMENT_ONLY,
+                }
+            ),  # as gateway.roles.provincial_board grants: treatment_only too
             actions=frozenset({Action.READ, Action.WRITE}),
         ),
         Grant(unit_path="VN.68", tiers=frozenset({ManagementTier.DISTRICT}), actions=frozenset({Action.READ})),

@@ -1,21 +1,26 @@
-"""The app factory every service uses: middleware, errors, health, metrics, and background workers."""
+"""The app factory every service uses: middleware, errors, health, metrics, and background workers.
+
+The gateway uses it too, through the optional arguments (its own middleware, readiness checks,
+start-up and shut-down, housekeeping workers, merged API documents); the services need none of them.
+"""
 
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
+from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contracts.api.common import Health
 from servicekit.consumer import EventConsumer
 from servicekit.errors import install_error_handlers
-from servicekit.idempotency import install_idempotency
+from servicekit.idempotency import OwnerOf, install_idempotency, internal_caller
 from servicekit.logs import configure_logging, correlation_id_var, new_correlation_id
 from servicekit.metrics import MetricsMiddleware, metrics_endpoint
 from servicekit.outbox import OutboxRelay
@@ -26,6 +31,11 @@ log = logging.getLogger(__name__)
 CORRELATION_HEADER = "x-correlation-id"
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # probes would drown the access log
 access_log = logging.getLogger("cadrecare.access")
+
+ReadinessCheck = Callable[[], Awaitable[str | None]]
+"""Answers None when ready, else why not; an exception (or 2 s without an answer) also means not ready."""
+Worker = tuple[str, Callable[[], Coroutine[Any, Any, None]]]
+"""A named background task, started only when the app runs its workers."""
 
 
 class CorrelationMiddleware:
@@ -78,8 +88,19 @@ async def background_tasks(coroutines: Iterable[tuple[str, Coroutine[Any, Any, N
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def health_router(runtime: Runtime) -> APIRouter:
+def default_checks(runtime: Runtime) -> dict[str, ReadinessCheck]:
+    async def database() -> None:
+        await runtime.db.ping()
+
+    async def broker() -> None:
+        await runtime.broker.ping()
+
+    return {"database": database, "broker": broker}
+
+
+def health_router(runtime: Runtime, checks: Mapping[str, ReadinessCheck] | None = None) -> APIRouter:
     router = APIRouter(tags=["health"])
+    probes = default_checks(runtime) if checks is None else checks
 
     @router.get("/healthz", response_model=Health)
     async def healthz() -> Health:
@@ -87,16 +108,16 @@ def health_router(runtime: Runtime) -> APIRouter:
 
     @router.get("/readyz", response_model=Health, responses={503: {"model": Health}})
     async def readyz() -> object:
-        checks: dict[str, str] = {}
-        for name, probe in (("database", runtime.db.ping), ("broker", runtime.broker.ping)):
+        results: dict[str, str] = {}
+        for name, probe in probes.items():
             try:
-                await asyncio.wait_for(probe(), 2)
-                checks[name] = "ok"
+                trouble: str | None = await asyncio.wait_for(probe(), 2)
+                results[name] = trouble or "ok"
             except Exception as exc:  # noqa: BLE001 - any failure means not ready
-                checks[name] = f"failed: {type(exc).__name__}"
-        if all(v == "ok" for v in checks.values()):
-            return Health(status="ready", checks=checks)
-        return JSONResponse(Health(status="not_ready", checks=checks).model_dump(), status_code=503)
+                results[name] = f"failed: {type(exc).__name__}"
+        if all(v == "ok" for v in results.values()):
+            return Health(status="ready", checks=results)
+        return JSONResponse(Health(status="not_ready", checks=results).model_dump(), status_code=503)
 
     router.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     return router
@@ -110,14 +131,34 @@ def create_service_app(
     routers: Sequence[APIRouter],
     consumers: Callable[[Runtime], Sequence[EventConsumer]] = lambda _runtime: (),
     run_workers: bool = True,
+    publishes_events: bool = True,
+    housekeeping: Sequence[Worker] = (),
+    resources: Callable[[], AbstractAsyncContextManager[None]] = nullcontext,
+    readiness: Mapping[str, ReadinessCheck] | None = None,
+    inner_middleware: Sequence[Middleware] = (),
+    outer_middleware: Sequence[Middleware] = (),
+    idempotency_owner: OwnerOf = internal_caller,
+    serves_own_docs: bool = True,
 ) -> FastAPI:
+    """A service's app. The optional arguments, for the gateway:
+
+    - publishes_events: False when nothing is ever written to the outbox (no relay runs);
+    - housekeeping: periodic tasks run beside the relay and the consumers;
+    - resources: entered before the workers start, left after they stop (before the database closes);
+    - readiness: what /readyz checks instead of the database and the broker;
+    - inner_middleware: between the kit's metrics and the routes (first listed is outermost);
+      outer_middleware: in front of the kit's correlation id (e.g. CORS answering preflights);
+    - idempotency_owner: whose Idempotency-Key a request carries;
+    - serves_own_docs: False leaves /openapi.json and /docs to a router of the app's own.
+    """
     settings = runtime.settings
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    def background_workers() -> list[tuple[str, Coroutine[Any, Any, None]]]:
+        if not run_workers:
+            return []
         workers: list[tuple[str, Coroutine[Any, Any, None]]] = []
-        if run_workers:
+        if publishes_events:
             relay = OutboxRelay(
                 runtime.db,
                 runtime.outbox,
@@ -126,23 +167,33 @@ def create_service_app(
                 retention=timedelta(days=settings.outbox_retention_days),
             )
             workers.append(("outbox-relay", relay.run()))
-            workers += [(f"consumer-{consumer.name}", consumer.run()) for consumer in consumers(runtime)]
-        log.info("%s started", settings.service_name)
+        workers += [(f"consumer-{consumer.name}", consumer.run()) for consumer in consumers(runtime)]
+        return workers + [(name, work()) for name, work in housekeeping]
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
-            async with background_tasks(workers):
-                yield
+            async with resources():
+                log.info("%s started", settings.service_name)
+                async with background_tasks(background_workers()):
+                    yield
         finally:
             await runtime.broker.close()
             await runtime.db.dispose()
 
-    app = FastAPI(title=title, description=description, version="1", lifespan=lifespan)
+    documents: dict[str, Any] = {} if serves_own_docs else {"openapi_url": None, "docs_url": None, "redoc_url": None}
+    app = FastAPI(title=title, description=description, version="1", lifespan=lifespan, **documents)
     app.state.runtime = runtime
     app.state.verifier = runtime.verifier
     install_error_handlers(app)
-    install_idempotency(app)
+    install_idempotency(app, owner_of=idempotency_owner)
+    for inner in reversed(inner_middleware):
+        app.add_middleware(inner.cls, *inner.args, **inner.kwargs)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(CorrelationMiddleware)
-    app.include_router(health_router(runtime))
+    for outer in reversed(outer_middleware):
+        app.add_middleware(outer.cls, *outer.args, **outer.kwargs)
+    app.include_router(health_router(runtime, readiness))
     for router in routers:
         app.include_router(router)
     return app

@@ -96,9 +96,9 @@ def current_principal(request: Request) -> Principal:
 CallerDep = Annotated[Principal, Depends(current_principal)]
 
 
-def require_permission(principal: Principal, permission: str) -> None:
+def require_permission(principal: Principal, permission: Permission | str) -> None:
     if not principal.has_permission(permission):
-        raise Forbidden(f"the caller lacks the permission {permission!r}", code="permission_denied")
+        raise Forbidden(f"the caller lacks the permission '{permission!s}'", code="permission_denied")
 
 
 def permitted(permission: Permission) -> Callable[[Principal], Awaitable[Principal]]:

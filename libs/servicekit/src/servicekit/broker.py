@@ -4,14 +4,46 @@ broker log this is (its cluster id)."""
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.helpers import create_ssl_context
 
 from contracts.topics import ALL_TOPICS
 
 log = logging.getLogger(__name__)
+
+
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+
+
+@dataclass(frozen=True)
+class BrokerSecurity:
+    """How a client proves itself to the broker and protects the bus: plaintext on the embedded broker,
+    TLS with SCRAM-SHA-512 users (one per service, with ACLs) on Apache Kafka in production."""
+
+    protocol: SecurityProtocol = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    username: str = ""
+    password: str = ""
+    ca_file: Path | None = None
+
+    def client_options(self) -> dict[str, Any]:
+        """Keyword arguments for every aiokafka client (producer, consumer, admin)."""
+        options: dict[str, Any] = {"security_protocol": self.protocol}
+        if self.protocol in ("SSL", "SASL_SSL"):
+            options["ssl_context"] = create_ssl_context(cafile=str(self.ca_file) if self.ca_file else None)
+        if self.protocol.startswith("SASL"):
+            options |= {
+                "sasl_mechanism": self.sasl_mechanism or "SCRAM-SHA-512",
+                "sasl_plain_username": self.username,
+                "sasl_plain_password": self.password,
+            }
+        return options
 
 
 def being_cancelled() -> bool:
@@ -30,8 +62,12 @@ class Broker:
         partitions: int = 3,
         client_id: str = "cadrecare",
         consumer_group_prefix: str = "",
+        security: BrokerSecurity | None = None,
+        create_topics: bool = True,
     ) -> None:
         self.bootstrap = bootstrap
+        self.create_topics = create_topics
+        self.security = security or BrokerSecurity()
         self.consumer_group_prefix = consumer_group_prefix
         self.idempotence = idempotence
         self.partitions = partitions
@@ -40,6 +76,10 @@ class Broker:
         self._lock = asyncio.Lock()
         self._admin: AIOKafkaAdminClient | None = None
         self._admin_lock = asyncio.Lock()
+
+    def client_options(self, client_id: str | None = None) -> dict[str, Any]:
+        """Where the broker is, who this client is, and how it connects: the same for every client."""
+        return {"bootstrap_servers": self.bootstrap, "client_id": client_id or self.client_id, **self.security.client_options()}
 
     async def producer(self) -> AIOKafkaProducer:
         """The started producer; raises while the broker is unreachable (callers retry).
@@ -52,8 +92,7 @@ class Broker:
             if self._producer is None:
                 await self.ensure_topics([topic.name for topic in ALL_TOPICS])
                 producer = AIOKafkaProducer(
-                    bootstrap_servers=self.bootstrap,
-                    client_id=self.client_id,
+                    **self.client_options(),
                     acks="all",
                     enable_idempotence=self.idempotence,
                     linger_ms=1,
@@ -79,7 +118,10 @@ class Broker:
                 log.debug("producer stop failed", exc_info=True)
 
     async def ensure_topics(self, names: list[str]) -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=self.client_id, request_timeout_ms=5000)
+        """Create the missing topics with their partitions (not where topics are declared, e.g. Strimzi's KafkaTopic)."""
+        if not self.create_topics:
+            return
+        admin = AIOKafkaAdminClient(**self.client_options(), request_timeout_ms=5000)
         await admin.start()
         try:
             existing = set(await admin.list_topics())
@@ -99,7 +141,7 @@ class Broker:
         """
         async with self._admin_lock:
             if self._admin is None:
-                admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=self.client_id, request_timeout_ms=5000)
+                admin = AIOKafkaAdminClient(**self.client_options(), request_timeout_ms=5000)
                 await admin.start()
                 self._admin = admin
             try:

@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,7 +35,8 @@ from servicekit.broker import Broker, being_cancelled
 from servicekit.db import Database
 from servicekit.logs import correlation_id_var
 from servicekit.metrics import EVENTS_CONSUMED
-from servicekit.sql import insert_ignoring_duplicates, upsert
+from servicekit.positions import SeekOnAssign, StoredPositions
+from servicekit.sql import insert_ignoring_duplicates
 from servicekit.tables import KitTables
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ class EventConsumer:
         self.handlers = {(event.event_type, event.schema_version): handler for event, handler in handlers.items()}
         self.topics = sorted({topic_of(event).name for event in handlers})
         self.max_attempts = max_attempts
+        self.positions = StoredPositions(db, tables, name)
         self.retry_backoff = retry_backoff
         prefix = broker.consumer_group_prefix
         self.group_id = group_id or (f"{prefix}{name}" if prefix else None)
@@ -109,8 +111,7 @@ class EventConsumer:
     async def _start(self) -> None:
         await self.broker.ensure_topics(self.topics)
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.broker.bootstrap,
-            client_id=f"{self.broker.client_id}-{self.name}",
+            **self.broker.client_options(f"{self.broker.client_id}-{self.name}"),
             group_id=self.group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -121,7 +122,7 @@ class EventConsumer:
         self._cluster = await self.broker.cluster_id()
         self._log_checked_at = time.monotonic()
         if self.group_id:
-            consumer.subscribe(self.topics, listener=_SeekOnAssign(self))
+            consumer.subscribe(self.topics, listener=SeekOnAssign(self.seek_to_stored))
             return
         await consumer.topics()  # refreshes the cluster metadata, so every partition is known
         partitions = [
@@ -135,15 +136,15 @@ class EventConsumer:
     async def seek_to_stored(self, partitions: list[TopicPartition]) -> None:
         """Resume where this consumer stopped, where that position belongs to the log the broker has now."""
         assert self._consumer is not None
-        stored = await self._stored_marks()
+        stored = await self.positions.marks()
         untrusted: list[str] = []
         for tp in partitions:
-            offset, cluster = stored.get((tp.topic, tp.partition), (None, None))
-            if offset is not None and cluster == self._cluster:
-                self._consumer.seek(tp, offset)
+            mark = stored.get((tp.topic, tp.partition))
+            if mark is not None and mark.cluster_id == self._cluster:
+                self._consumer.seek(tp, mark.next_offset)
                 continue
-            if offset is not None:
-                untrusted.append(f"{tp.topic}:{tp.partition} at {offset} (of cluster {cluster})")
+            if mark is not None:
+                untrusted.append(f"{tp.topic}:{tp.partition} at {mark.next_offset} (of cluster {mark.cluster_id})")
             await self._consumer.seek_to_beginning(tp)
         if untrusted:
             log.warning(
@@ -155,17 +156,7 @@ class EventConsumer:
             )
 
     async def stored_positions(self) -> dict[tuple[str, int], int]:
-        return {key: offset for key, (offset, _cluster) in (await self._stored_marks()).items()}
-
-    async def _stored_marks(self) -> dict[tuple[str, int], tuple[int, str | None]]:
-        positions = self.tables.consumer_positions
-        async with self.db.transaction() as session:
-            rows = await session.execute(
-                select(positions.c.topic, positions.c.partition, positions.c.next_offset, positions.c.cluster_id).where(
-                    positions.c.consumer == self.name
-                )
-            )
-            return {(row.topic, row.partition): (row.next_offset, row.cluster_id) for row in rows}
+        return {partition: mark.next_offset for partition, mark in (await self.positions.marks()).items()}
 
     async def _check_log(self, *, idle: bool) -> bool:
         """Whether positions had to move back because the broker's log changed (at most one look a second).
@@ -388,18 +379,7 @@ class EventConsumer:
         )
 
     async def _write_position(self, session: AsyncSession, message: ConsumerRecord[Any, Any]) -> None:
-        await upsert(
-            session,
-            self.tables.consumer_positions,
-            {
-                "consumer": self.name,
-                "topic": message.topic,
-                "partition": message.partition,
-                "next_offset": message.offset + 1,
-                "cluster_id": self._cluster,
-            },
-            keys=("consumer", "topic", "partition"),
-        )
+        await self.positions.write(session, (message.topic, message.partition), message.offset + 1, self._cluster)
 
     async def _dead_letter(self, message: ConsumerRecord[Any, Any], event_id: str, error: str) -> None:
         log.error("consumer %s dead-letters %s: %s", self.name, event_id, error)
@@ -413,14 +393,3 @@ class EventConsumer:
         await producer.send_and_wait(f"{message.topic}.dlq", value=message.value, key=message.key, headers=headers)
         await self._record(message, event_id, "dead_lettered", error)
         EVENTS_CONSUMED.labels(self.name, "dead_lettered").inc()
-
-
-class _SeekOnAssign(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, owner: EventConsumer) -> None:
-        self.owner = owner
-
-    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        return None
-
-    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        await self.owner.seek_to_stored(list(assigned))

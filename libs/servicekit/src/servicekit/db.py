@@ -8,10 +8,16 @@ lock instead, taken before the transaction begins and released after it ends: th
 in first-come order with no sleep. Request transactions, the outbox relay and the consumers all
 write through `Database.transaction`, so all of them queue; reads never wait. On PostgreSQL nothing
 changes. A process must then never open a writing transaction inside another (it would wait for itself).
+
+`transaction()` is the unit of work's boundary, and what happens at it is here, not in global
+session listeners: steps registered with `before_commit` run inside the transaction just before
+it commits (a projection's buffered rows), callbacks registered with `after_commit` run once it has
+committed (waking the outbox relay). Neither runs if the transaction rolls back.
 """
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -58,6 +64,33 @@ def make_engine(url: str, *, echo: bool = False, read_only: bool = False) -> Asy
     return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
+BEFORE_COMMIT = "servicekit.before_commit"
+AFTER_COMMIT = "servicekit.after_commit"
+
+CommitStep = Callable[[AsyncSession], Awaitable[None]]
+
+
+def before_commit(session: AsyncSession, key: str, step: CommitStep) -> None:
+    """Run `step(session)` just before this transaction commits; one step per key."""
+    session.info.setdefault(BEFORE_COMMIT, {})[key] = step
+
+
+def after_commit(session: AsyncSession, key: str, callback: Callable[[], None]) -> None:
+    """Call `callback()` once this transaction has committed; one callback per key."""
+    session.info.setdefault(AFTER_COMMIT, {})[key] = callback
+
+
+async def _commit_steps(session: AsyncSession) -> None:
+    while steps := session.info.pop(BEFORE_COMMIT, None):  # a step may register another
+        for step in steps.values():
+            await step(session)
+
+
+def _committed(session: AsyncSession) -> None:
+    for callback in session.info.pop(AFTER_COMMIT, {}).values():
+        callback()
+
+
 class Database:
     """One engine and its session factory; `transaction()` commits on success and rolls back on error."""
 
@@ -71,12 +104,12 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        if self.writer is None:
-            async with self.sessions() as session, session.begin():
+        """The unit of work: commits on success (after its before-commit steps), rolls back on error."""
+        async with self.writer or contextlib.nullcontext(), self.sessions() as session:
+            async with session.begin():
                 yield session
-            return
-        async with self.writer, self.sessions() as session, session.begin():
-            yield session
+                await _commit_steps(session)
+            _committed(session)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

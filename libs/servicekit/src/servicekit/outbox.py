@@ -17,16 +17,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event as sa_event
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.orm import Session
 
 from contracts.enums import ManagementTier
 from contracts.envelope import DomainEvent, EventEnvelope
 from contracts.topics import topic_of
 from servicekit.broker import Broker, being_cancelled
-from servicekit.db import Database, is_sqlite
+from servicekit.db import Database, after_commit, is_sqlite
 from servicekit.logs import current_correlation_id
 from servicekit.metrics import OUTBOX_PUBLISHED, OUTBOX_RELAY_FAILURES
 from servicekit.sql import upsert
@@ -138,8 +136,8 @@ class Outbox:
         return [(name, value.decode()) for name, value in envelope.to_kafka_headers()], envelope
 
     def wake_on_commit(self, session: AsyncSession) -> None:
-        """The relay publishes as soon as this session commits (instead of at its next poll)."""
-        session.info[_WAKE_ON_COMMIT] = self.committed
+        """The relay publishes as soon as this transaction commits (instead of at its next poll)."""
+        after_commit(session, "servicekit.outbox.wake", self.committed.set)
 
 
 @dataclass(frozen=True)
@@ -157,22 +155,6 @@ class OutgoingEvent:
     managing_unit: str | None = None
     tier: ManagementTier | None = None
     key: str | None = None
-
-
-_WAKE_ON_COMMIT = "servicekit.outbox.wake"
-
-
-@sa_event.listens_for(Session, "after_commit")
-def _wake_relay(session: Session) -> None:
-    """One class-level listener: a session that appended events wakes its relay once committed."""
-    committed = session.info.pop(_WAKE_ON_COMMIT, None)
-    if committed is not None:
-        committed.set()
-
-
-@sa_event.listens_for(Session, "after_rollback")
-def _forget_wake(session: Session) -> None:
-    session.info.pop(_WAKE_ON_COMMIT, None)
 
 
 RELAY_LOCK_KEY = 0x0CADC0DE  # advisory lock id of "the relay of this database"

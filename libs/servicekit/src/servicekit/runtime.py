@@ -9,7 +9,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.auth import InternalTokenVerifier
-from servicekit.broker import Broker
+from servicekit.broker import Broker, BrokerSecurity
 from servicekit.db import Database
 from servicekit.outbox import Outbox
 from servicekit.settings import ServiceSettings
@@ -36,6 +36,25 @@ def kit_tables_of(metadata: MetaData) -> KitTables:
     return _KIT_TABLES[id(metadata)]
 
 
+def broker_of(settings: ServiceSettings, client_id: str | None = None) -> Broker:
+    """The broker client a service's settings describe (address, partitions, groups, TLS and SASL user)."""
+    return Broker(
+        settings.kafka_bootstrap,
+        idempotence=settings.kafka_idempotence,
+        partitions=settings.kafka_partitions,
+        client_id=client_id or f"cadrecare-{settings.service_name}",
+        consumer_group_prefix=settings.consumer_group_prefix,
+        create_topics=settings.kafka_create_topics,
+        security=BrokerSecurity(
+            protocol=settings.kafka_security_protocol,
+            sasl_mechanism=settings.kafka_sasl_mechanism,
+            username=settings.kafka_sasl_username,
+            password=settings.kafka_sasl_password.get_secret_value(),
+            ca_file=settings.kafka_ssl_cafile,
+        ),
+    )
+
+
 def build_runtime(settings: ServiceSettings, metadata: MetaData) -> Runtime:
     tables = kit_tables_of(metadata)
     return Runtime(
@@ -43,13 +62,7 @@ def build_runtime(settings: ServiceSettings, metadata: MetaData) -> Runtime:
         db=Database(settings.database_url, echo=settings.database_echo, one_writer=settings.sqlite_one_writer),
         tables=tables,
         outbox=Outbox(tables, source=f"cadrecare/{settings.service_name}"),
-        broker=Broker(
-            settings.kafka_bootstrap,
-            idempotence=settings.kafka_idempotence,
-            partitions=settings.kafka_partitions,
-            client_id=f"cadrecare-{settings.service_name}",
-            consumer_group_prefix=settings.consumer_group_prefix,
-        ),
+        broker=broker_of(settings),
         verifier=InternalTokenVerifier(settings.internal_public_key_file, settings.internal_audience),
     )
 

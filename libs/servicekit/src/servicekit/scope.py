@@ -18,7 +18,8 @@ from contracts.scope import Principal, unit_covers
 NATION = "VN"
 
 
-def _escape_like(value: str) -> str:
+def escape_like(value: str) -> str:
+    """A literal for LIKE with `escape='\\'`: its %, _ and \\ match only themselves."""
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
@@ -27,7 +28,7 @@ def within_unit(unit_column: Any, unit_path: str) -> ColumnElement[bool]:
 
     The leading `LIKE 'path%'` is implied by the rest; it is there so that PostgreSQL can answer
     with one range scan of a `text_pattern_ops` index instead of an OR it cannot."""
-    prefix = _escape_like(unit_path)
+    prefix = escape_like(unit_path)
     return and_(
         unit_column.like(prefix + "%", escape="\\"),
         or_(unit_column == unit_path, unit_column.like(prefix + ".%", escape="\\")),
@@ -58,13 +59,16 @@ def may(principal: Principal, action: Action, unit_path: str, tier: ManagementTi
 
 
 def board_tiers(board_unit: str) -> frozenset[ManagementTier]:
-    """The tiers the board of a unit manages, by the unit's level (nation, province, below)."""
+    """The tiers that make a board of a unit's level (nation, province, below) what it is.
+
+    `treatment_only` is left out: boards of every level care for such people, so a grant on it says
+    nothing about which board's records one may write (a provincial board's grants include it)."""
     depth = board_unit.count(".")
     if board_unit == NATION or depth == 0:
         return frozenset({ManagementTier.CENTRAL})
     if depth == 1:
-        return PROVINCIAL_TIERS | {ManagementTier.TREATMENT_ONLY}
-    return frozenset({ManagementTier.DISTRICT, ManagementTier.TREATMENT_ONLY})
+        return PROVINCIAL_TIERS
+    return frozenset({ManagementTier.DISTRICT})
 
 
 def sees_board(principal: Principal, board_unit: str, action: Action = Action.READ) -> bool:
