@@ -4,7 +4,7 @@ way to hand it the registry's and clinical's events exactly as its consumers do 
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -18,16 +18,17 @@ from contracts.enums import Action, CadreStatus, ManagementTier, Sex, UnitLevel
 from contracts.envelope import DomainEvent, EventEnvelope
 from contracts.events import parse_payload
 from contracts.events.registry import CadreRegistered, CadreSnapshot, UnitCreated, UnitSnapshot
+from contracts.permissions import Permission
 from contracts.scope import Grant, Principal, PrincipalKind
 from scheduling import projections
 from scheduling.app import create_app
 from scheduling.settings import SchedulingSettings
 from scheduling.tables import KIT
-from servicekit import migrations
+from servicekit import clock, migrations
 
 ALL = frozenset(ManagementTier)
-PERMISSIONS = frozenset({"scheduling.read", "scheduling.write"})
-TODAY = datetime.now(UTC).date()
+PERMISSIONS = frozenset({Permission.SCHEDULING_READ.value, Permission.SCHEDULING_WRITE.value})
+TODAY = clock.today()  # the service's "today" is Vietnam's date
 YEAR = TODAY.year + 1  # every round lies ahead: "next rounds" and as-of dates stay meaningful whenever this runs
 
 ADMIN = Principal(
@@ -244,10 +245,23 @@ async def make_plan(client: httpx.AsyncClient, sign_as: Sign, **overrides: Any) 
 async def invitations_of(
     client: httpx.AsyncClient, sign_as: Sign, who: Principal = LAMDONG, **params: Any
 ) -> list[dict[str, Any]]:
-    answer = await client.get("/invitations", params={"limit": 500, **params}, headers=sign_as(who))
+    answer = await client.get("/invitations", params={"limit": 200, **params}, headers=sign_as(who))
     assert answer.status_code == 200, answer.text
     items: list[dict[str, Any]] = answer.json()["items"]
     return items
+
+
+async def generated(client: httpx.AsyncClient, sign_as: Sign, **plan: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Lâm Đồng's plan, generated: the plan and its invitations."""
+    made = await make_plan(client, sign_as, **plan)
+    answer = await client.post(f"/plans/{made['id']}/generate", headers=sign_as(LAMDONG))
+    assert answer.status_code == 200, answer.text
+    return made, await invitations_of(client, sign_as, plan_id=made["id"])
+
+
+async def move(client: httpx.AsyncClient, sign_as: Sign, invitation: dict[str, Any], **body: Any) -> httpx.Response:
+    """Lâm Đồng changes an invitation's status by hand."""
+    return await client.post(f"/invitations/{invitation['id']}/status", json=body, headers=sign_as(LAMDONG))
 
 
 @pytest.fixture

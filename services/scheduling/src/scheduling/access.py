@@ -1,63 +1,64 @@
-"""Where every scheduling query starts: what the caller's grants cover."""
+"""What every scheduling feature checks the same way: the permissions of its routes, which roster cadres a
+caller's grants cover, one cadre looked up within them, and which boards' own records (cadence rules, plans,
+clinic days, convalescence rules and trips) a caller sees or may write."""
 
 import uuid
+from typing import Annotated, Any
 
-from sqlalchemy import ColumnElement, or_
+from fastapi import Depends
+from sqlalchemy import ColumnElement, false, or_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Select
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from contracts.enums import Action
-from contracts.scope import Principal, unit_covers
-from scheduling.tables import ExamPlan, Invitation, RosterCadre
-from servicekit.auth import scope_filter
+from contracts.enums import Action, ManagementTier
+from contracts.permissions import Permission
+from contracts.scope import Principal
+from scheduling.tables import RosterCadre
+from servicekit.auth import permitted
 from servicekit.errors import Forbidden, NotFound
+from servicekit.scope import administers_board, may, readable, within_unit
+
+Reader = Annotated[Principal, Depends(permitted(Permission.SCHEDULING_READ))]
+Writer = Annotated[Principal, Depends(permitted(Permission.SCHEDULING_WRITE))]
+
+Rows = Select[*tuple[Any, ...]]  # a statement of several entities or columns
 
 
-def invitation_scope(principal: Principal, action: Action = Action.READ) -> ColumnElement[bool]:
-    return scope_filter(principal, action, col(Invitation.managing_unit), col(Invitation.tier))
+def reads_cadre(principal: Principal) -> ColumnElement[bool]:
+    """The roster cadres whose managing unit and tier a grant allowing reads covers: home visits, bookings and
+    registrations are in scope through their cadre (joined), so a transfer or a new tier needs no copy."""
+    return readable(principal, col(RosterCadre.managing_unit), col(RosterCadre.tier))
 
 
-def invitations_in_scope(principal: Principal, action: Action = Action.READ) -> SelectOfScalar[Invitation]:
-    """Every invitation query starts here: only invitations of cadres the caller's grants cover."""
-    return select(Invitation).where(invitation_scope(principal, action))
+def cadres_in_scope(principal: Principal) -> SelectOfScalar[RosterCadre]:
+    """Every roster query starts here."""
+    return select(RosterCadre).where(reads_cadre(principal))
 
 
-def aggregate_scope(principal: Principal) -> ColumnElement[bool]:
-    """Counts (coverage): what the caller may read, or may see as de-identified aggregates."""
-    unit, tier = col(Invitation.managing_unit), col(Invitation.tier)
-    return or_(scope_filter(principal, Action.READ, unit, tier), scope_filter(principal, Action.AGGREGATE, unit, tier))
-
-
-def roster_in_scope(principal: Principal, action: Action = Action.READ) -> SelectOfScalar[RosterCadre]:
-    return select(RosterCadre).where(scope_filter(principal, action, col(RosterCadre.managing_unit), col(RosterCadre.tier)))
-
-
-def covers_board(principal: Principal, board_unit: str, action: Action) -> bool:
-    """A board's plans, rules and sessions: visible to grants on the board's unit or above it."""
-    return any(action in g.actions and unit_covers(g.unit_path, board_unit) for g in principal.grants)
+def cadre_ids_in_scope(principal: Principal) -> SelectOfScalar[uuid.UUID]:
+    return select(RosterCadre.cadre_id).where(reads_cadre(principal))
 
 
 async def cadre_in_scope(session: AsyncSession, principal: Principal, cadre_id: uuid.UUID, action: Action) -> RosterCadre:
-    cadre = await session.scalar(roster_in_scope(principal, Action.READ).where(col(RosterCadre.cadre_id) == cadre_id))
+    """A cadre the caller reads (404 otherwise, nothing leaked); 403 if readable but `action` is not allowed on it."""
+    cadre = await session.scalar(cadres_in_scope(principal).where(col(RosterCadre.cadre_id) == cadre_id))
     if cadre is None:
         raise NotFound("no such cadre")
-    if action != Action.READ and not principal.may(action, cadre.managing_unit, cadre.tier):  # type: ignore[arg-type]
+    if action != Action.READ and not may(principal, action, cadre.managing_unit, ManagementTier(cadre.tier)):
         raise Forbidden("the cadre is outside your write scope", code="out_of_scope")
     return cadre
 
 
-async def plan_in_scope(
-    session: AsyncSession, principal: Principal, plan_id: uuid.UUID, action: Action = Action.READ
-) -> ExamPlan:
-    plan = await session.get(ExamPlan, plan_id)
-    if plan is None or not covers_board(principal, plan.board_unit, Action.READ):
-        raise NotFound("no such plan")
-    if action != Action.READ and not covers_board(principal, plan.board_unit, action):
-        raise Forbidden("the plan's board is outside your write scope", code="out_of_scope")
-    return plan
+def boards_seen(principal: Principal, board_column: Any, action: Action = Action.READ) -> ColumnElement[bool]:
+    """The SQL twin of servicekit.scope.sees_board: boards at or below a unit a grant allowing `action` covers."""
+    clauses = [within_unit(board_column, grant.unit_path) for grant in principal.grants if action in grant.actions]
+    return or_(*clauses) if clauses else false()
 
 
-async def plans_visible(session: AsyncSession, principal: Principal) -> list[ExamPlan]:
-    plans = await session.scalars(select(ExamPlan).order_by(col(ExamPlan.year).desc(), col(ExamPlan.created_at)))
-    return [p for p in plans if covers_board(principal, p.board_unit, Action.READ)]
+def require_board_admin(principal: Principal, board_unit: str, what: str = "the board") -> None:
+    """A board's own records are written by that board (unit and a tier it manages), whatever the caller's role:
+    a grant on a unit above is not enough (the central board does not write a district board's plans)."""
+    if not administers_board(principal, board_unit):
+        raise Forbidden(f"{what} is outside your write scope", code="out_of_scope")

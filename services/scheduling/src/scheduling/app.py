@@ -2,9 +2,15 @@
 
 from fastapi import FastAPI
 
-from scheduling.care_routes import router as care_router
+from scheduling.clinic_days.routes import router as clinic_days
+from scheduling.convalescence.routes import router as convalescence
+from scheduling.coverage.routes import router as coverage
+from scheduling.home_visits.routes import router as home_visits
+from scheduling.invitations.routes import router as invitations
+from scheduling.plans.routes import router as plans
 from scheduling.projections import consumers
-from scheduling.routes import router
+from scheduling.roster.routes import router as roster
+from scheduling.rules.routes import router as rules
 from scheduling.settings import SchedulingSettings
 from scheduling.tables import metadata
 from servicekit.app import create_service_app
@@ -20,7 +26,7 @@ def create_app(settings: SchedulingSettings | None = None, *, run_workers: bool 
             "Periodic exam plans, rounds, invitations, attendance and coverage; home visits, convalescence trips"
             " and expert-council clinic days."
         ),
-        routers=[router, care_router],
+        routers=[roster, rules, plans, invitations, coverage, home_visits, convalescence, clinic_days],
         consumers=consumers,
         run_workers=run_workers,
     )

@@ -7,13 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from contracts.api.common import FieldError
-from contracts.api.scheduling import (
-    CadenceRule,
-    DeferralReason,
-    ExamPlanCreate,
-    InvitationStatus,
-    RoundGroupIn,
-)
+from contracts.api.scheduling import CadenceRule, DeferralReason, ExamPlanCreate, InvitationStatus, RoundGroupIn
 from contracts.enums import CadreStatus, ManagementTier
 from contracts.scope import unit_covers
 from servicekit.errors import Refused, field_error

@@ -23,9 +23,13 @@ from contracts.events.registry import (
     UnitsReorganized,
 )
 from contracts.topics import CADRES, CLINICAL_RECORDS, UNITS
-from scheduling import clinic_days, convalescence, home_visits, invitations
+from scheduling.clinic_days import service as clinic_days
+from scheduling.convalescence import registrations as convalescence
 from scheduling.domain import EXAMINABLE_STATUSES
+from scheduling.home_visits import service as home_visits
+from scheduling.invitations import from_events as invitations
 from scheduling.tables import KIT, RosterCadre, RosterHistory, RosterUnit
+from servicekit import clock
 from servicekit.consumer import EventConsumer, Handler
 from servicekit.outbox import Outbox
 from servicekit.runtime import Runtime
@@ -34,9 +38,9 @@ from servicekit.sql import table_of, upsert
 
 def effective_date(envelope: EventEnvelope, event: CadreEvent) -> date:
     if isinstance(event, CadreRegistered):
-        return min(event.cadre.status_since, envelope.time.date())
+        return min(event.cadre.status_since, clock.vietnam_date(envelope.time))
     found = getattr(event, "effective_date", None)
-    return found if isinstance(found, date) else envelope.time.date()
+    return found if isinstance(found, date) else clock.vietnam_date(envelope.time)
 
 
 async def project_cadre(session: AsyncSession, envelope: EventEnvelope, event: CadreEvent) -> date:
@@ -83,7 +87,7 @@ async def project_cadre(session: AsyncSession, envelope: EventEnvelope, event: C
 def cadre_handler(outbox: Outbox) -> Handler:
     async def handle(session: AsyncSession, envelope: EventEnvelope, event: CadreEvent) -> None:
         effective = await project_cadre(session, envelope, event)
-        on = max(effective, envelope.time.date())  # rounds not yet started when the change became known
+        on = max(effective, clock.vietnam_date(envelope.time))  # rounds not yet started when the change became known
         cadre = event.cadre
         if isinstance(event, CadreDied | CadreRemoved):
             reason = "deceased" if isinstance(event, CadreDied) else f"removed: {event.reason}"

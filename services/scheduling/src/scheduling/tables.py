@@ -1,12 +1,13 @@
 """Scheduling's tables, and only those."""
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import JSON, BigInteger, Column, Index, Integer, UniqueConstraint
 from sqlalchemy.orm import registry as orm_registry
 from sqlmodel import Field, SQLModel
 
+from servicekit import clock
 from servicekit.runtime import kit_tables_of
 
 
@@ -18,10 +19,6 @@ metadata = SchedulingModel.metadata
 KIT = kit_tables_of(metadata)
 
 AUTO_ID = BigInteger().with_variant(Integer(), "sqlite")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 # ---- read model of the registry (fed by the registry's events only) ----
@@ -84,7 +81,7 @@ class CadenceRuleSet(SchedulingModel, table=True):
     year: int
     version: int
     note: str | None = Field(default=None, max_length=500)
-    created_at: datetime = Field(default_factory=_now)
+    created_at: datetime = Field(default_factory=clock.now)
     created_by: str = Field(max_length=200)
 
 
@@ -107,7 +104,7 @@ class ExamPlan(SchedulingModel, table=True):
     rule_set_id: uuid.UUID = Field(foreign_key="cadenceruleset.id")
     rule_set_version: int
     on_transfer: str = Field(max_length=10)
-    created_at: datetime = Field(default_factory=_now)
+    created_at: datetime = Field(default_factory=clock.now)
     created_by: str = Field(max_length=200)
     generated_at: datetime | None = None
 
@@ -179,8 +176,8 @@ class Invitation(SchedulingModel, table=True):
     flag: str | None = Field(default=None, max_length=300)
     exam_record_id: uuid.UUID | None = None
     batch_id: uuid.UUID | None = None  # the generation run that wrote it
-    created_at: datetime = Field(default_factory=_now)
-    updated_at: datetime = Field(default_factory=_now)
+    created_at: datetime = Field(default_factory=clock.now)
+    updated_at: datetime = Field(default_factory=clock.now)
 
 
 class InvitationChange(SchedulingModel, table=True):
@@ -196,7 +193,7 @@ class InvitationChange(SchedulingModel, table=True):
     reason: str | None = Field(default=None, max_length=500)
     effective_date: date
     actor: str = Field(max_length=200)
-    recorded_at: datetime = Field(default_factory=_now)
+    recorded_at: datetime = Field(default_factory=clock.now)
 
 
 # ---- home visits: scope follows the roster (joined on cadre_id), so transfers and tier changes need no copy ----
@@ -216,7 +213,7 @@ class HomeVisitSchedule(SchedulingModel, table=True):
     ended_reason: str | None = Field(default=None, max_length=300)
     note: str | None = Field(default=None, max_length=500)
     created_by: str = Field(max_length=200)
-    created_at: datetime = Field(default_factory=_now)
+    created_at: datetime = Field(default_factory=clock.now)
 
 
 class HomeVisit(SchedulingModel, table=True):
@@ -230,7 +227,7 @@ class HomeVisit(SchedulingModel, table=True):
     note: str | None = Field(default=None, max_length=500)
     clinical_record_id: uuid.UUID | None = None
     recorded_by: str = Field(max_length=200)
-    recorded_at: datetime = Field(default_factory=_now)
+    recorded_at: datetime = Field(default_factory=clock.now)
 
 
 # ---- convalescence trips (nghỉ dưỡng): eligibility rules as versioned data ----
@@ -248,7 +245,7 @@ class ConvalescenceRule(SchedulingModel, table=True):
     interval_years: int
     note: str | None = Field(default=None, max_length=500)
     created_by: str = Field(max_length=200)
-    created_at: datetime = Field(default_factory=_now)
+    created_at: datetime = Field(default_factory=clock.now)
 
 
 class ConvalescenceTrip(SchedulingModel, table=True):
@@ -262,7 +259,7 @@ class ConvalescenceTrip(SchedulingModel, table=True):
     rule_id: uuid.UUID = Field(foreign_key="convalescencerule.id")
     rule_version: int
     created_by: str = Field(max_length=200)
-    created_at: datetime = Field(default_factory=_now)
+    created_at: datetime = Field(default_factory=clock.now)
 
 
 class ConvalescenceRegistration(SchedulingModel, table=True):
@@ -280,7 +277,7 @@ class ConvalescenceRegistration(SchedulingModel, table=True):
     note: str | None = Field(default=None, max_length=500)
     cancelled_reason: str | None = Field(default=None, max_length=300)
     created_by: str = Field(max_length=200)
-    updated_at: datetime = Field(default_factory=_now)
+    updated_at: datetime = Field(default_factory=clock.now)
 
 
 # ---- expert-council clinic days ----
@@ -297,7 +294,7 @@ class ClinicSession(SchedulingModel, table=True):
     council: str = Field(max_length=200)
     note: str | None = Field(default=None, max_length=500)
     created_by: str = Field(max_length=200)
-    created_at: datetime = Field(default_factory=_now)
+    created_at: datetime = Field(default_factory=clock.now)
 
 
 class ClinicBooking(SchedulingModel, table=True):
@@ -310,4 +307,4 @@ class ClinicBooking(SchedulingModel, table=True):
     reason: str | None = Field(default=None, max_length=500)
     cancelled_reason: str | None = Field(default=None, max_length=300)
     created_by: str = Field(max_length=200)
-    created_at: datetime = Field(default_factory=_now)
+    created_at: datetime = Field(default_factory=clock.now)

@@ -40,13 +40,6 @@ def exam(cadre_id: str, occurred_on: str, *, kind: EncounterKind = EncounterKind
     )
 
 
-async def generated(k: Any, client: httpx.AsyncClient, sign_as: Any, **plan: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    made = await k.make_plan(client, sign_as, **plan)
-    answer = await client.post(f"/plans/{made['id']}/generate", headers=sign_as(k.LAMDONG))
-    assert answer.status_code == 200, answer.text
-    return made, await k.invitations_of(client, sign_as, plan_id=made["id"])
-
-
 async def status_of(client: httpx.AsyncClient, sign_as: Any, k: Any, invitation_id: str) -> dict[str, Any]:
     answer = await client.get(f"/invitations/{invitation_id}", headers=sign_as(k.LAMDONG))
     assert answer.status_code == 200, answer.text
@@ -57,7 +50,7 @@ async def status_of(client: httpx.AsyncClient, sign_as: Any, k: Any, invitation_
 async def test_exam_results_set_attendance(k: Any, client: httpx.AsyncClient, sign_as: Any, feed: Any, app: FastAPI) -> None:
     group1 = await k.register(feed, tier=ManagementTier.PROVINCIAL_1)  # twice a year: rounds 1 and 2
     group2 = [await k.register(feed, tier=ManagementTier.PROVINCIAL_2, full_name=f"Cán bộ {i}") for i in range(2)]
-    plan, invitations = await generated(k, client, sign_as)
+    plan, invitations = await k.generated(client, sign_as)
     round2 = next(i for i in invitations if i["cadre_id"] == str(group1.id) and i["round_number"] == 2)
 
     # the HIS names the round: that invitation is attended, on the exam's date
@@ -110,7 +103,7 @@ async def test_deaths_removals_and_newcomers(k: Any, client: httpx.AsyncClient, 
     dying = await k.register(feed, tier=ManagementTier.PROVINCIAL_1, full_name="Hồ Văn Mất")
     leaving = await k.register(feed, tier=ManagementTier.PROVINCIAL_2, full_name="Đỗ Văn Rời")
     staying = await k.register(feed, tier=ManagementTier.PROVINCIAL_2, full_name="Ngô Văn Ở")
-    _plan, invitations = await generated(k, client, sign_as)
+    _plan, invitations = await k.generated(client, sign_as)
     first_of_dying = next(i for i in invitations if i["cadre_id"] == str(dying.id) and i["round_number"] == 1)
     await client.post(f"/invitations/{first_of_dying['id']}/status", json={"status": "attended"}, headers=sign_as(k.LAMDONG))
 
@@ -142,7 +135,7 @@ async def test_transfers_flag_or_move_open_invitations(k: Any, client: httpx.Asy
     flagged = await k.register(feed, tier=ManagementTier.PROVINCIAL_2, full_name="Cán bộ Chuyển A")
     moved = await k.register(feed, tier=ManagementTier.PROVINCIAL_3, full_name="Cán bộ Chuyển B")
     inside = await k.register(feed, tier=ManagementTier.PROVINCIAL_2, full_name="Cán bộ Chuyển C")
-    _plan, _invitations = await generated(k, client, sign_as, on_transfer="flag")
+    _plan, _invitations = await k.generated(client, sign_as, on_transfer="flag")
     # the neighbouring province's board (Khánh Hòa) has its own plan; its policy is to move
     rules = await client.post("/cadence-rules", json=k.rules_body(board_unit="VN.56"), headers=sign_as(k.ADMIN))
     other = k.plan_body(rules.json()["id"], board_unit="VN.56", title="Kế hoạch Khánh Hòa", on_transfer="move")

@@ -9,13 +9,14 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
+from sqlmodel import col
 
 from contracts.api.scheduling import InvitationStatus
 from contracts.scope import Principal
 from scheduling.domain import OPEN_STATUSES
-from scheduling.invitations import filtered
-from scheduling.tables import ExamPlan, Invitation, PlanFacility, RosterCadre, RosterUnit
+from scheduling.invitations.queries import filtered, for_letters
+from scheduling.plans.queries import facilities_of
+from scheduling.tables import ExamPlan, Invitation, RosterUnit
 from servicekit.errors import NotFound, Refused, field_error
 
 logging.getLogger("fontTools").setLevel(logging.WARNING)  # its subsetter logs every glyph at INFO
@@ -126,20 +127,10 @@ async def letters_for(
         query = query.where(col(Invitation.id) == invitation_id)
     else:
         query = query.where(col(Invitation.status).in_([s.value for s in OPEN_STATUSES]))
-    sub = query.subquery()
-    rows = list(
-        await session.execute(
-            select(Invitation, RosterCadre)
-            .join(sub, col(Invitation.id) == sub.c.id)
-            .join(RosterCadre, col(RosterCadre.cadre_id) == col(Invitation.cadre_id))
-            .order_by(col(Invitation.round_number), col(Invitation.managing_unit), col(RosterCadre.full_name), col(Invitation.id))
-            .offset(offset)
-            .limit(MAX_LETTERS_PER_FILE)
-        )
-    )
+    rows = list(await session.execute(for_letters(query).offset(offset).limit(MAX_LETTERS_PER_FILE)))
     if invitation_id is not None and not rows:
         raise NotFound("no such invitation")
-    facilities = {f.code: f for f in await session.scalars(select(PlanFacility).where(col(PlanFacility.plan_id) == plan.id))}
+    facilities = {f.code: f for f in await session.scalars(facilities_of(plan.id))}
     board = await session.get(RosterUnit, plan.board_unit)
     board_name = board.name if board else plan.board_unit
     letters: list[Letter] = []

@@ -1,4 +1,4 @@
-"""Invitations after generation: the lifecycle, re-invitations, letters, the undeliverable list, coverage."""
+"""Invitations after generation: the lifecycle, re-invitations, letters, the undeliverable list."""
 
 import re
 from typing import Any
@@ -6,20 +6,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from contracts.enums import CadreStatus, ManagementTier
-
-
-async def generated(
-    k: Any, client: httpx.AsyncClient, sign_as: Any, feed: Any, **plan: Any
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    made = await k.make_plan(client, sign_as, **plan)
-    answer = await client.post(f"/plans/{made['id']}/generate", headers=sign_as(k.LAMDONG))
-    assert answer.status_code == 200, answer.text
-    return made, await k.invitations_of(client, sign_as, plan_id=made["id"])
-
-
-async def move(client: httpx.AsyncClient, sign_as: Any, k: Any, invitation: dict[str, Any], **body: Any) -> httpx.Response:
-    return await client.post(f"/invitations/{invitation['id']}/status", json=body, headers=sign_as(k.LAMDONG))
+from contracts.enums import ManagementTier
 
 
 async def test_lifecycle_by_hand_and_refused_transitions(
@@ -27,23 +14,23 @@ async def test_lifecycle_by_hand_and_refused_transitions(
 ) -> None:
     for i in range(4):
         await k.register(feed, tier=ManagementTier.PROVINCIAL_2, full_name=f"Cán bộ {i}")
-    plan, (a, b, c, d) = await generated(k, client, sign_as, feed)
-    confirmed = await move(client, sign_as, k, a, status="confirmed")
+    plan, (a, b, c, d) = await k.generated(client, sign_as)
+    confirmed = await k.move(client, sign_as, a, status="confirmed")
     assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed"
-    attended = await move(client, sign_as, k, a, status="attended", effective_date=k.day(3, 3))
+    attended = await k.move(client, sign_as, a, status="attended", effective_date=k.day(3, 3))
     assert attended.json()["status"] == "attended" and attended.json()["status_since"] == k.day(3, 3)
-    again = await move(client, sign_as, k, a, status="deferred", reason="ill")
+    again = await k.move(client, sign_as, a, status="deferred", reason="ill")
     assert again.status_code == 422 and again.json()["code"] == "transition_not_allowed"
     assert "transition not allowed from 'attended' to 'deferred'" in again.json()["errors"][0]["msg"]
-    no_reason = await move(client, sign_as, k, b, status="deferred")
+    no_reason = await k.move(client, sign_as, b, status="deferred")
     assert no_reason.status_code == 422 and no_reason.json()["errors"][0]["loc"] == ["reason"]
-    bad_reason = await move(client, sign_as, k, b, status="deferred", reason="bored")
+    bad_reason = await k.move(client, sign_as, b, status="deferred", reason="bored")
     assert bad_reason.status_code == 422 and bad_reason.json()["errors"][0]["loc"] == ["body", "reason"]
-    deferred = await move(client, sign_as, k, b, status="deferred", reason="travelling", note="công tác Hà Nội")
+    deferred = await k.move(client, sign_as, b, status="deferred", reason="travelling", note="công tác Hà Nội")
     assert deferred.json()["reason"] == "travelling: công tác Hà Nội"
-    assert (await move(client, sign_as, k, c, status="no_show")).json()["status"] == "no_show"
-    assert (await move(client, sign_as, k, d, status="cancelled")).json()["status"] == "cancelled"
-    assert (await move(client, sign_as, k, d, status="confirmed")).status_code == 422
+    assert (await k.move(client, sign_as, c, status="no_show")).json()["status"] == "no_show"
+    assert (await k.move(client, sign_as, d, status="cancelled")).json()["status"] == "cancelled"
+    assert (await k.move(client, sign_as, d, status="confirmed")).status_code == 422
 
     # re-invitations: the deferred cadre at home, the no-show to round 2 at the provincial hospital
     open_one = await client.post(f"/invitations/{a['id']}/reinvite", json={}, headers=sign_as(k.LAMDONG))
@@ -80,9 +67,9 @@ async def test_lifecycle_by_hand_and_refused_transitions(
 async def test_capacity_of_a_reinvitation_day(k: Any, client: httpx.AsyncClient, sign_as: Any, feed: Any) -> None:
     for i in range(3):
         await k.register(feed, tier=ManagementTier.PROVINCIAL_2, full_name=f"Cán bộ {i}")
-    _plan, invitations = await generated(k, client, sign_as, feed)
+    _plan, invitations = await k.generated(client, sign_as)
     first = invitations[0]
-    await move(client, sign_as, k, first, status="no_show")
+    await k.move(client, sign_as, first, status="no_show")
     full_day = invitations[1]["appointment_date"]
     taken = sum(1 for i in invitations if i["appointment_date"] == full_day)
     assert taken == 2
@@ -108,7 +95,7 @@ async def test_letters_in_vietnamese_and_the_undeliverable_list(
     await k.register(feed, tier=ManagementTier.PROVINCIAL_2, full_name="Nguyễn Thị Hương", sex="female")
     await k.register(feed, tier=ManagementTier.PROVINCIAL_2, full_name="Đặng Văn Lâm")
     homeless = await k.register(feed, tier=ManagementTier.PROVINCIAL_2, full_name="Bùi Văn Vắng", residence_address=None)
-    plan, invitations = await generated(k, client, sign_as, feed)
+    plan, invitations = await k.generated(client, sign_as)
 
     one = next(i for i in invitations if i["full_name"] == "Nguyễn Thị Hương")
     letter = await client.get(f"/invitations/{one['id']}/letter.pdf", headers=sign_as(k.LAMDONG))
@@ -129,49 +116,3 @@ async def test_letters_in_vietnamese_and_the_undeliverable_list(
     refused = await client.get(f"/invitations/{missing['id']}/letter.pdf", headers=sign_as(k.LAMDONG))
     assert refused.status_code == 422 and refused.json()["code"] == "undeliverable"
     assert (await client.get(f"/invitations/{one['id']}/letter.pdf", headers=sign_as(k.DALAT))).status_code == 404
-
-
-async def test_coverage_by_round_unit_and_facility_now_and_as_of_a_date(
-    k: Any, client: httpx.AsyncClient, sign_as: Any, feed: Any
-) -> None:
-    for i in range(4):
-        await k.register(feed, tier=ManagementTier.PROVINCIAL_2, full_name=f"Đà Lạt {i}", managing_unit="VN.68.672")
-    for i in range(3):
-        await k.register(feed, tier=ManagementTier.PROVINCIAL_2, full_name=f"Bảo Lộc {i}", managing_unit="VN.68.673")
-    await k.register(feed, tier=ManagementTier.PROVINCIAL_2, status=CadreStatus.RETIRED, full_name="Hưu trí")
-    plan, invitations = await generated(k, client, sign_as, feed)
-    dalat = [i for i in invitations if i["managing_unit"] == "VN.68.672"]
-    baoloc = [i for i in invitations if i["managing_unit"] == "VN.68.673"]
-    for invitation in dalat[:3]:
-        await move(client, sign_as, k, invitation, status="attended", effective_date=k.day(3, 3))
-    await move(client, sign_as, k, dalat[3], status="deferred", reason="ill", effective_date=k.day(3, 9))
-    for invitation in baoloc[:2]:
-        await move(client, sign_as, k, invitation, status="attended", effective_date=k.day(3, 10))
-
-    params: dict[str, Any] = {"plan_id": plan["id"], "by": ["round", "unit"]}
-    now = (await client.get("/coverage", params=params, headers=sign_as(k.LAMDONG))).json()
-    rows = {(r["round"], r["unit"]): r for r in now["rows"]}
-    assert (rows[(1, "VN.68.672")]["attended"], rows[(1, "VN.68.672")]["invited"], rows[(1, "VN.68.672")]["rate"]) == (3, 4, 75.0)
-    assert (rows[(1, "VN.68.673")]["attended"], rows[(1, "VN.68.673")]["open"], rows[(1, "VN.68.673")]["rate"]) == (2, 1, 66.66)
-    assert rows[(1, "VN.68")]["invited"] == 1  # the retiree managed by the province itself
-    assert now["total"]["invited"] == 8 and now["total"]["attended"] == 5 and now["total"]["rate"] == 62.5
-    # Đà Lạt has finished (nothing open), Bảo Lộc has one still to come
-    assert now["units_finished"] == {
-        "finished": 1,
-        "total": 2,
-        "finished_units": ["VN.68.672"],
-        "unfinished_units": ["VN.68.673"],
-    }
-    midway = (await client.get("/coverage", params={**params, "as_of": k.day(3, 5)}, headers=sign_as(k.LAMDONG))).json()
-    rows = {(r["round"], r["unit"]): r for r in midway["rows"]}
-    assert midway["as_of"] == k.day(3, 5)
-    assert (rows[(1, "VN.68.672")]["attended"], rows[(1, "VN.68.672")]["deferred"], rows[(1, "VN.68.672")]["open"]) == (3, 0, 1)
-    assert rows[(1, "VN.68.673")]["attended"] == 0
-    by_facility = (
-        await client.get("/coverage", params={"plan_id": plan["id"], "by": "facility"}, headers=sign_as(k.LAMDONG))
-    ).json()
-    assert {r["facility"]: r["invited"] for r in by_facility["rows"]} == {"68-BVDK": 5, "68-TTYT-BL": 3}
-    bad = await client.get("/coverage", params={"by": "colour"}, headers=sign_as(k.LAMDONG))
-    assert bad.status_code == 422 and bad.json()["errors"][0]["loc"][:2] == ["query", "by"]
-    # a district board sees only its own cadres' figures
-    assert (await client.get("/coverage", params={"unit": "VN.68"}, headers=sign_as(k.DALAT))).json()["total"]["invited"] == 0

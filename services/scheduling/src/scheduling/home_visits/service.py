@@ -1,45 +1,24 @@
-"""Use cases of home-visit schedules (khám tại nhà, thăm hỏi) for central-tier and group-1 cadres: who, how often,
-by whom, which visits are done, and which are overdue. Scope follows the roster: every query joins the cadre."""
+"""Use cases of home-visit schedules for central-tier and group-1 cadres: who, how often, by whom, which visits
+are done, and which are overdue."""
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 
-from sqlalchemy import ColumnElement, func
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
-from sqlmodel.sql.expression import Select
+from sqlmodel import col
 
-from contracts.api.scheduling import (
-    HomeVisitDone,
-    HomeVisitPublic,
-    HomeVisitScheduleCreate,
-    HomeVisitSchedulePublic,
-    HomeVisitState,
-)
+from contracts.api.care import HomeVisitDone, HomeVisitPublic, HomeVisitScheduleCreate, HomeVisitSchedulePublic, HomeVisitState
+from contracts.api.common import Page
 from contracts.enums import Action, CadreStatus, ManagementTier
 from contracts.scope import Principal
 from scheduling.access import cadre_in_scope
 from scheduling.domain import days_overdue, home_visit_refusal, next_visit_due
+from scheduling.home_visits.queries import active_schedules_of, schedules_in_scope, visit_of_record, visits_of
 from scheduling.tables import HomeVisit, HomeVisitSchedule, RosterCadre
-from servicekit.auth import scope_filter, within_unit
+from servicekit import clock
 from servicekit.errors import Conflict, Forbidden, NotFound, Refused, field_error
-
-
-def today() -> date:
-    return datetime.now(UTC).date()
-
-
-def _scope(principal: Principal, action: Action = Action.READ) -> ColumnElement[bool]:
-    return scope_filter(principal, action, col(RosterCadre.managing_unit), col(RosterCadre.tier))
-
-
-def schedules_in_scope(principal: Principal) -> Select[HomeVisitSchedule, RosterCadre]:
-    """Every schedule query starts here: schedules of cadres the caller's grants cover."""
-    return (
-        select(HomeVisitSchedule, RosterCadre)
-        .join(RosterCadre, col(RosterCadre.cadre_id) == col(HomeVisitSchedule.cadre_id))
-        .where(_scope(principal))
-    )
+from servicekit.pagination import PageParams, paginate
+from servicekit.scope import may, within_unit
 
 
 def _visit_public(visit: HomeVisit) -> HomeVisitPublic:
@@ -84,13 +63,9 @@ async def create_schedule(session: AsyncSession, principal: Principal, data: Hom
     refusal = home_visit_refusal(ManagementTier(cadre.tier), CadreStatus(cadre.status))
     if refusal:
         raise Refused(refusal, errors=[field_error("cadre_id", refusal)], code="not_eligible")
-    existing = await session.scalar(
-        select(HomeVisitSchedule.id).where(
-            col(HomeVisitSchedule.cadre_id) == cadre.cadre_id, col(HomeVisitSchedule.active).is_(True)
-        )
-    )
+    existing = await session.scalar(active_schedules_of(cadre.cadre_id))
     if existing is not None:
-        raise Conflict(f"the cadre already has an active home-visit schedule {existing}", code="schedule_exists")
+        raise Conflict(f"the cadre already has an active home-visit schedule {existing.id}", code="schedule_exists")
     schedule = HomeVisitSchedule(
         cadre_id=cadre.cadre_id,
         every_months=data.every_months,
@@ -102,7 +77,7 @@ async def create_schedule(session: AsyncSession, principal: Principal, data: Hom
     )
     session.add(schedule)
     await session.flush()
-    return public(schedule, cadre, today())
+    return public(schedule, cadre, clock.today())
 
 
 async def _schedule(
@@ -112,24 +87,20 @@ async def _schedule(
     if row is None:
         raise NotFound("no such home-visit schedule")
     schedule, cadre = row
-    if action != Action.READ and not principal.may(action, cadre.managing_unit, ManagementTier(cadre.tier)):
+    if action != Action.READ and not may(principal, action, cadre.managing_unit, ManagementTier(cadre.tier)):
         raise Forbidden("the cadre is outside your write scope", code="out_of_scope")
     return schedule, cadre
 
 
 async def _visits(session: AsyncSession, schedule_id: uuid.UUID) -> list[HomeVisit]:
-    return list(
-        await session.scalars(
-            select(HomeVisit).where(col(HomeVisit.schedule_id) == schedule_id).order_by(col(HomeVisit.done_on), col(HomeVisit.id))
-        )
-    )
+    return list(await session.scalars(visits_of(schedule_id)))
 
 
 async def get_schedule(
     session: AsyncSession, principal: Principal, schedule_id: uuid.UUID, as_of: date | None = None
 ) -> HomeVisitSchedulePublic:
     schedule, cadre = await _schedule(session, principal, schedule_id, Action.READ)
-    return public(schedule, cadre, as_of or today(), await _visits(session, schedule.id))
+    return public(schedule, cadre, as_of or clock.today(), await _visits(session, schedule.id))
 
 
 async def list_schedules(
@@ -141,26 +112,20 @@ async def list_schedules(
     overdue_only: bool,
     include_ended: bool,
     as_of: date | None,
-    offset: int,
-    limit: int,
-) -> tuple[list[HomeVisitSchedulePublic], int]:
-    as_of = as_of or today()
+    page: PageParams,
+) -> Page[HomeVisitSchedulePublic]:
+    day = as_of or clock.today()
     query = schedules_in_scope(principal)
     if unit:
         query = query.where(within_unit(col(RosterCadre.managing_unit), unit))
     if cadre_id is not None:
         query = query.where(col(HomeVisitSchedule.cadre_id) == cadre_id)
     if overdue_only:
-        query = query.where(col(HomeVisitSchedule.active).is_(True), col(HomeVisitSchedule.next_due_on) < as_of)
+        query = query.where(col(HomeVisitSchedule.active).is_(True), col(HomeVisitSchedule.next_due_on) < day)
     elif not include_ended:
         query = query.where(col(HomeVisitSchedule.active).is_(True))
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = await session.execute(
-        query.order_by(col(HomeVisitSchedule.next_due_on), col(RosterCadre.full_name), col(HomeVisitSchedule.id))
-        .offset(offset)
-        .limit(limit)
-    )
-    return [public(schedule, cadre, as_of) for schedule, cadre in rows], total
+    query = query.order_by(col(HomeVisitSchedule.next_due_on), col(RosterCadre.full_name), col(HomeVisitSchedule.id))
+    return await paginate(session, query, page, lambda row: public(row[0], row[1], day))
 
 
 async def _record(
@@ -196,10 +161,10 @@ async def record_visit(
     schedule, cadre = await _schedule(session, principal, schedule_id, Action.WRITE)
     if not schedule.active:
         raise Refused("the schedule has ended", errors=[field_error("schedule_id", "the schedule has ended")], code="ended")
-    if data.done_on > today():
+    if data.done_on > clock.today():
         raise Refused("a visit cannot be done in the future", errors=[field_error("done_on", "after today")])
     await _record(session, schedule, data.done_on, data.visitor or schedule.visitor, data.note, principal.subject)
-    return public(schedule, cadre, today(), await _visits(session, schedule.id))
+    return public(schedule, cadre, clock.today(), await _visits(session, schedule.id))
 
 
 async def end_schedule(
@@ -212,7 +177,7 @@ async def end_schedule(
     schedule.ended_reason = reason
     session.add(schedule)
     await session.flush()
-    return public(schedule, cadre, today())
+    return public(schedule, cadre, clock.today())
 
 
 # ---- from events ----
@@ -220,9 +185,7 @@ async def end_schedule(
 
 async def end_for_cadre(session: AsyncSession, cadre_id: uuid.UUID, reason: str) -> None:
     """A deceased or removed cadre: their schedules end."""
-    for schedule in await session.scalars(
-        select(HomeVisitSchedule).where(col(HomeVisitSchedule.cadre_id) == cadre_id, col(HomeVisitSchedule.active).is_(True))
-    ):
+    for schedule in await session.scalars(active_schedules_of(cadre_id)):
         schedule.active = False
         schedule.ended_reason = reason
         session.add(schedule)
@@ -233,11 +196,9 @@ async def visit_from_clinical(
     session: AsyncSession, cadre_id: uuid.UUID, record_id: uuid.UUID, occurred_on: date, facility: str
 ) -> None:
     """A home-visit record posted to clinical marks the cadre's scheduled visit done (once per record)."""
-    if await session.scalar(select(HomeVisit.id).where(col(HomeVisit.clinical_record_id) == record_id)) is not None:
+    if await session.scalar(visit_of_record(record_id)) is not None:
         return
-    schedule = await session.scalar(
-        select(HomeVisitSchedule).where(col(HomeVisitSchedule.cadre_id) == cadre_id, col(HomeVisitSchedule.active).is_(True))
-    )
+    schedule = await session.scalar(active_schedules_of(cadre_id))
     if schedule is None:
         return
     await _record(session, schedule, occurred_on, facility, "clinical home-visit record", "system:scheduling", record_id)

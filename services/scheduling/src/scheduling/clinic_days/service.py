@@ -1,13 +1,12 @@
-"""Use cases of the expert council's clinic days (two days a month): bookable sessions with a capacity."""
+"""Use cases of the expert council's clinic days: a board's days (one by one or as a series), and bookings."""
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 
-from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
+from sqlmodel import col
 
-from contracts.api.scheduling import (
+from contracts.api.care import (
     ClinicBookingCreate,
     ClinicBookingPublic,
     ClinicSeriesCreate,
@@ -18,28 +17,29 @@ from contracts.api.scheduling import (
 )
 from contracts.enums import Action, ManagementTier
 from contracts.scope import Principal, unit_covers
-from scheduling.access import cadre_in_scope, covers_board, roster_in_scope
+from scheduling.access import cadre_in_scope, require_board_admin
+from scheduling.clinic_days.queries import (
+    booked_counts,
+    booking_of,
+    bookings_in_scope,
+    bookings_with_cadres,
+    sessions_of_board,
+    sessions_seen,
+    upcoming_bookings_of,
+)
 from scheduling.domain import series_dates
 from scheduling.tables import ClinicBooking, ClinicSession, RosterCadre
-from servicekit.auth import scope_filter
-from servicekit.errors import Conflict, Forbidden, NotFound, Refused, field_error
+from servicekit import clock
+from servicekit.errors import Conflict, NotFound, Refused, field_error
 
 BOOKED = RegistrationStatus.REGISTERED.value
 CANCELLED = RegistrationStatus.CANCELLED.value
 
 
-def today() -> date:
-    return datetime.now(UTC).date()
-
-
 async def _booked(session: AsyncSession, session_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
     if not session_ids:
         return {}
-    rows = await session.execute(
-        select(ClinicBooking.session_id, func.count())
-        .where(col(ClinicBooking.session_id).in_(session_ids), col(ClinicBooking.status) == BOOKED)
-        .group_by(col(ClinicBooking.session_id))
-    )
+    rows = await session.execute(booked_counts(session_ids))
     return {session_id: count for session_id, count in rows}
 
 
@@ -62,20 +62,11 @@ async def _publics(session: AsyncSession, rows: list[ClinicSession]) -> list[Cli
     return [_public(r, booked.get(r.id, 0)) for r in rows]
 
 
-def _check_board(principal: Principal, board_unit: str) -> None:
-    if not covers_board(principal, board_unit, Action.WRITE):
-        raise Forbidden("the board is outside your write scope", code="out_of_scope")
-
-
 async def create_session(session: AsyncSession, principal: Principal, data: ClinicSessionCreate) -> ClinicSessionPublic:
-    _check_board(principal, data.board_unit)
-    if data.held_on < today():
+    require_board_admin(principal, data.board_unit)
+    if data.held_on < clock.today():
         raise Refused("a clinic day in the past", errors=[field_error("held_on", "before today")])
-    taken = await session.scalar(
-        select(ClinicSession.id).where(
-            col(ClinicSession.board_unit) == data.board_unit, col(ClinicSession.held_on) == data.held_on
-        )
-    )
+    taken = await session.scalar(sessions_of_board(data.board_unit).where(col(ClinicSession.held_on) == data.held_on))
     if taken is not None:
         raise Conflict(f"the board already holds a clinic day on {data.held_on.isoformat()}", code="session_exists")
     row = ClinicSession(**data.model_dump(), created_by=principal.subject)
@@ -86,21 +77,18 @@ async def create_session(session: AsyncSession, principal: Principal, data: Clin
 
 async def create_series(session: AsyncSession, principal: Principal, data: ClinicSeriesCreate) -> ClinicSeriesResult:
     """Clinic days of several months at once; days the board already holds are kept (running it again adds nothing)."""
-    _check_board(principal, data.board_unit)
+    require_board_admin(principal, data.board_unit)
     days = series_dates(data.year, data.from_month, data.months, data.days_of_month)
-    past = [d for d in days if d < today()]
+    past = [d for d in days if d < clock.today()]
     if past:
         raise Refused(
             "the series has days in the past",
             errors=[field_error("from_month", f"{len(past)} day(s) before today, the first {past[0].isoformat()}")],
         )
-    existing = set(
-        await session.scalars(
-            select(col(ClinicSession.held_on)).where(
-                col(ClinicSession.board_unit) == data.board_unit, col(ClinicSession.held_on).in_(days)
-            )
-        )
-    )
+    existing = {
+        row.held_on
+        for row in await session.scalars(sessions_of_board(data.board_unit).where(col(ClinicSession.held_on).in_(days)))
+    }
     created = []
     for held_on in days:
         if held_on in existing:
@@ -122,26 +110,22 @@ async def create_series(session: AsyncSession, principal: Principal, data: Clini
 async def list_sessions(
     session: AsyncSession, principal: Principal, board_unit: str | None, from_date: date | None, to_date: date | None
 ) -> list[ClinicSessionPublic]:
-    query = select(ClinicSession).order_by(col(ClinicSession.held_on), col(ClinicSession.board_unit))
+    query = sessions_seen(principal).order_by(col(ClinicSession.held_on), col(ClinicSession.board_unit))
     if board_unit:
         query = query.where(col(ClinicSession.board_unit) == board_unit)
     if from_date:
         query = query.where(col(ClinicSession.held_on) >= from_date)
     if to_date:
         query = query.where(col(ClinicSession.held_on) <= to_date)
-    rows = [r for r in await session.scalars(query) if covers_board(principal, r.board_unit, Action.READ)]
-    return await _publics(session, rows)
+    return await _publics(session, list(await session.scalars(query)))
 
 
-async def _session(
-    session: AsyncSession, principal: Principal, session_id: uuid.UUID, action: Action = Action.READ, *, lock: bool = False
-) -> ClinicSession:
-    query = select(ClinicSession).where(col(ClinicSession.id) == session_id)
+async def _session(session: AsyncSession, principal: Principal, session_id: uuid.UUID, *, lock: bool = False) -> ClinicSession:
+    """A clinic day whose board the caller sees (404 otherwise)."""
+    query = sessions_seen(principal).where(col(ClinicSession.id) == session_id)
     row = await session.scalar(query.with_for_update() if lock else query)
-    if row is None or not covers_board(principal, row.board_unit, Action.READ):
+    if row is None:
         raise NotFound("no such clinic day")
-    if action != Action.READ and not covers_board(principal, row.board_unit, action):
-        raise Forbidden("the clinic day's board is outside your write scope", code="out_of_scope")
     return row
 
 
@@ -167,16 +151,14 @@ def _booking_public(booking: ClinicBooking, held_on: date, cadre: RosterCadre) -
 async def book(
     session: AsyncSession, principal: Principal, session_id: uuid.UUID, data: ClinicBookingCreate
 ) -> ClinicBookingPublic:
-    clinic = await _session(session, principal, session_id, Action.READ, lock=True)  # one booking at a time per day
+    clinic = await _session(session, principal, session_id, lock=True)  # one booking at a time per day
     cadre = await cadre_in_scope(session, principal, data.cadre_id, Action.WRITE)
     if not unit_covers(clinic.board_unit, cadre.managing_unit):
         message = f"the cadre is managed by {cadre.managing_unit}, not under the council's board {clinic.board_unit}"
         raise Refused(message, errors=[field_error("cadre_id", message)], code="not_eligible")
-    if clinic.held_on < today():
+    if clinic.held_on < clock.today():
         raise Refused("the clinic day has passed", errors=[field_error("session_id", "held before today")], code="session_past")
-    existing = await session.scalar(
-        select(ClinicBooking).where(col(ClinicBooking.session_id) == clinic.id, col(ClinicBooking.cadre_id) == cadre.cadre_id)
-    )
+    existing = await session.scalar(booking_of(clinic.id, cadre.cadre_id))
     if existing is not None and existing.status == BOOKED:
         raise Conflict("the cadre is already booked on this clinic day", code="already_booked")
     booked = (await _booked(session, [clinic.id])).get(clinic.id, 0)
@@ -196,10 +178,7 @@ async def book(
 
 
 async def cancel_booking(session: AsyncSession, principal: Principal, booking_id: uuid.UUID, reason: str) -> ClinicBookingPublic:
-    in_scope = roster_in_scope(principal).with_only_columns(col(RosterCadre.cadre_id))
-    booking = await session.scalar(
-        select(ClinicBooking).where(col(ClinicBooking.id) == booking_id, col(ClinicBooking.cadre_id).in_(in_scope))
-    )
+    booking = await session.scalar(bookings_in_scope(principal).where(col(ClinicBooking.id) == booking_id))
     if booking is None:
         raise NotFound("no such booking")
     cadre = await cadre_in_scope(session, principal, booking.cadre_id, Action.WRITE)
@@ -217,15 +196,7 @@ async def list_bookings(
     session: AsyncSession, principal: Principal, session_id: uuid.UUID, include_cancelled: bool
 ) -> list[ClinicBookingPublic]:
     clinic = await _session(session, principal, session_id)
-    query = (
-        select(ClinicBooking, RosterCadre)
-        .join(RosterCadre, col(RosterCadre.cadre_id) == col(ClinicBooking.cadre_id))
-        .where(
-            col(ClinicBooking.session_id) == clinic.id,
-            scope_filter(principal, Action.READ, col(RosterCadre.managing_unit), col(RosterCadre.tier)),
-        )
-        .order_by(col(ClinicBooking.created_at), col(ClinicBooking.id))
-    )
+    query = bookings_with_cadres(principal, clinic.id)
     if not include_cancelled:
         query = query.where(col(ClinicBooking.status) == BOOKED)
     return [_booking_public(b, clinic.held_on, c) for b, c in await session.execute(query)]
@@ -233,14 +204,7 @@ async def list_bookings(
 
 async def cancel_for_cadre(session: AsyncSession, cadre_id: uuid.UUID, reason: str, on: date) -> None:
     """A deceased or removed cadre: bookings on days still ahead are cancelled."""
-    upcoming = select(ClinicSession.id).where(col(ClinicSession.held_on) >= on)
-    for booking in await session.scalars(
-        select(ClinicBooking).where(
-            col(ClinicBooking.cadre_id) == cadre_id,
-            col(ClinicBooking.status) == BOOKED,
-            col(ClinicBooking.session_id).in_(upcoming),
-        )
-    ):
+    for booking in await session.scalars(upcoming_bookings_of(cadre_id, on)):
         booking.status, booking.cancelled_reason = CANCELLED, reason
         session.add(booking)
     await session.flush()

@@ -1,0 +1,1 @@
+"""The expert council's clinic days (two days a month): bookable sessions with a capacity."""

@@ -1,0 +1,1 @@
+"""Exam plans: rounds with groups and facilities of a daily capacity, and the generation of their invitations."""

@@ -1,0 +1,1 @@
+"""Scheduling's read model of the registry, as the callers see it (the projections feed it)."""
