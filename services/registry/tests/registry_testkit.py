@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from contracts.enums import PROVINCIAL_TIERS, Action, ManagementTier
+from contracts.permissions import Permission
 from contracts.scope import Grant, Principal, PrincipalKind
 from registry.app import create_app
 from registry.data import lam_dong_2025
@@ -21,16 +22,20 @@ from servicekit import migrations
 
 ALL = frozenset(ManagementTier)
 RW = frozenset({Action.READ, Action.WRITE})
-STAFF = frozenset(
+STAFF: frozenset[str] = frozenset(
     {
-        "registry.cadres.read",
-        "registry.cadres.write",
-        "registry.units.read",
-        "registry.proposals.propose",
-        "registry.proposals.appraise",
+        Permission.REGISTRY_CADRES_READ,
+        Permission.REGISTRY_CADRES_WRITE,
+        Permission.REGISTRY_UNITS_READ,
+        Permission.REGISTRY_PROPOSALS_PROPOSE,
+        Permission.REGISTRY_PROPOSALS_APPRAISE,
     }
 )
-ADMIN_PERMISSIONS = STAFF | {"registry.units.write", "registry.proposals.approve", "registry.cards.lookup"}
+ADMIN_PERMISSIONS = STAFF | {
+    Permission.REGISTRY_UNITS_WRITE,
+    Permission.REGISTRY_PROPOSALS_APPROVE,
+    Permission.REGISTRY_CARDS_LOOKUP,
+}
 
 
 def principal(name: str, grants: tuple[Grant, ...], permissions: frozenset[str] = STAFF) -> Principal:
@@ -57,11 +62,17 @@ DALAT = principal(
 HIS = Principal(
     subject="client:his",
     kind=PrincipalKind.HIS,
-    permissions=frozenset({"registry.cards.lookup"}),
+    permissions=frozenset({Permission.REGISTRY_CARDS_LOOKUP}),
     grants=(Grant(unit_path="VN.68", tiers=ALL, actions=frozenset({Action.WRITE})),),
 )
 
 _serial = itertools.count(1)
+
+
+def counts(answer: Any) -> dict[tuple[str, str, str], int]:
+    """A /cadre-counts answer as {(managing unit, tier, status): count}."""
+    assert answer.status_code == 200, answer.text
+    return {(c["managing_unit"], c["tier"], c["status"]): c["count"] for c in answer.json()}
 
 
 def national_id(born: date, sex: str, province: str = "068") -> str:

@@ -1,22 +1,35 @@
-"""The registry's HTTP API on SQLite and PostgreSQL, called as the gateway calls it (signed internal token)."""
+"""Cadres over HTTP on SQLite and PostgreSQL, called as the gateway calls it (signed internal token): registration,
+scope, search, corrections and history, likely duplicates, Idempotency-Key."""
 
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import registry_testkit as kit
 from sqlalchemy import func, select
 
 from contracts.enums import Action, ManagementTier
+from contracts.permissions import Permission
 from contracts.scope import Grant, Principal, PrincipalKind
 from registry.app import create_app
 from registry.settings import RegistrySettings
 from registry.tables import KIT
-from servicekit import migrations
+from servicekit import clock, migrations
+from servicekit.pagination import MAX_PAGE_SIZE
 
 Sign = Callable[[Principal], dict[str, str]]
 ALL = frozenset(ManagementTier)
-PERMISSIONS = frozenset({"registry.cadres.read", "registry.cadres.write", "registry.units.read", "registry.units.write"})
+PERMISSIONS = frozenset(
+    {
+        Permission.REGISTRY_CADRES_READ,
+        Permission.REGISTRY_CADRES_WRITE,
+        Permission.REGISTRY_UNITS_READ,
+        Permission.REGISTRY_UNITS_WRITE,
+    }
+)
 
 ADMIN = Principal(
     subject="user:admin",
@@ -189,3 +202,102 @@ async def test_every_post_declares_the_idempotency_key(client: httpx.AsyncClient
     assert posts
     for operation in posts:
         assert "idempotency-key" in [p["name"] for p in operation.get("parameters", [])], operation["operationId"]
+
+
+async def test_search_by_name_with_or_without_diacritics_cccd_card_unit_tier_status(api: kit.Api) -> None:
+    duc = await api.create(full_name="Nguyễn Văn Đức")
+    await api.create(full_name="Trần Thị Lan", sex="female", tier="provincial_3", status="active", status_since="2020-01-01")
+    await api.create(full_name="Lê Đức Thọ", managing_unit="VN.68.672", tier="district")
+    out_of_scope = await api.create(full_name="Đức Phổ", managing_unit="VN.67")
+
+    async def names(who: Any = kit.ADMIN, **params: Any) -> list[str]:
+        answer = await api.get("/cadres", who, params=params)
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["x-audit-subjects"] == ",".join(c["id"] for c in answer.json()["items"])
+        return [c["full_name"] for c in answer.json()["items"]]
+
+    # names that start with the words, or whose given name does; only when none, names containing them
+    assert await names(q="duc") == ["Đức Phổ", "Nguyễn Văn Đức"]
+    assert await names(q="Đức", unit="VN.68") == ["Nguyễn Văn Đức"]
+    assert await names(q="duc nguyen") == ["Nguyễn Văn Đức"]
+    assert await names(q="NGUYEN VAN") == ["Nguyễn Văn Đức"]
+    assert await names(q="đức thọ") == ["Lê Đức Thọ"]
+    assert await names(q=duc["national_id"]) == ["Nguyễn Văn Đức"]
+    assert await names(national_id=out_of_scope["national_id"], who=kit.LAMDONG) == []
+    assert await names(tier="provincial_3") == ["Trần Thị Lan"]
+    assert await names(status="active") == ["Trần Thị Lan"]
+    assert await names(unit="VN.68.672") == ["Lê Đức Thọ"]
+    assert await names(who=kit.LAMDONG, q="le duc") == ["Lê Đức Thọ"]  # district tier: read-only for the province, still visible
+    card = (await api.post(f"/cadres/{duc['id']}/cards", json={})).json()
+    assert await names(card_number=card["number"]) == ["Nguyễn Văn Đức"]
+    page = (await api.get("/cadres", params={"limit": 2, "offset": 2})).json()
+    assert page["total"] == 4 and len(page["items"]) == 2
+    assert (await api.get("/cadres", params={"limit": 500})).status_code == 422
+
+
+async def test_corrections_are_kept_as_history_and_checked(api: kit.Api) -> None:
+    cadre = await api.create()
+    changed = await api.patch(f"/cadres/{cadre['id']}", json={"phone": "0912345678", "full_name": "Nguyễn Văn Đực"})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["full_name"] == "Nguyễn Văn Đực"
+    history = (await api.get(f"/cadres/{cadre['id']}/history")).json()
+    lines = {(h["operation"], h["field"]): (h["old_value"], h["new_value"], h["changed_by"]) for h in history}
+    assert lines[("updated", "full_name")] == ("Nguyễn Văn Đức", "Nguyễn Văn Đực", "user:admin")
+    assert lines[("updated", "phone")] == (None, "0912345678", "user:admin")
+    assert ("registered", "record") in lines
+    before = await api.outbox()
+    wrong_year = await api.patch(f"/cadres/{cadre['id']}", json={"date_of_birth": "1959-03-09"})
+    assert wrong_year.status_code == 422
+    assert wrong_year.json()["errors"][0]["loc"] == ["national_id"]
+    assert "birth year 1959" in wrong_year.json()["errors"][0]["msg"]
+    assert await api.outbox() == before
+    assert (await api.patch(f"/cadres/{cadre['id']}", json={"tier": "central"})).json()[
+        "tier"
+    ] == "provincial_2"  # not a field here
+    assert (await api.patch(f"/cadres/{cadre['id']}", kit.DALAT, json={"phone": "0900000000"})).status_code == 404
+
+
+async def test_registration_checks_the_cccd_against_birth_and_sex(api: kit.Api) -> None:
+    wrong = await api.post("/cadres", json=kit.cadre_body(national_id="068162000123", date_of_birth="1962-04-05", sex="male"))
+    assert wrong.status_code == 422
+    assert wrong.json()["errors"] == [
+        {"loc": ["national_id"], "msg": "digit 4 (1) encodes sex female, sex is male", "type": "value_error"}
+    ]
+    dead = await api.post("/cadres", json=kit.cadre_body(status="deceased"))
+    assert dead.status_code == 422 and dead.json()["errors"][0]["loc"] == ["status"]
+
+
+async def test_duplicates_are_refused_with_a_pointer_only_for_those_who_may_see(api: kit.Api) -> None:
+    first = await api.create(managing_unit="VN.67")
+    again = await api.post("/cadres", json=kit.cadre_body(national_id=first["national_id"]))
+    assert again.status_code == 409 and first["id"] in again.json()["detail"]
+    hidden = await api.post("/cadres", kit.LAMDONG, json=kit.cadre_body(national_id=first["national_id"]))
+    assert hidden.status_code == 409 and first["id"] not in hidden.json()["detail"]
+    twin = await api.create(full_name="NGUYỄN văn Đức", managing_unit="VN.67")  # same person typed again, another CCCD
+    groups = (await api.get("/cadre-duplicates")).json()
+    assert len(groups) == 1 and {c["id"] for c in groups[0]["cadres"]} == {first["id"], twin["id"]}
+    assert (await api.get("/cadre-duplicates", kit.LAMDONG)).json() == []
+
+
+# 01:30 on 28 November in Vietnam, while the UTC date is still the 27th: the board's "today" is Vietnam's.
+VIETNAM_NIGHT = datetime(2026, 11, 27, 18, 30, tzinfo=UTC)
+
+
+async def test_a_registration_without_a_date_holds_from_vietnams_today(api: kit.Api) -> None:
+    body = kit.cadre_body(status="active", date_of_birth="1970-02-02")
+    del body["status_since"]
+    with clock.frozen_at(VIETNAM_NIGHT):
+        created = await api.post("/cadres", json=body)
+    assert created.status_code == 201, created.text
+    assert created.json()["status_since"] == "2026-11-28"
+    history = (await api.get(f"/cadres/{created.json()['id']}/history")).json()
+    assert [h["effective_date"] for h in history] == ["2026-11-28"]
+
+
+async def test_lists_page_up_to_the_one_cap(api: kit.Api) -> None:
+    await api.create()
+    for url in ("/cadres", "/cadre-duplicates"):
+        assert (await api.get(url, params={"limit": MAX_PAGE_SIZE})).status_code == 200
+        assert (await api.get(url, params={"limit": MAX_PAGE_SIZE + 1})).status_code == 422
+    page = (await api.get("/cadres", params={"limit": MAX_PAGE_SIZE})).json()
+    assert page["limit"] == MAX_PAGE_SIZE and page["total"] == 1

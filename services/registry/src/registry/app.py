@@ -2,9 +2,15 @@
 
 from fastapi import FastAPI
 
-from registry import routes, routes_units
+from registry.cadres import routes as cadres
+from registry.cards import routes as cards
+from registry.imports import routes as imports
+from registry.lifecycle import routes as lifecycle
+from registry.proposals import routes as proposals
 from registry.settings import RegistrySettings
 from registry.tables import metadata
+from registry.transfers import routes as transfers
+from registry.units import routes as units
 from servicekit.app import create_service_app
 from servicekit.runtime import build_runtime
 
@@ -15,6 +21,14 @@ def create_app(settings: RegistrySettings | None = None, *, run_workers: bool = 
         runtime,
         title="CadreCare registry",
         description="Cadres, management tiers, administrative units, transfers and health-care cards.",
-        routers=[routes.router, routes_units.router],
+        routers=[
+            cadres.router,
+            imports.router,
+            lifecycle.router,
+            transfers.router,
+            cards.router,
+            proposals.router,
+            units.router,
+        ],
         run_workers=run_workers,
     )

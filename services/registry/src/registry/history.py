@@ -1,37 +1,35 @@
-"""What every use case writes beside the state: history lines, effective-dated periods, events (one or many)."""
+"""What every change to a cadre writes beside the state: history lines, effective-dated periods (for as-of
+counts) and events, for one cadre or for thousands at once (imports, transfers, reorganisations)."""
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, update
+from sqlalchemy import insert, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from contracts.api.registry import CadrePublic
-from contracts.events.registry import CadreSnapshot
-from registry.domain import Operation
+from contracts.enums import CadreStatus, ManagementTier
+from contracts.envelope import DomainEvent
+from contracts.scope import Principal
+from registry.domain import CadreFacts, Operation
+from registry.mappers import cadre_public
 from registry.tables import Cadre, CadreChange, CadrePeriod
+from servicekit import clock
 from servicekit.outbox import Outbox, OutgoingEvent
 from servicekit.sql import table_of
 
 CHUNK = 5000  # parameters per statement stay far below PostgreSQL's 32767
 
+Changes = dict[str, tuple[Any, Any]]  # field -> (old value, new value)
+
 
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def snapshot(cadre: Cadre) -> CadreSnapshot:
-    return CadreSnapshot.model_validate(cadre, from_attributes=True)
-
-
-def public(cadre: Cadre) -> CadrePublic:
-    return CadrePublic.model_validate(cadre, from_attributes=True)
 
 
 def text_of(value: Any) -> str | None:
@@ -48,13 +46,13 @@ def change_rows(
     cadre_id: uuid.UUID,
     actor: str,
     operation: Operation,
-    changes: dict[str, tuple[Any, Any]],
+    changes: Changes,
     *,
     effective: date | None = None,
     reason: str | None = None,
     at: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    at = at or datetime.now(UTC)
+    at = at or clock.now()
     return [
         {
             "cadre_id": cadre_id,
@@ -76,13 +74,6 @@ async def record_changes(session: AsyncSession, rows: Sequence[dict[str, Any]]) 
         await session.execute(insert(table_of(CadreChange)), list(part))
 
 
-@dataclass(frozen=True)
-class PeriodValues:
-    tier: str
-    status: str
-    managing_unit: str
-
-
 async def open_periods(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """rows: cadre_id, valid_from, tier, status, managing_unit (valid_to open)."""
     for part in chunks(rows):
@@ -92,6 +83,17 @@ async def open_periods(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
 async def current_period(session: AsyncSession, cadre_id: uuid.UUID) -> CadrePeriod | None:
     return await session.scalar(
         select(CadrePeriod).where(col(CadrePeriod.cadre_id) == cadre_id, col(CadrePeriod.valid_to).is_(None))
+    )
+
+
+async def facts_of(session: AsyncSession, cadre: Cadre) -> CadreFacts:
+    """What the lifecycle rules judge a change by; the last change is the start of the open period."""
+    period = await current_period(session, cadre.id)
+    return CadreFacts(
+        status=CadreStatus(cadre.status),
+        date_of_birth=cadre.date_of_birth,
+        last_change=period.valid_from if period else cadre.status_since,
+        tier=ManagementTier(cadre.tier),
     )
 
 
@@ -110,6 +112,28 @@ async def change_period(session: AsyncSession, cadre: Cadre, effective: date) ->
             cadre_id=cadre.id, valid_from=effective, tier=cadre.tier, status=cadre.status, managing_unit=cadre.managing_unit
         )
     )
+
+
+async def commit_change(
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    cadre: Cadre,
+    operation: Operation,
+    changes: Changes,
+    effective: date,
+    event: DomainEvent,
+    reason: str | None = None,
+) -> CadrePublic:
+    """An effective-dated change of one cadre (already set on `cadre`): its period, history lines and event."""
+    cadre.updated_at = clock.now()
+    await change_period(session, cadre, effective)
+    await record_changes(
+        session, change_rows(cadre.id, principal.subject, operation, changes, effective=effective, reason=reason)
+    )
+    await session.flush()
+    await outbox.append(session, event, subject=str(cadre.id), managing_unit=cadre.managing_unit, tier=ManagementTier(cadre.tier))
+    return cadre_public(cadre)
 
 
 async def move_periods(session: AsyncSession, moves: dict[uuid.UUID, str], effective: date) -> None:
@@ -154,11 +178,12 @@ async def move_cadres(session: AsyncSession, moves: dict[uuid.UUID, str], now: d
     by_target: dict[str, list[uuid.UUID]] = {}
     for cadre_id, target in moves.items():
         by_target.setdefault(target, []).append(cadre_id)
+    cadres = table_of(Cadre)
     for target, ids in by_target.items():
         for part in chunks(ids):
             await session.execute(
-                update(table_of(Cadre))
-                .where(and_(table_of(Cadre).c.id.in_(list(part))))
+                update(cadres)
+                .where(cadres.c.id.in_(list(part)))
                 .values(managing_unit=target, updated_at=now)
                 .execution_options(synchronize_session=False)
             )

@@ -1,13 +1,14 @@
 """The registry's tables, and only those."""
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, Index, Integer, UniqueConstraint
 from sqlalchemy.orm import registry as orm_registry
 from sqlmodel import Field, SQLModel
 
+from servicekit import clock
 from servicekit.runtime import kit_tables_of
 
 
@@ -19,10 +20,6 @@ metadata = RegistryModel.metadata
 KIT = kit_tables_of(metadata)
 
 BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _scope_index(name: str, *columns: str) -> Index:
@@ -53,7 +50,7 @@ class Reorganisation(RegistryModel, table=True):
     operations: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     moved_cadres: int = 0
     recorded_by: str = Field(max_length=200)
-    recorded_at: datetime = Field(default_factory=_now)
+    recorded_at: datetime = Field(default_factory=clock.now)
 
 
 class UnitSuccession(RegistryModel, table=True):
@@ -100,8 +97,8 @@ class Cadre(RegistryModel, table=True):
     residence_unit: str | None = Field(default=None, max_length=100)
     phone: str | None = Field(default=None, max_length=20)
     card_number: str | None = Field(default=None, max_length=30, unique=True)
-    created_at: datetime = Field(default_factory=_now)
-    updated_at: datetime = Field(default_factory=_now)
+    created_at: datetime = Field(default_factory=clock.now)
+    updated_at: datetime = Field(default_factory=clock.now)
 
 
 class CadrePeriod(RegistryModel, table=True):
@@ -129,7 +126,7 @@ class CadreChange(RegistryModel, table=True):
 
     id: int | None = Field(default=None, sa_column=Column(BIG_ID, primary_key=True, autoincrement=True))
     cadre_id: uuid.UUID = Field(index=True)
-    changed_at: datetime = Field(default_factory=_now)
+    changed_at: datetime = Field(default_factory=clock.now)
     changed_by: str = Field(max_length=200)
     operation: str = Field(max_length=30)
     field: str = Field(max_length=50)
@@ -164,7 +161,7 @@ class Proposal(RegistryModel, table=True):
     managing_unit: str = Field(max_length=100, index=True)
     justification: str = Field(max_length=2000)
     proposed_by: str = Field(max_length=200)
-    proposed_at: datetime = Field(default_factory=_now)
+    proposed_at: datetime = Field(default_factory=clock.now)
     appraised_by: str | None = Field(default=None, max_length=200)
     appraisal_recommend: bool | None = None
     appraisal_note: str | None = Field(default=None, max_length=2000)

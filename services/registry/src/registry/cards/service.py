@@ -1,27 +1,32 @@
-"""Health-care cards (thẻ khám chữa bệnh): issue, re-issue (the old card is invalidated, never deleted), look-up."""
+"""Card use cases: issue, re-issue (the old card is invalidated, never deleted), list a cadre's cards, look-up."""
 
 import uuid
-from datetime import UTC, datetime
 
-from sqlalchemy import or_
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from contracts.api.registry import CardLookup, CardPublic
-from contracts.enums import Action, CadreStatus, ManagementTier
+from contracts.enums import CadreStatus, ManagementTier
 from contracts.events.registry import CardIssued
 from contracts.scope import Principal
+from registry.access import readable_cadre, writable_cadre
+from registry.cards import queries
 from registry.domain import Operation, new_card_number
-from registry.history import change_rows, record_changes, snapshot
-from registry.service import cadre_for_write, get_cadre
+from registry.history import change_rows, record_changes
+from registry.mappers import cadre_snapshot
 from registry.tables import Cadre, Card
-from servicekit.auth import scope_filter
+from servicekit import clock
 from servicekit.errors import NotFound, Refused, field_error
 from servicekit.outbox import Outbox
 
+ENDED = (CadreStatus.DECEASED, CadreStatus.REMOVED)
+
+
+def card_public(card: Card) -> CardPublic:
+    return CardPublic.model_validate(card, from_attributes=True)
+
 
 async def _unused_number(session: AsyncSession, cadre: Cadre) -> str:
-    today = datetime.now(UTC).date()
+    today = clock.today()
     for _ in range(10):
         number = new_card_number(cadre.managing_unit, today)
         if await session.get(Card, number) is None:
@@ -30,7 +35,7 @@ async def _unused_number(session: AsyncSession, cadre: Cadre) -> str:
 
 
 async def _issue(session: AsyncSession, outbox: Outbox, principal: Principal, cadre: Cadre, reason: str | None) -> Card:
-    today = datetime.now(UTC).date()
+    today = clock.today()
     previous = cadre.card_number
     number = await _unused_number(session, cadre)
     card = Card(number=number, cadre_id=cadre.id, issued_on=today, issued_by=principal.subject)
@@ -41,7 +46,7 @@ async def _issue(session: AsyncSession, outbox: Outbox, principal: Principal, ca
             old.valid, old.invalidated_on, old.replaced_by = False, today, number
             old.invalidation_reason = reason or "re-issued"
     cadre.card_number = number
-    cadre.updated_at = datetime.now(UTC)
+    cadre.updated_at = clock.now()
     await record_changes(
         session,
         change_rows(cadre.id, principal.subject, Operation.ISSUE_CARD, {"card_number": (previous, number)}, reason=reason),
@@ -49,7 +54,7 @@ async def _issue(session: AsyncSession, outbox: Outbox, principal: Principal, ca
     await session.flush()
     await outbox.append(
         session,
-        CardIssued(cadre=snapshot(cadre), card_number=number, replaces_card_number=previous),
+        CardIssued(cadre=cadre_snapshot(cadre), card_number=number, replaces_card_number=previous),
         subject=str(cadre.id),
         managing_unit=cadre.managing_unit,
         tier=ManagementTier(cadre.tier),
@@ -57,15 +62,11 @@ async def _issue(session: AsyncSession, outbox: Outbox, principal: Principal, ca
     return card
 
 
-def card_public(card: Card) -> CardPublic:
-    return CardPublic.model_validate(card, from_attributes=True)
-
-
 async def issue_card(
     session: AsyncSession, outbox: Outbox, principal: Principal, cadre_id: uuid.UUID, reason: str | None
 ) -> CardPublic:
-    cadre = await cadre_for_write(session, principal, cadre_id)
-    if cadre.status in (CadreStatus.DECEASED, CadreStatus.REMOVED):
+    cadre = await writable_cadre(session, principal, cadre_id)
+    if cadre.status in ENDED:
         raise Refused("no card for this cadre", errors=[field_error("status", f"the cadre is {cadre.status}")])
     return card_public(await _issue(session, outbox, principal, cadre, reason))
 
@@ -79,30 +80,18 @@ async def reissue_if_needed(session: AsyncSession, outbox: Outbox, principal: Pr
 
 
 async def cards_of(session: AsyncSession, principal: Principal, cadre_id: uuid.UUID) -> list[CardPublic]:
-    await get_cadre(session, principal, cadre_id)
-    rows = await session.scalars(
-        select(Card).where(col(Card.cadre_id) == cadre_id).order_by(col(Card.issued_on), col(Card.number))
-    )
-    return [card_public(c) for c in rows]
+    await readable_cadre(session, principal, cadre_id)  # 404 outside scope
+    return [card_public(c) for c in await session.scalars(queries.cards_of_cadre(cadre_id))]
 
 
 async def lookup_card(session: AsyncSession, principal: Principal, number: str) -> CardLookup:
-    """A facility checks a presented card. Any grant (read, or a hospital's write) covering the holder allows it."""
-    reach = or_(
-        scope_filter(principal, Action.READ, col(Cadre.managing_unit), col(Cadre.tier)),
-        scope_filter(principal, Action.WRITE, col(Cadre.managing_unit), col(Cadre.tier)),
-    )
-    row = (
-        await session.execute(
-            select(Card, Cadre).join(Cadre, col(Cadre.id) == col(Card.cadre_id)).where(col(Card.number) == number, reach)
-        )
-    ).first()
+    row = (await session.execute(queries.card_with_holder(principal, number))).first()
     if row is None:
         raise NotFound("no such card")
     card, cadre = row
     return CardLookup(
         number=card.number,
-        valid=card.valid and cadre.status not in (CadreStatus.DECEASED, CadreStatus.REMOVED),
+        valid=card.valid and cadre.status not in ENDED,
         cadre_id=cadre.id,
         full_name=cadre.full_name,
         date_of_birth=cadre.date_of_birth,

@@ -1,24 +1,41 @@
-"""Administrative units: an effective-dated tree, loaded from a file and reorganised (rename, merge, split, dissolve)."""
+"""Unit use cases: load a tree of units, list them as of a date, reorganise them (with every cadre they manage),
+and the checks other features make against the current units."""
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from contracts.api.registry import Reorganisation as ReorganisationIn
 from contracts.api.registry import ReorganisationResult, SplitUnit, UnitPublic
 from contracts.enums import ManagementTier, UnitLevel
 from contracts.events.registry import CadreTransferred, UnitCreated, UnitRenamed, UnitSnapshot, UnitsReorganized
 from contracts.scope import Principal
-from registry.domain import Operation, may_reorganise
-from registry.history import append_events, change_rows, move_cadres, move_periods, record_changes, snapshot
-from registry.reorganisation import Plan, PlanError, UnitState, plan
+from registry.domain import Operation, may_reorganise, tier_allowed
+from registry.history import append_events, change_rows, chunks, move_cadres, move_periods, record_changes
+from registry.mappers import cadre_snapshot
 from registry.tables import Cadre, Reorganisation, Unit, UnitSuccession
-from servicekit.auth import within_unit
+from registry.units import queries
+from registry.units.planner import Plan, PlanError, UnitState, plan
+from servicekit import clock
 from servicekit.errors import Forbidden, Refused, field_error
 from servicekit.outbox import Outbox, OutgoingEvent
+
+
+async def current_unit(session: AsyncSession, path: str, loc: str = "managing_unit") -> Unit:
+    unit = await session.scalar(queries.current_unit_at(path))
+    if unit is None:
+        raise Refused("unknown managing unit", errors=[field_error(loc, f"no current unit {path!r}")])
+    return unit
+
+
+def check_tier(unit: Unit, tier: ManagementTier, loc: str = "tier") -> None:
+    if not tier_allowed(UnitLevel(unit.level), tier):
+        raise Refused(
+            "tier not allowed for that unit level",
+            errors=[field_error(loc, f"a {unit.level} board does not manage tier {tier.value!r}")],
+        )
 
 
 def unit_snapshot(unit: Unit) -> UnitSnapshot:
@@ -27,7 +44,7 @@ def unit_snapshot(unit: Unit) -> UnitSnapshot:
 
 async def import_units(session: AsyncSession, outbox: Outbox, units: Sequence[UnitPublic]) -> int:
     """Load a tree of units (parents first); paths that already have a version are left as they are."""
-    known = set(await session.scalars(select(col(Unit.path))))
+    known = set(await session.scalars(queries.known_paths()))
     created = 0
     for index, item in enumerate(units):
         if item.path in known:
@@ -53,15 +70,10 @@ async def import_units(session: AsyncSession, outbox: Outbox, units: Sequence[Un
 
 
 async def list_units(session: AsyncSession, under: str | None, on: date | None, all_versions: bool = False) -> list[UnitPublic]:
-    """Units current today (default), as they stood on `on`, or every version."""
-    query = select(Unit).order_by(col(Unit.path), col(Unit.valid_from))
-    if under:
-        query = query.where(within_unit(col(Unit.path), under))
-    if on:
-        query = query.where(col(Unit.valid_from) <= on, col(Unit.valid_to).is_(None) | (col(Unit.valid_to) > on))
-    elif not all_versions:
-        query = query.where(col(Unit.valid_to).is_(None))
-    return [UnitPublic.model_validate(u, from_attributes=True) for u in await session.scalars(query)]
+    return [
+        UnitPublic.model_validate(u, from_attributes=True)
+        for u in await session.scalars(queries.unit_versions(under, on, all_versions))
+    ]
 
 
 def _state(unit: Unit) -> UnitState:
@@ -80,33 +92,38 @@ def _snap(state: UnitState, valid_from: date, valid_to: date | None = None) -> U
     )
 
 
-async def reorganise(
-    session: AsyncSession, outbox: Outbox, principal: Principal, body: ReorganisationIn, today: date
-) -> ReorganisationResult:
-    """All operations, every moved cadre, history and events in one transaction: all or nothing."""
+async def _planned(session: AsyncSession, principal: Principal, body: ReorganisationIn, rows: dict[str, Unit]) -> Plan:
+    """The plan of the operations on today's units, refused if it cannot apply or touches units beyond the caller."""
     effective = body.effective_date
-    if effective > today:
-        raise Refused(
-            "a reorganisation is recorded on or after its date", errors=[field_error("effective_date", "in the future")]
-        )
-    rows = {u.path: u for u in await session.scalars(select(Unit).where(col(Unit.valid_to).is_(None)))}
-    late = sorted(p for p, u in rows.items() if u.valid_from > effective)
-    split_sources = [op.source for op in body.operations if isinstance(op, SplitUnit)]
     split_cadres: dict[str, set[uuid.UUID]] = {}
-    for source in split_sources:
-        split_cadres[source] = set(await session.scalars(select(Cadre.id).where(col(Cadre.managing_unit) == source)))
+    for op in body.operations:
+        if isinstance(op, SplitUnit):
+            split_cadres[op.source] = set(await session.scalars(queries.cadre_ids_managed_by(op.source)))
     try:
         result = plan({p: _state(u) for p, u in rows.items()}, body.operations, split_cadres)
     except PlanError as exc:
         raise Refused("the reorganisation cannot be applied", errors=[field_error(exc.loc, exc.msg)]) from exc
     touched = [u.path for u in result.closed]
-    if late_touched := sorted(set(late) & set(touched)):
+    late = {p for p, u in rows.items() if u.valid_from > effective}
+    if late_touched := sorted(late & set(touched)):
         raise Refused(
             "a unit changes before it began", errors=[field_error("effective_date", f"before the start of {late_touched}")]
         )
     outside = [p for p in touched if not may_reorganise(principal, p)]
     if outside:
         raise Forbidden(f"reorganising {outside[:5]} needs a write grant on them for every tier", code="out_of_scope")
+    return result
+
+
+async def reorganise(session: AsyncSession, outbox: Outbox, principal: Principal, body: ReorganisationIn) -> ReorganisationResult:
+    """All operations, every moved cadre, history and events in one transaction: all or nothing."""
+    effective = body.effective_date
+    if effective > clock.today():
+        raise Refused(
+            "a reorganisation is recorded on or after its date", errors=[field_error("effective_date", "in the future")]
+        )
+    rows = {u.path: u for u in await session.scalars(queries.current_units())}
+    result = await _planned(session, principal, body, rows)
     reorganisation = Reorganisation(
         effective_date=effective,
         reason=body.reason,
@@ -121,6 +138,22 @@ async def reorganise(
         for new in news:
             session.add(UnitSuccession(reorganisation_id=reorganisation.id, effective_date=effective, old_path=old, new_path=new))
     await session.flush()
+    await _announce(session, outbox, result, rows, reorganisation)
+    return ReorganisationResult(
+        id=reorganisation.id,
+        effective_date=effective,
+        retired_units=[u.path for u in result.closed],
+        created_units=[u.path for u in result.created],
+        mapping=result.mapping,
+        moved_cadres=moved,
+    )
+
+
+async def _announce(
+    session: AsyncSession, outbox: Outbox, result: Plan, rows: dict[str, Unit], reorganisation: Reorganisation
+) -> None:
+    """One event per operation (and a rename event for renames), after the units and cadres changed."""
+    effective = reorganisation.effective_date
     for record in result.records:
         if record.kind == "rename":
             await outbox.append(
@@ -138,20 +171,12 @@ async def reorganise(
                 ],
                 created_units=[_snap(u, effective) for u in record.created],
                 mapping=record.mapping,
-                moved_cadres=moved,
+                moved_cadres=reorganisation.moved_cadres,
                 reorganisation_id=reorganisation.id,
-                reason=body.reason,
+                reason=reorganisation.reason,
             ),
             subject=record.subject,
         )
-    return ReorganisationResult(
-        id=reorganisation.id,
-        effective_date=effective,
-        retired_units=touched,
-        created_units=[u.path for u in result.created],
-        mapping=result.mapping,
-        moved_cadres=moved,
-    )
 
 
 async def _apply_units(session: AsyncSession, result: Plan, rows: dict[str, Unit], effective: date) -> None:
@@ -176,6 +201,17 @@ async def _apply_units(session: AsyncSession, result: Plan, rows: dict[str, Unit
     await session.flush()
 
 
+async def _cadres_to_move(session: AsyncSession, result: Plan) -> list[Cadre]:
+    cadres: list[Cadre] = []
+    for part in chunks(sorted(result.forward), 500):
+        cadres += list(await session.scalars(queries.cadres_managed_by(part)))
+    if result.cadre_overrides:
+        known = {c.id for c in cadres}
+        overridden = await session.scalars(queries.cadres_with_ids(list(result.cadre_overrides)))
+        cadres += [c for c in overridden if c.id not in known]
+    return cadres
+
+
 async def _move_cadres(
     session: AsyncSession,
     outbox: Outbox,
@@ -185,16 +221,7 @@ async def _move_cadres(
     effective: date,
     reason: str,
 ) -> int:
-    cadres: list[Cadre] = []
-    for part in _chunked(sorted(result.forward), 500):
-        cadres += list(await session.scalars(select(Cadre).where(col(Cadre.managing_unit).in_(part))))
-    if result.cadre_overrides:
-        known = {c.id for c in cadres}
-        cadres += [
-            c
-            for c in await session.scalars(select(Cadre).where(col(Cadre.id).in_(list(result.cadre_overrides))))
-            if c.id not in known
-        ]
+    cadres = await _cadres_to_move(session, result)
     moves: dict[uuid.UUID, str] = {}
     for cadre in cadres:
         target = result.cadre_overrides.get(cadre.id) or result.forward.get(cadre.managing_unit)
@@ -202,7 +229,7 @@ async def _move_cadres(
             moves[cadre.id] = target
     if not moves:
         return 0
-    now = datetime.now(UTC)
+    now = clock.now()
     previous = {c.id: c.managing_unit for c in cadres if c.id in moves}
     await move_cadres(session, moves, now)
     await move_periods(session, moves, effective)
@@ -222,7 +249,7 @@ async def _move_cadres(
     for cadre in cadres:
         if cadre.id not in moves:
             continue
-        after = snapshot(cadre).model_copy(update={"managing_unit": moves[cadre.id]})
+        after = cadre_snapshot(cadre).model_copy(update={"managing_unit": moves[cadre.id]})
         event = CadreTransferred(
             cadre=after,
             previous_managing_unit=previous[cadre.id],
@@ -233,7 +260,3 @@ async def _move_cadres(
         events.append(OutgoingEvent(event, str(cadre.id), moves[cadre.id], ManagementTier(cadre.tier)))
     await append_events(session, outbox, events)
     return len(moves)
-
-
-def _chunked(items: list[str], size: int) -> list[list[str]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]

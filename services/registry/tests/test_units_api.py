@@ -2,6 +2,7 @@
 Đắk Nông (67) and Bình Thuận (60) became the new Lâm Đồng, and the district level ended."""
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from registry_testkit import ADMIN, ADMIN_PERMISSIONS, LAMDONG, RW, Api, principal
@@ -9,6 +10,7 @@ from registry_testkit import ADMIN, ADMIN_PERMISSIONS, LAMDONG, RW, Api, princip
 from contracts.enums import ManagementTier
 from contracts.scope import Grant
 from registry.data import lam_dong_2025
+from servicekit import clock
 
 PLACES = {  # managing unit -> (tier, how many)
     "VN.68": ("provincial_2", 3),
@@ -150,3 +152,13 @@ async def test_reorganising_needs_the_permission_and_a_grant_on_every_unit(api: 
     bad = await api.post("/units/reorganisations", json={**body, "operations": [{"kind": "explode", "unit": "VN.68"}]})
     assert bad.status_code == 422
     assert json.loads(bad.text)["code"] == "invalid_request"
+
+
+async def test_a_reorganisation_may_be_recorded_on_vietnams_today(api: Api) -> None:
+    """At 01:30 on 28 November in Vietnam (27 November in UTC) a reorganisation dated the 28th is not in the future."""
+    body = {"reason": "đổi tên", "operations": [{"kind": "rename", "unit": "VN.68.672", "name": "Thành phố Đà Lạt mới"}]}
+    with clock.frozen_at(datetime(2026, 11, 27, 18, 30, tzinfo=UTC)):
+        tomorrow = await api.post("/units/reorganisations", json={**body, "effective_date": "2026-11-29"})
+        today = await api.post("/units/reorganisations", json={**body, "effective_date": "2026-11-28"})
+    assert tomorrow.status_code == 422 and tomorrow.json()["errors"][0]["loc"] == ["effective_date"]
+    assert today.status_code == 201, today.text

@@ -6,7 +6,7 @@ from typing import Any
 from openpyxl import Workbook
 from registry_testkit import DALAT, Api, cadre_body
 
-from registry.spreadsheet import XLSX_TYPE
+from registry.imports.spreadsheet import XLSX_TYPE
 
 HEADER = "full_name,date_of_birth,sex,national_id,tier,managing_unit,status,status_since,phone\n"
 

@@ -1,0 +1,1 @@
+"""A cadre's lifecycle: retirement, tier change, death, removal, each effective from a date."""

@@ -1,0 +1,1 @@
+"""Administrative units: an effective-dated tree, loaded from a file and reorganised (rename, merge, split, dissolve)."""
