@@ -1,7 +1,9 @@
 """Fixtures of clinical's tests: the app on SQLite and PostgreSQL, called as the gateway calls it, and
-cadres fed into the read model through the real projection handler (as the registry's events would)."""
+cadres fed into the read model through the real projection handler (as the registry's events would).
+Shared helpers are in clinical_testkit.py (this directory is put on sys.path)."""
 
 import json
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
@@ -14,16 +16,18 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+sys.path.insert(0, str(Path(__file__).parent))
+
 from clinical.app import create_app
-from clinical.domain import today_in_vietnam
 from clinical.projections import project_cadre
 from clinical.settings import ClinicalSettings
 from clinical.tables import KIT
 from contracts.enums import Action, CadreStatus, ManagementTier, Sex
 from contracts.envelope import DomainEvent, EventEnvelope
 from contracts.events.registry import CadreRegistered, CadreSnapshot
+from contracts.permissions import Permission
 from contracts.scope import Grant, Principal, PrincipalKind
-from servicekit import migrations
+from servicekit import clock, migrations
 
 ALL_TIERS = frozenset(ManagementTier)
 WRITE = frozenset({Action.WRITE})
@@ -34,26 +38,26 @@ HIS_LAMDONG = Principal(
     kind=PrincipalKind.HIS,
     facility="68-BVDK",
     grants=(Grant(unit_path="VN.68", tiers=ALL_TIERS, actions=WRITE),),
-    permissions=frozenset({"clinical.write", "clinical.read_own"}),
+    permissions=frozenset({Permission.CLINICAL_WRITE, Permission.CLINICAL_READ_OWN}),
 )
 HIS_SAIGON = Principal(
     subject="client:his-thong-nhat",
     kind=PrincipalKind.HIS,
     facility="79-BVTN",
     grants=(Grant(unit_path="VN.79", tiers=ALL_TIERS, actions=WRITE),),
-    permissions=frozenset({"clinical.write", "clinical.read_own"}),
+    permissions=frozenset({Permission.CLINICAL_WRITE, Permission.CLINICAL_READ_OWN}),
 )
 DALAT_STAFF = Principal(
     subject="user:dalat",
     kind=PrincipalKind.STAFF,
     grants=(Grant(unit_path="VN.68.672", tiers=frozenset({ManagementTier.DISTRICT}), actions=READ_WRITE),),
-    permissions=frozenset({"clinical.read"}),
+    permissions=frozenset({Permission.CLINICAL_READ}),
 )
 LAMDONG_DOCTOR = Principal(
     subject="user:lamdong-doctor",
     kind=PrincipalKind.DOCTOR,
     grants=(Grant(unit_path="VN.68", tiers=ALL_TIERS, actions=frozenset({Action.READ})),),
-    permissions=frozenset({"clinical.read"}),
+    permissions=frozenset({Permission.CLINICAL_READ}),
 )
 
 Sign = Callable[[Principal], dict[str, str]]
@@ -147,4 +151,5 @@ def cadre_event(app: FastAPI) -> Callable[[DomainEvent, str], Awaitable[None]]:
 
 @pytest.fixture
 def today() -> date:
-    return today_in_vietnam()
+    """Vietnam's date: what hospitals' dates are checked against."""
+    return clock.today()

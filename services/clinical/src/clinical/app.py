@@ -2,10 +2,13 @@
 
 from fastapi import FastAPI
 
+from clinical.conditions import routes as conditions
+from clinical.ingestion import routes as ingestion
 from clinical.projections import consumers
-from clinical.routes import router
+from clinical.records import routes as records
 from clinical.settings import ClinicalSettings
 from clinical.tables import metadata
+from clinical.timeline import routes as timeline
 from servicekit.app import create_service_app
 from servicekit.runtime import build_runtime
 
@@ -17,7 +20,7 @@ def create_app(settings: ClinicalSettings | None = None, *, run_workers: bool = 
         runtime,
         title="CadreCare clinical",
         description="Exam results, visits, admissions, referrals; hospital (HIS) ingestion.",
-        routers=[router],
+        routers=[ingestion.router, records.router, timeline.router, conditions.router],
         consumers=consumers,
         run_workers=run_workers,
     )

@@ -1,6 +1,6 @@
 """Clinical rules with no I/O: what makes a posted record valid, how it is normalised and compared,
 how a transfer or discharge changes an admission, which cadre a card names and whether a facility
-may write for them. Unit-tested without a database (tests/test_clinical_domain.py).
+may write for them. Unit-tested without a database (tests/test_domain.py).
 """
 
 import hashlib
@@ -9,7 +9,7 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel
@@ -32,24 +32,16 @@ from contracts.api.common import FieldError
 from contracts.codesystems import CODE_SYSTEMS, find_code_system
 from contracts.enums import Action, CadreStatus, EncounterKind, ManagementTier, ReferralKind
 from contracts.scope import Principal
+from servicekit.errors import field_error
+from servicekit.scope import may
 
 RecordIn = PeriodicExamIn | OutpatientVisitIn | AdmissionIn | ReferralIn | HomeVisitIn | ConsultationIn
 MovementIn = TransferIn | DischargeIn
 Loc = list[str | int]
 
-VIETNAM = timezone(timedelta(hours=7))  # no daylight saving
 CCCD_PATTERN = re.compile(r"^\d{12}$")
 CARD_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9./-]{3,29}$")
 IDENTITY_FIELDS = frozenset({"card_number", "national_id"})
-
-
-def today_in_vietnam(now: datetime | None = None) -> date:
-    """Dates posted by Vietnamese hospitals are local dates: "the future" starts tomorrow in Vietnam."""
-    return (now or datetime.now(UTC)).astimezone(VIETNAM).date()
-
-
-def error(loc: Loc, msg: str, type_: str = "value_error") -> FieldError:
-    return FieldError(loc=loc, msg=msg, type=type_)
 
 
 # ---- validation of one posted record -------------------------------------------------------------
@@ -63,7 +55,7 @@ class _Checker:
     def not_future(self, value: date | None, loc: Loc) -> None:
         if value is not None and value > self.today:
             self.errors.append(
-                error(
+                field_error(
                     loc, f"{value.isoformat()} is in the future (today is {self.today.isoformat()} in Vietnam)", "date_in_future"
                 )
             )
@@ -73,7 +65,7 @@ class _Checker:
         for index, diagnosis in enumerate(diagnoses):
             code, problem = icd10().check(diagnosis.code)
             if problem:
-                self.errors.append(error([*loc, index, "code"], problem, "unknown_icd10"))
+                self.errors.append(field_error([*loc, index, "code"], problem, "unknown_icd10"))
             normalised.append(diagnosis if code == diagnosis.code else diagnosis.model_copy(update={"code": code}))
         return normalised
 
@@ -82,7 +74,7 @@ class _Checker:
             numeric = isinstance(observation.value, int | float) and not isinstance(observation.value, bool)
             if numeric and not (observation.unit or "").strip():
                 self.errors.append(
-                    error(
+                    field_error(
                         [*loc, index, "unit"],
                         f"the numeric value {observation.value} of {observation.code!r} needs a unit",
                         "unit_missing",
@@ -97,7 +89,7 @@ class _Checker:
         if system is None:
             known = ", ".join(f"{s} version {v}" for s, v in CODE_SYSTEMS)
             self.errors.append(
-                error(
+                field_error(
                     ["classification", "system"],
                     f"unknown code system {value.system!r} version {value.version!r} (known: {known})",
                     "unknown_code_system",
@@ -105,7 +97,7 @@ class _Checker:
             )
         elif not system.has(value.code):
             self.errors.append(
-                error(
+                field_error(
                     ["classification", "code"],
                     f"{value.code!r} is not a code of {system.system} version {system.version}"
                     f" ({', '.join(system.code_values())})",
@@ -127,12 +119,12 @@ class _Checker:
                 self.not_future(transfer.on, loc)
                 if transfer.on < admitted:
                     self.errors.append(
-                        error(loc, f"the transfer ({transfer.on}) is before the admission ({admitted})", "before_admission")
+                        field_error(loc, f"the transfer ({transfer.on}) is before the admission ({admitted})", "before_admission")
                     )
             if discharge is not None and transfer.on > discharge.discharged_on:
                 where = [*transfer_loc, index, "on"] if transfer_loc is not None else discharge_loc
                 self.errors.append(
-                    error(
+                    field_error(
                         where,
                         f"the transfer ({transfer.on}) is after the discharge ({discharge.discharged_on})",
                         "after_discharge",
@@ -142,7 +134,7 @@ class _Checker:
             self.not_future(discharge.discharged_on, discharge_loc)
             if discharge.discharged_on < admitted:
                 self.errors.append(
-                    error(
+                    field_error(
                         discharge_loc,
                         f"the discharge ({discharge.discharged_on}) is before the admission ({admitted})",
                         "discharge_before_admission",
@@ -168,14 +160,13 @@ def normalise_record(item: RecordIn, today: date) -> tuple[RecordIn, list[FieldE
         check.stay(item, ["transfers"], ["discharge", "discharged_on"])
     elif isinstance(item, ReferralIn):
         if item.referral_kind is ReferralKind.ABROAD and not item.council_decision:
-            check.errors.append(
-                error(["council_decision"], "a referral abroad needs the expert council's decision", "council_decision_required")
-            )
+            needed = "a referral abroad needs the expert council's decision"
+            check.errors.append(field_error(["council_decision"], needed, "council_decision_required"))
         if item.completed_on is not None:
             check.not_future(item.completed_on, ["completed_on"])
             if item.completed_on < item.occurred_on:
                 check.errors.append(
-                    error(
+                    field_error(
                         ["completed_on"],
                         f"completed ({item.completed_on}) before it was issued ({item.occurred_on})",
                         "before_issue",
@@ -198,13 +189,13 @@ def apply_movement(admission: AdmissionIn, movement: MovementIn, today: date) ->
         check.not_future(movement.on, ["on"])
         if movement.on < admission.occurred_on:
             check.errors.append(
-                error(
+                field_error(
                     ["on"], f"the transfer ({movement.on}) is before the admission ({admission.occurred_on})", "before_admission"
                 )
             )
         if admission.discharge is not None and movement.on > admission.discharge.discharged_on:
             check.errors.append(
-                error(
+                field_error(
                     ["on"],
                     f"the transfer ({movement.on}) is after the discharge ({admission.discharge.discharged_on})",
                     "after_discharge",
@@ -300,12 +291,12 @@ class CadreView:
 
 def identity_errors(card_number: str | None, national_id: str | None) -> list[FieldError]:
     if not card_number and not national_id:
-        return [error(["card_number"], "name the cadre by card_number or national_id (CCCD)", "identity_missing")]
+        return [field_error(["card_number"], "name the cadre by card_number or national_id (CCCD)", "identity_missing")]
     errors = []
     if card_number and not CARD_PATTERN.match(card_number):
-        errors.append(error(["card_number"], f"{card_number!r} is not a valid health-care card number", "card_invalid"))
+        errors.append(field_error(["card_number"], f"{card_number!r} is not a valid health-care card number", "card_invalid"))
     if national_id and not CCCD_PATTERN.match(national_id):
-        errors.append(error(["national_id"], f"{national_id!r} is not a valid CCCD (12 digits)", "national_id_invalid"))
+        errors.append(field_error(["national_id"], f"{national_id!r} is not a valid CCCD (12 digits)", "national_id_invalid"))
     return errors
 
 
@@ -320,23 +311,24 @@ def cadre_errors(
     """The cadre a HIS names, or why the item is refused (unknown, mismatch, deceased, removed, outside its grants)."""
     field = "card_number" if card_number else "national_id"
     if card_number and by_card is None:
-        return None, [error(["card_number"], f"no cadre holds the health-care card {card_number!r}", "card_unknown")]
+        return None, [field_error(["card_number"], f"no cadre holds the health-care card {card_number!r}", "card_unknown")]
     if national_id and by_national_id is None:
-        return None, [error(["national_id"], f"no cadre has the CCCD {national_id!r}", "national_id_unknown")]
+        return None, [field_error(["national_id"], f"no cadre has the CCCD {national_id!r}", "national_id_unknown")]
     cadre = by_card or by_national_id
     assert cadre is not None
     if by_card is not None and by_national_id is not None and by_card.cadre_id != by_national_id.cadre_id:
-        return None, [error(["national_id"], "the card and the CCCD name different cadres", "identity_mismatch")]
+        return None, [field_error(["national_id"], "the card and the CCCD name different cadres", "identity_mismatch")]
     if cadre.status == CadreStatus.REMOVED:
-        return None, [error([field], "the card is no longer valid: the cadre was removed from the registry", "cadre_removed")]
+        removed = "the card is no longer valid: the cadre was removed from the registry"
+        return None, [field_error([field], removed, "cadre_removed")]
     if cadre.status == CadreStatus.DECEASED and (cadre.date_of_death is None or on > cadre.date_of_death):
         died = f" on {cadre.date_of_death}" if cadre.date_of_death else ""
         return None, [
-            error([field], f"the cadre is recorded as deceased{died}: a record dated {on} is refused", "cadre_deceased")
+            field_error([field], f"the cadre is recorded as deceased{died}: a record dated {on} is refused", "cadre_deceased")
         ]
-    if not principal.may(Action.WRITE, cadre.managing_unit, ManagementTier(cadre.tier)):
+    if not may(principal, Action.WRITE, cadre.managing_unit, ManagementTier(cadre.tier)):
         return None, [
-            error(
+            field_error(
                 [field],
                 "this facility may not post records for this cadre: their managing board is outside its grants",
                 "outside_grants",

@@ -1,38 +1,32 @@
-"""HIS ingestion: one record or a bulk of mixed records, answered item by item.
+"""HIS ingestion, the one core of every clinical front-end (the JSON interface today): one record or a bulk
+of mixed records, answered item by item.
 
 How a request is handled:
 1. every item is checked on its own (shape, ICD-10, classification, dates, units, the cadre named
    by card or CCCD, the facility's grants); a refused item changes nothing;
-2. on PostgreSQL the (facility, external id) keys of the request are locked (transaction-level
-   advisory locks, in sorted order so two requests never deadlock), so that the same record posted
-   at once from several connections is created once and the others answer "existed"; on SQLite a
-   writing transaction is the only one (BEGIN IMMEDIATE; the writers of a process queue for their
-   turn, see servicekit.db);
+2. the (facility, external id) keys of the request are locked (clinical.heads.lock_records), so that
+   the same record posted at once from several connections is created once;
 3. the records are read back by (facility, external id) and each item becomes created, existed
    (same content as the current or an earlier version), amended (a new version), or refused;
    records (kinds other than transfer and discharge) go first, so a bulk may carry a discharge
    before its admission;
-4. everything is written at the end in a few statements, many rows each (service/heads.py), with one
-   outbox event per change built straight into its JSON (service/events.py).
+4. everything is written at the end in a few statements, many rows each (clinical.heads), with one
+   outbox event per change (clinical.events).
 """
 
-import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
-from clinical import domain
+from clinical import domain, events, heads
+from clinical.access import facility_of
 from clinical.domain import CadreView, MovementIn, RecordIn
-from clinical.service import events, heads
-from clinical.service.heads import Head
-from clinical.tables import ClinicalRecordVersion
+from clinical.heads import Head
+from clinical.ingestion import queries
 from contracts.api.clinical import (
     AdmissionIn,
     BulkItemResult,
@@ -46,23 +40,20 @@ from contracts.api.clinical import (
 from contracts.api.common import FieldError
 from contracts.enums import EncounterKind
 from contracts.scope import Principal
-from servicekit.errors import Forbidden
+from servicekit import clock
+from servicekit.errors import field_error
 from servicekit.outbox import Outbox
-from servicekit.sql import dialect_name
 
+WOULD_WRITE = (ItemOutcome.CREATED, ItemOutcome.AMENDED)
 HIS_RECORD: TypeAdapter[Any] = TypeAdapter(HisRecord)
-
-
-def facility_of(principal: Principal) -> str:
-    if not principal.facility:
-        raise Forbidden("only a facility's HIS client posts clinical records", code="not_a_facility")
-    return principal.facility
 
 
 @dataclass
 class Parsed:
+    """One item of a request, parsed on its own: a malformed item of a bulk is refused while the others go on."""
+
     index: int
-    item: RecordIn | MovementIn | None
+    item: RecordIn | MovementIn | None  # None: refused for `errors`
     kind: str | None
     external_id: str | None
     errors: list[FieldError] = field(default_factory=list)
@@ -84,89 +75,68 @@ def parse_item(index: int, raw: Any) -> Parsed:
                 FieldError(loc=[p if isinstance(p, int) else str(p) for p in loc], msg=str(problem["msg"]), type=problem["type"])
             )
         return Parsed(index, None, str(kind) if kind else None, str(external) if external else None, errors)
-    return Parsed(index, item, item.kind, _external_id(item))
+    return parsed(index, item)
 
 
 def parsed(index: int, item: RecordIn | MovementIn) -> Parsed:
-    return Parsed(index, item, item.kind, _external_id(item))
-
-
-def _external_id(item: RecordIn | MovementIn) -> str:
-    return item.admission_external_id if isinstance(item, TransferIn | DischargeIn) else item.external_id
-
-
-def _lock_key(facility: str, external_id: str) -> int:
-    digest = hashlib.blake2b(f"clinical:{facility}\x00{external_id}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+    """An item the request's schema already validated (a single record posted on its own)."""
+    external_id = item.admission_external_id if isinstance(item, TransferIn | DischargeIn) else item.external_id
+    return Parsed(index, item, item.kind, external_id)
 
 
 class Ingestion:
     """One HIS request: checks every item, then (unless validate_only) writes what changed."""
 
-    def __init__(self, session: AsyncSession, outbox: Outbox, principal: Principal, *, today: date | None = None) -> None:
+    def __init__(self, session: AsyncSession, outbox: Outbox, principal: Principal) -> None:
         self.session = session
         self.outbox = outbox
         self.principal = principal
         self.facility = facility_of(principal)
-        self.today = today or domain.today_in_vietnam()
-        self.now = datetime.now(UTC)
+        self.today = clock.today()  # dates posted by Vietnamese hospitals are Vietnam's dates
+        self.now = clock.now()
         self.heads: dict[str, Head] = {}
         self.versions: list[dict[str, Any]] = []
         self.changes: list[events.Change] = []
+        self.by_card: dict[str, CadreView] = {}
+        self.by_nid: dict[str, CadreView] = {}
 
     async def run(self, items: Sequence[Parsed], *, store: bool, all_or_nothing: bool = False) -> list[BulkItemResult]:
         valid = [p for p in items if p.item is not None]
+        external_ids = {p.external_id for p in valid if p.external_id}
         if store:
-            await self._lock(sorted({p.external_id for p in valid if p.external_id}))
-        self.heads = await heads.load_heads(self.session, self.facility, {p.external_id for p in valid if p.external_id})
-        named = [p.item for p in valid if p.item is not None]
-        cadres_by_card, cadres_by_nid = await heads.load_cadres(
-            self.session, {i.card_number for i in named if i.card_number}, {i.national_id for i in named if i.national_id}
-        )
-        results: dict[int, BulkItemResult] = {}
-        for p in items:
-            if p.item is None:
-                results[p.index] = self._result(p, ItemOutcome.REFUSED, errors=p.errors)
-        records = [p for p in valid if not isinstance(p.item, TransferIn | DischargeIn)]
-        movements = [p for p in valid if isinstance(p.item, TransferIn | DischargeIn)]
-        for p in records:
-            assert p.item is not None and not isinstance(p.item, TransferIn | DischargeIn)
-            results[p.index] = await self._record(p, p.item, cadres_by_card, cadres_by_nid)
-        for p in movements:
-            assert isinstance(p.item, TransferIn | DischargeIn)
-            results[p.index] = await self._movement(p, p.item, cadres_by_card, cadres_by_nid)
+            await heads.lock_records(self.session, self.facility, external_ids)
+        await self._load(external_ids, [p.item for p in valid if p.item is not None])
+        results = {p.index: self._result(p, ItemOutcome.REFUSED, errors=p.errors) for p in items if p.item is None}
+        for p in valid:  # records first: a movement of the same bulk applies to its admission
+            if not isinstance(p.item, TransferIn | DischargeIn):
+                assert p.item is not None
+                results[p.index] = await self._record(p, p.item)
+        for p in valid:
+            if isinstance(p.item, TransferIn | DischargeIn):
+                results[p.index] = await self._movement(p, p.item)
         ordered = [results[p.index] for p in items]
-        refused = any(r.outcome is ItemOutcome.REFUSED for r in ordered)
-        would_write = (ItemOutcome.CREATED, ItemOutcome.AMENDED)
-        if all_or_nothing and refused:
-            return [
-                r.model_copy(update={"outcome": ItemOutcome.NOT_STORED, "record": None}) if r.outcome in would_write else r
-                for r in ordered
-            ]
+        if all_or_nothing and any(r.outcome is ItemOutcome.REFUSED for r in ordered):
+            not_stored = {"outcome": ItemOutcome.NOT_STORED, "record": None}
+            return [r.model_copy(update=not_stored) if r.outcome in WOULD_WRITE else r for r in ordered]
         if not store:  # validate_only: what would be written does not exist yet
-            return [r.model_copy(update={"record": None}) if r.outcome in would_write else r for r in ordered]
-        await self._write()
+            return [r.model_copy(update={"record": None}) if r.outcome in WOULD_WRITE else r for r in ordered]
+        await heads.write(self.session, self.heads.values(), self.versions)
+        await events.append_events(self.session, self.outbox, self.changes)
         return ordered
 
     # ---- reading ----------------------------------------------------------------------------------
 
-    async def _lock(self, external_ids: list[str]) -> None:
-        if not external_ids or dialect_name(self.session) != "postgresql":
-            return  # SQLite: BEGIN IMMEDIATE already made this transaction the only writer
-        keys = sorted({_lock_key(self.facility, e) for e in external_ids})
-        await self.session.execute(
-            text("SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest(CAST(:keys AS bigint[])) AS k ORDER BY 1) AS s"),
-            {"keys": keys},
-        )
+    async def _load(self, external_ids: set[str], items: Sequence[RecordIn | MovementIn]) -> None:
+        self.heads = await heads.load_heads(self.session, self.facility, external_ids)
+        cards = {i.card_number for i in items if i.card_number}
+        national_ids = {i.national_id for i in items if i.national_id}
+        self.by_card, self.by_nid = await queries.load_cadres(self.session, cards, national_ids)
 
     async def _earlier_hashes(self, head: Head) -> set[str]:
         if head.earlier_hashes is None:
             head.earlier_hashes = set()
             if not head.new:
-                rows = await self.session.scalars(
-                    select(col(ClinicalRecordVersion.body_hash)).where(col(ClinicalRecordVersion.record_id) == head.id)
-                )
-                head.earlier_hashes.update(rows)
+                head.earlier_hashes.update(await self.session.scalars(queries.earlier_hashes(head.id)))
         return head.earlier_hashes
 
     # ---- deciding ---------------------------------------------------------------------------------
@@ -184,23 +154,19 @@ class Ingestion:
         )
 
     def _refuse(self, p: Parsed, loc: list[str | int], msg: str, type_: str) -> BulkItemResult:
-        return self._result(p, ItemOutcome.REFUSED, errors=[domain.error(loc, msg, type_)])
+        return self._result(p, ItemOutcome.REFUSED, errors=[field_error(loc, msg, type_)])
 
-    async def _record(
-        self, p: Parsed, item: RecordIn, by_card: dict[str, CadreView], by_nid: dict[str, CadreView]
-    ) -> BulkItemResult:
-        normalised, errors = domain.normalise_record(item, self.today)
+    def _cadre(self, item: RecordIn) -> tuple[CadreView | None, list[FieldError]]:
         identity = domain.identity_errors(item.card_number, item.national_id)
-        cadre = None
-        if not identity:
-            cadre, identity = domain.cadre_errors(
-                self.principal,
-                item.card_number,
-                item.national_id,
-                by_card.get(item.card_number or ""),
-                by_nid.get(item.national_id or ""),
-                item.occurred_on,
-            )
+        if identity:
+            return None, identity
+        by_card = self.by_card.get(item.card_number or "")
+        by_nid = self.by_nid.get(item.national_id or "")
+        return domain.cadre_errors(self.principal, item.card_number, item.national_id, by_card, by_nid, item.occurred_on)
+
+    async def _record(self, p: Parsed, item: RecordIn) -> BulkItemResult:
+        normalised, errors = domain.normalise_record(item, self.today)
+        cadre, identity = self._cadre(item)
         errors += identity
         if errors:
             return self._result(p, ItemOutcome.REFUSED, errors=errors)
@@ -228,9 +194,7 @@ class Ingestion:
             )
         return await self._change(p, head, body, canonical, "correction")
 
-    async def _movement(
-        self, p: Parsed, item: MovementIn, by_card: dict[str, CadreView], by_nid: dict[str, CadreView]
-    ) -> BulkItemResult:
+    async def _movement(self, p: Parsed, item: MovementIn) -> BulkItemResult:
         head = self.heads.get(item.admission_external_id)
         if head is None:
             return self._refuse(
@@ -249,7 +213,7 @@ class Ingestion:
         if head.status == RecordStatus.WITHDRAWN:
             return self._refuse(p, ["admission_external_id"], "this admission was withdrawn", "record_withdrawn")
         if item.card_number or item.national_id:
-            named = by_card.get(item.card_number or "") or by_nid.get(item.national_id or "")
+            named = self.by_card.get(item.card_number or "") or self.by_nid.get(item.national_id or "")
             if named is None or named.cadre_id != head.cadre_id:
                 field_name = "card_number" if item.card_number else "national_id"
                 return self._refuse(
@@ -261,6 +225,8 @@ class Ingestion:
             return self._result(p, ItemOutcome.REFUSED, errors=errors)
         body = domain.body_of(changed)
         return await self._change(p, head, body, domain.canonical_json(body), item.kind)
+
+    # ---- changing ---------------------------------------------------------------------------------
 
     async def _change(self, p: Parsed, head: Head, body: dict[str, Any], canonical: str, change: str) -> BulkItemResult:
         digest = domain.hash_of(canonical)
@@ -275,7 +241,7 @@ class Ingestion:
         head.dirty = True
         assert head.earlier_hashes is not None
         head.earlier_hashes.add(digest)
-        self._version(head, change)
+        self.versions.append(head.version_row(change, self.now, self.principal.subject))
         self.changes.append(events.amended(head, summary, previous, change))
         return self._result(p, ItemOutcome.AMENDED, head=head)
 
@@ -304,49 +270,9 @@ class Ingestion:
             body_json=canonical,
         )
         self.heads[external_id] = head
-        self._version(head, "created")
+        self.versions.append(head.version_row("created", self.now, self.principal.subject))
         self.changes.append(events.recorded(head, summary))
         return head
-
-    def _version(self, head: Head, change: str) -> None:
-        self.versions.append(
-            {
-                "record_id": head.id,
-                "version": head.version,
-                "change": change,
-                "body_json": head.body_json,
-                "body_hash": head.body_hash,
-                "recorded_at": self.now,
-                "recorded_by": self.principal.subject,
-            }
-        )
-
-    # ---- writing ----------------------------------------------------------------------------------
-
-    async def _write(self) -> None:
-        await heads.write(self.session, self.heads.values(), self.versions)
-        await events.append_events(self.session, self.outbox, self.changes)
-
-    # ---- withdrawal -------------------------------------------------------------------------------
-
-    async def withdraw(self, external_id: str, reason: str) -> tuple[ItemOutcome, Head] | None:
-        await self._lock([external_id])
-        self.heads = await heads.load_heads(self.session, self.facility, {external_id})
-        head = self.heads.get(external_id)
-        if head is None:
-            return None
-        if head.status == RecordStatus.WITHDRAWN:
-            return ItemOutcome.EXISTED, head
-        head.version += 1
-        head.status = RecordStatus.WITHDRAWN.value
-        head.withdrawn_reason = reason
-        head.updated_at = self.now
-        head.dirty = True
-        head.body_json = domain.canonical_json(head.body)
-        self._version(head, "withdrawn")
-        self.changes.append(events.withdrawn(head, domain.summarise(head.kind, head.body), reason))
-        await self._write()
-        return ItemOutcome.WITHDRAWN, head
 
 
 def counts_of(results: list[BulkItemResult]) -> dict[str, int]:

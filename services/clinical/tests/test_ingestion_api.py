@@ -1,58 +1,17 @@
-"""The HIS interface and the readers' API, on SQLite and PostgreSQL, called as the gateway calls it."""
+"""The HIS interface (clinical.ingestion), on SQLite and PostgreSQL, called as the gateway calls it."""
 
-from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 import httpx
+from clinical_testkit import CLASSIFICATION, Count, Events, Sign, admission, exam, post
 
-from clinical.tables import ClinicalRecord, ClinicalRecordVersion
-from contracts.enums import CadreStatus, ManagementTier
-from contracts.events.registry import CadreDied, CadreTransferred
+from clinical.tables import ClinicalRecord
+from contracts.enums import CadreStatus
+from contracts.events.registry import CadreDied
 from contracts.scope import Principal
-
-Sign = Callable[[Principal], dict[str, str]]
-Events = Callable[[], Awaitable[list[tuple[str, dict[str, Any]]]]]
-Count = Callable[[Any], Awaitable[int]]
-CLASSIFICATION = {"system": "vn-moh-qd-1266-2020", "version": "2020", "code": "B1"}
-
-
-def exam(national_id: str, external_id: str = "KSK-2026-0001", **overrides: Any) -> dict[str, Any]:
-    return {
-        "kind": "periodic_exam",
-        "external_id": external_id,
-        "national_id": national_id,
-        "occurred_on": "2026-03-01",
-        "plan_id": "7d1c2f5e-0000-4000-8000-000000000001",
-        "measurements": [
-            {"code": "weight", "value": 62.5, "unit": "kg"},
-            {"code": "bp_systolic", "value": 145, "unit": "mm[Hg]", "abnormal": True},
-        ],
-        "labs": [{"code": "glucose", "value": 7.8, "unit": "mmol/L", "reference_range": "3.9-6.4", "abnormal": True}],
-        "diagnoses": [{"code": "I10", "primary": True}, {"code": "E119"}],
-        "classification": CLASSIFICATION,
-        "follow_ups": [{"finding": "lung nodule 6 mm", "action": "CT in 3 months"}],
-        **overrides,
-    }
-
-
-def admission(national_id: str, external_id: str = "NT-1", **overrides: Any) -> dict[str, Any]:
-    return {
-        "kind": "admission",
-        "external_id": external_id,
-        "national_id": national_id,
-        "occurred_on": "2026-02-10",
-        "ward": "Phòng nội A",
-        "diagnoses": [{"code": "J44.1"}],
-        **overrides,
-    }
-
-
-async def post(
-    client: httpx.AsyncClient, sign_as: Sign, principal: Principal, body: dict[str, Any], **headers: str
-) -> httpx.Response:
-    return await client.post("/his/records", json=body, headers={**sign_as(principal), **headers})
+from servicekit import clock
 
 
 async def test_an_exam_result_is_created_once_then_existed_then_amended_and_every_version_kept(
@@ -301,39 +260,6 @@ async def test_a_discharge_before_its_admission_is_refused_then_matched_once_the
     assert events[-1][1]["change"] == "discharge" and events[-1][1]["record"]["discharge_outcome"] == "recovered"
 
 
-async def test_withdrawn_records_are_kept_marked_and_refuse_new_versions(
-    client: httpx.AsyncClient,
-    sign_as: Sign,
-    seed_cadre: Any,
-    principals: SimpleNamespace,
-    outbox_events: Events,
-    count_rows: Count,
-) -> None:
-    nid = "068052000030"
-    cadre_id = await seed_cadre(national_id=nid)
-    created = (await post(client, sign_as, principals.his, exam(nid))).json()["record"]
-    headers = sign_as(principals.his)
-    withdrawn = await client.post(
-        "/his/records/withdraw", json={"external_id": "KSK-2026-0001", "reason": "wrong patient"}, headers=headers
-    )
-    assert withdrawn.json()["outcome"] == "withdrawn" and withdrawn.json()["record"]["status"] == "withdrawn"
-    repeat = await client.post(
-        "/his/records/withdraw", json={"external_id": "KSK-2026-0001", "reason": "wrong patient"}, headers=headers
-    )
-    assert repeat.json()["outcome"] == "existed"
-    unknown = await client.post("/his/records/withdraw", json={"external_id": "NOPE", "reason": "x" * 5}, headers=headers)
-    assert unknown.status_code == 404
-    assert (await post(client, sign_as, principals.his, exam(nid))).json()["errors"][0]["type"] == "record_withdrawn"
-    doctor = sign_as(principals.doctor)
-    assert (await client.get(f"/cadres/{cadre_id}/timeline", headers=doctor)).json()["total"] == 0
-    shown = (await client.get(f"/cadres/{cadre_id}/timeline", params={"include_withdrawn": True}, headers=doctor)).json()
-    assert shown["items"][0]["withdrawn_reason"] == "wrong patient"
-    assert await count_rows(ClinicalRecordVersion) == 2
-    events = await outbox_events()
-    assert events[-1][0] == "vn.cadrecare.clinical.record.withdrawn" and events[-1][1]["reason"] == "wrong patient"
-    assert events[-1][1]["record"]["record_id"] == created["id"] and events[-1][1]["record"]["status"] == "withdrawn"
-
-
 async def test_idempotency_key_replays_the_first_answer_and_refuses_another_body(
     client: httpx.AsyncClient, sign_as: Sign, seed_cadre: Any, principals: SimpleNamespace
 ) -> None:
@@ -351,73 +277,20 @@ async def test_idempotency_key_replays_the_first_answer_and_refuses_another_body
     assert one.json() == two.json() and one.json()["counts"] == {"created": 1}
 
 
-async def test_readers_see_only_their_scope_and_a_his_only_what_its_facility_wrote(
+async def test_the_future_starts_tomorrow_in_vietnam_even_while_utc_is_still_on_yesterday(
     client: httpx.AsyncClient, sign_as: Sign, seed_cadre: Any, principals: SimpleNamespace
 ) -> None:
-    dalat_cadre = await seed_cadre(national_id="068052000050")
-    baoloc_cadre = await seed_cadre(national_id="068052000051", managing_unit="VN.68.673")
-    await post(client, sign_as, principals.his, exam("068052000050", external_id="A"))
-    baoloc = (await post(client, sign_as, principals.his, exam("068052000051", external_id="B"))).json()["record"]
-    dalat = sign_as(principals.dalat)
-    assert (await client.get(f"/cadres/{dalat_cadre}/timeline", headers=dalat)).json()["total"] == 1
-    assert (await client.get(f"/cadres/{baoloc_cadre}/timeline", headers=dalat)).status_code == 404
-    assert (await client.get(f"/records/{baoloc['id']}", headers=dalat)).status_code == 404
-    assert (await client.get(f"/cadres/{baoloc_cadre}/conditions", headers=dalat)).status_code == 404
-    own = await client.get("/his/records/lookup", params={"external_id": "B"}, headers=sign_as(principals.his))
-    assert own.status_code == 200 and own.json()["id"] == baoloc["id"]
-    assert own.headers["x-audit-subjects"] == str(baoloc_cadre)
-    versions = await client.get("/his/records/versions", params={"external_id": "B"}, headers=sign_as(principals.his))
-    assert [v["version"] for v in versions.json()] == [1]
-    other_facility = await client.get("/his/records/lookup", params={"external_id": "B"}, headers=sign_as(principals.his_saigon))
-    assert other_facility.status_code == 404
-    assert (await client.get(f"/records/{baoloc['id']}", headers=sign_as(principals.his))).status_code == 403
-    assert (await post(client, sign_as, principals.doctor, exam("068052000050", external_id="C"))).status_code == 403
-
-
-async def test_problem_list_groups_chronic_diagnoses_with_first_and_last_seen(
-    client: httpx.AsyncClient, sign_as: Sign, seed_cadre: Any, principals: SimpleNamespace
-) -> None:
-    nid = "068052000060"
-    cadre_id = await seed_cadre(national_id=nid)
-    await post(client, sign_as, principals.his, exam(nid, external_id="E1", occurred_on="2024-03-01"))
-    await post(
-        client, sign_as, principals.his, exam(nid, external_id="E2", occurred_on="2025-03-01", diagnoses=[{"code": "I10"}])
-    )
-    await post(client, sign_as, principals.his, admission(nid, external_id="N1", occurred_on="2025-11-02"))
-    answer = (await client.get(f"/cadres/{cadre_id}/conditions", headers=sign_as(principals.doctor))).json()
-    assert answer["comorbidity"] == 3
-    assert [(c["group"], c["first_seen"], c["last_seen"], c["records"]) for c in answer["conditions"]] == [
-        ("hypertension", "2024-03-01", "2025-03-01", 2),
-        ("diabetes", "2024-03-01", "2024-03-01", 1),
-        ("copd", "2025-11-02", "2025-11-02", 1),
+    nid = "068052000100"
+    await seed_cadre(national_id=nid)
+    with clock.frozen_at(datetime(2026, 3, 9, 18, 0, tzinfo=UTC)):  # 01:00 on 10 March in Hà Nội
+        today = await post(client, sign_as, principals.his, exam(nid, external_id="T-1", occurred_on="2026-03-10"))
+        assert today.status_code == 201, today.text
+        tomorrow = await post(client, sign_as, principals.his, exam(nid, external_id="T-2", occurred_on="2026-03-11"))
+    assert tomorrow.status_code == 422
+    assert tomorrow.json()["errors"] == [
+        {
+            "loc": ["body", "occurred_on"],
+            "msg": "2026-03-11 is in the future (today is 2026-03-10 in Vietnam)",
+            "type": "date_in_future",
+        }
     ]
-    assert answer["conditions"][1]["codes"] == ["E11.9"]
-
-
-async def test_records_follow_the_cadre_when_the_registry_moves_them(
-    client: httpx.AsyncClient, sign_as: Sign, seed_cadre: Any, cadre_event: Any, principals: SimpleNamespace
-) -> None:
-    nid = "068052000070"
-    cadre_id = await seed_cadre(national_id=nid)
-    record = (await post(client, sign_as, principals.his, exam(nid))).json()["record"]
-    dalat = sign_as(principals.dalat)
-    assert (await client.get(f"/records/{record['id']}", headers=dalat)).status_code == 200
-    moved = {
-        "id": cadre_id,
-        "full_name": "Nguyễn Văn Đức",
-        "date_of_birth": "1952-04-05",
-        "sex": "male",
-        "national_id": nid,
-        "tier": ManagementTier.DISTRICT.value,
-        "status": "retired",
-        "status_since": "2012-05-01",
-        "managing_unit": "VN.68.673",
-    }
-    transferred = CadreTransferred.model_validate(
-        {"cadre": moved, "previous_managing_unit": "VN.68.672", "effective_date": "2026-01-01", "reason": "moved"}
-    )
-    await cadre_event(transferred, str(cadre_id))
-    assert (await client.get(f"/records/{record['id']}", headers=dalat)).status_code == 404
-    assert (await client.get(f"/records/{record['id']}", headers=sign_as(principals.doctor))).json()[
-        "managing_unit"
-    ] == "VN.68.673"

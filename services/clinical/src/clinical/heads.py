@@ -1,29 +1,30 @@
-"""A record's current version as ingestion handles it (`Head`), and the few statements that read and write
-clinical_record and clinical_record_version for it: SQLAlchemy Core, many rows per statement, and each
-body serialised once (the canonical JSON that is also hashed) instead of once per table by the driver.
+"""A record's current version as the HIS writes handle it (`Head`), and the statements that lock, read and
+write clinical_record and clinical_record_version for it. Shared by ingestion and by withdrawal.
+
+SQLAlchemy Core, many rows per statement, and each body serialised once (the canonical JSON that is
+also hashed) instead of once per table by the driver: a bulk writes a thousand records.
 """
 
+import hashlib
 import uuid
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, bindparam, insert, update
+from sqlalchemy import JSON, bindparam, insert, text, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from clinical.domain import CadreView
-from clinical.tables import ClinicalRecord, ClinicalRecordVersion, PatientCadre
+from clinical.tables import ClinicalRecord, ClinicalRecordVersion
 from contracts.api.clinical import RecordRef, RecordStatus
 from contracts.enums import EncounterKind
-from servicekit.sql import table_of
+from servicekit.sql import dialect_name, table_of
 
 RECORDS = table_of(ClinicalRecord)
 VERSIONS = table_of(ClinicalRecordVersion)
-CADRES = table_of(PatientCadre)
 
 
 class SerialisedJSON(TypeDecorator[str]):
@@ -79,6 +80,18 @@ class Head:
             ended_on=self.ended_on,
         )
 
+    def version_row(self, change: str, recorded_at: datetime, recorded_by: str) -> dict[str, Any]:
+        """The clinical_record_version row of the head as it is now (parameters of INSERT_VERSIONS)."""
+        return {
+            "record_id": self.id,
+            "version": self.version,
+            "change": change,
+            "body_json": self.body_json,
+            "body_hash": self.body_hash,
+            "recorded_at": recorded_at,
+            "recorded_by": recorded_by,
+        }
+
 
 HEAD_COLUMNS = (
     "id",
@@ -99,7 +112,6 @@ HEAD_COLUMNS = (
     "updated_at",
 )
 CHANGING_COLUMNS = ("version", "status", "occurred_on", "ended_on", "body_hash", "withdrawn_reason", "updated_at")
-CADRE_COLUMNS = ("cadre_id", "national_id", "card_number", "managing_unit", "tier", "status", "date_of_death")
 
 # body goes in as text, under another parameter name than the column's (a bindparam may not shadow a column)
 INSERT_HEADS = insert(RECORDS).values(body=bindparam("body_json", type_=SerialisedJSON()))
@@ -111,9 +123,27 @@ UPDATE_HEADS = (
         {**{name: bindparam(f"new_{name}") for name in CHANGING_COLUMNS}, "body": bindparam("body_json", type_=SerialisedJSON())}
     )
 )
+LOCK_KEYS = text("SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest(CAST(:keys AS bigint[])) AS k ORDER BY 1) AS s")
+
+
+def _lock_key(facility: str, external_id: str) -> int:
+    digest = hashlib.blake2b(f"clinical:{facility}\x00{external_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+async def lock_records(session: AsyncSession, facility: str, external_ids: Collection[str]) -> None:
+    """Hold the (facility, external id) keys until the transaction ends, so that the same record posted at
+    once from several connections is created once and the others answer "existed".
+
+    PostgreSQL: transaction-level advisory locks, taken in sorted order so two requests never deadlock.
+    SQLite: nothing to do, BEGIN IMMEDIATE already made this transaction the only writer."""
+    if not external_ids or dialect_name(session) != "postgresql":
+        return
+    await session.execute(LOCK_KEYS, {"keys": sorted({_lock_key(facility, e) for e in external_ids})})
 
 
 async def load_heads(session: AsyncSession, facility: str, external_ids: Collection[str]) -> dict[str, Head]:
+    """The current versions of the facility's records named by external id, by external id."""
     if not external_ids:
         return {}
     rows = await session.execute(
@@ -122,29 +152,6 @@ async def load_heads(session: AsyncSession, facility: str, external_ids: Collect
         .where(RECORDS.c.facility == facility, RECORDS.c.external_id.in_(sorted(external_ids)))
     )
     return {row.external_id: Head(*row) for row in rows}
-
-
-async def load_cadres(
-    session: AsyncSession, cards: Collection[str], national_ids: Collection[str]
-) -> tuple[dict[str, CadreView], dict[str, CadreView]]:
-    """The cadres named by card number or CCCD, in one query: (by card, by CCCD)."""
-    if not cards and not national_ids:
-        return {}, {}
-    conditions = []
-    if cards:
-        conditions.append(CADRES.c.card_number.in_(sorted(cards)))
-    if national_ids:
-        conditions.append(CADRES.c.national_id.in_(sorted(national_ids)))
-    query = CADRES.select().with_only_columns(*(CADRES.c[name] for name in CADRE_COLUMNS))
-    rows = await session.execute(query.where(conditions[0] if len(conditions) == 1 else conditions[0] | conditions[1]))
-    by_card: dict[str, CadreView] = {}
-    by_nid: dict[str, CadreView] = {}
-    for row in rows:
-        view = CadreView(*row)
-        by_nid[view.national_id] = view
-        if view.card_number:
-            by_card[view.card_number] = view
-    return by_card, by_nid
 
 
 async def write(session: AsyncSession, heads: Iterable[Head], versions: list[dict[str, Any]]) -> None:

@@ -1,18 +1,15 @@
-"""Clinical's events are built straight into JSON (no pydantic round trip per event): every one of them must be
-exactly what the contract's models make of the same record, carry its cadre's scope headers, and come out in
-the order the changes were made. Also: on SQLite the writers of one process queue instead of busy-waiting.
-On SQLite and PostgreSQL."""
+"""Clinical's events are written in runs of one type, each row its event's JSON (clinical.events): every one
+of them must be exactly what the contract's models make of the same stored version, carry its cadre's scope
+headers, and come out in the order the changes were made. On SQLite and PostgreSQL."""
 
-import asyncio
 import json
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import httpx
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from clinical import domain
 from clinical.tables import KIT
@@ -20,8 +17,6 @@ from contracts.codesystems import CodedValue
 from contracts.envelope import DomainEvent
 from contracts.events.clinical import EVENTS, RecordSummary
 from contracts.scope import Principal
-from servicekit import migrations
-from servicekit.db import Database
 
 Sign = Callable[[Principal], dict[str, str]]
 EVENT_OF_TYPE: dict[str, type[DomainEvent]] = {event.event_type: event for event in EVENTS}
@@ -85,7 +80,7 @@ async def outbox_rows(app: Any) -> list[tuple[dict[str, str], dict[str, Any]]]:
 
 
 def summary_by_pydantic(version: dict[str, Any], record: dict[str, Any], status: str) -> dict[str, Any]:
-    """What the contract's own models make of one stored version (the way clinical built events before)."""
+    """What the contract's own models make of one stored version, read back through the API."""
     summary = domain.summarise(record["kind"], version["data"])
     return RecordSummary(
         record_id=record["id"],
@@ -149,36 +144,3 @@ async def test_every_event_is_the_contract_shape_with_its_scope_headers_in_the_o
     assert rows[-1][1]["reason"] == "sai bệnh nhân"
     exam = rows[0][1]["record"]
     assert exam["chronic_groups"] == ["hypertension", "diabetes", "gout"] and exam["needs_follow_up"] and exam["at_home"]
-
-
-async def test_on_sqlite_the_writers_of_a_process_take_turns_and_readers_never_wait(database_url: str, tmp_path: Path) -> None:
-    migrations.upgrade("clinical", database_url)
-    db = Database(database_url, one_writer=True)
-    if not database_url.startswith("sqlite"):
-        assert db.writer is None  # PostgreSQL takes concurrent writers; clinical's advisory locks order conflicts
-        await db.dispose()
-        return
-    inside: list[int] = []
-    overlaps: list[int] = []
-
-    async def writer(number: int) -> None:
-        async with db.transaction() as session:
-            if inside:
-                overlaps.append(number)
-            inside.append(number)
-            await asyncio.sleep(0.005)  # a turn spans awaits: the others must not start meanwhile
-            await session.execute(text("SELECT count(*) FROM clinical_record"))
-            inside.remove(number)
-
-    async def reader() -> int:
-        async with db.read() as session:
-            return int(await session.scalar(text("SELECT count(*) FROM clinical_record")) or 0)
-
-    try:
-        async with db.transaction() as session:  # a writer holds its turn ...
-            await session.execute(text("SELECT 1"))
-            assert await asyncio.wait_for(reader(), 2) == 0  # ... and a reader still gets through
-        await asyncio.gather(*[writer(n) for n in range(20)])
-        assert overlaps == [] and inside == []
-    finally:
-        await db.dispose()

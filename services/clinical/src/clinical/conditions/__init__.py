@@ -1,0 +1,1 @@
+"""The chronic problem list of a cadre."""

@@ -1,0 +1,1 @@
+"""HIS ingestion: one record or a bulk, validated, idempotent by facility and external id, amended as new versions."""

@@ -1,0 +1,1 @@
+"""A cadre's timeline for readers in scope, and the patients summary."""
