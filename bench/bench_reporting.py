@@ -35,9 +35,12 @@ from contracts.events.clinical import ClinicalRecordRecorded, RecordSummary
 from contracts.events.registry import CadreRegistered, CadreSnapshot
 from contracts.scope import Grant, Principal, PrincipalKind
 from contracts.topics import topic_of
-from reporting import reports, rollup, service
+from reporting.board_reports import service as reports
+from reporting.dashboard import service
 from reporting.domain import chronic_groups, month_of
-from reporting.rebuild import build_consumers, end_offsets, rebuild
+from reporting.projections import build_consumers
+from reporting.rebuild.service import end_offsets, rebuild
+from reporting.rollup import service as rollup
 from servicekit import migrations
 from servicekit.broker import Broker
 from servicekit.db import Database

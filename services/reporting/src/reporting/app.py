@@ -4,20 +4,18 @@ Besides its API, the service serves the dashboard's static page at /dashboard/ w
 holds no data: it signs in through the gateway and calls the API there with the caller's token).
 """
 
-from importlib import resources
-from pathlib import Path
-
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from reporting.board_reports.routes import router as board_reports
+from reporting.dashboard.routes import PAGE_DIR
+from reporting.dashboard.routes import router as dashboard
 from reporting.projections import consumers
-from reporting.routes import router
+from reporting.rollup.routes import router as rollup
 from reporting.settings import ReportingSettings
 from reporting.tables import metadata
 from servicekit.app import create_service_app
 from servicekit.runtime import build_runtime
-
-DASHBOARD_DIR = Path(str(resources.files("reporting") / "static" / "dashboard"))
 
 
 def create_app(settings: ReportingSettings | None = None, *, run_workers: bool = True) -> FastAPI:
@@ -26,9 +24,9 @@ def create_app(settings: ReportingSettings | None = None, *, run_workers: bool =
         runtime,
         title="CadreCare reporting",
         description="Read models fed by events: counts, coverage, classifications, reports.",
-        routers=[router],
+        routers=[dashboard, board_reports, rollup],
         consumers=consumers,
         run_workers=run_workers,
     )
-    app.mount("/dashboard", StaticFiles(directory=DASHBOARD_DIR, html=True), name="dashboard")
+    app.mount("/dashboard", StaticFiles(directory=PAGE_DIR, html=True), name="dashboard")
     return app

@@ -16,7 +16,7 @@ from aiokafka.structs import ConsumerRecord
 from contracts.enums import ManagementTier
 from contracts.envelope import DomainEvent, EventEnvelope
 from contracts.topics import topic_of
-from reporting.rebuild import build_consumers
+from reporting.projections import build_consumers
 from servicekit.broker import Broker
 from servicekit.consumer import EventConsumer
 from servicekit.db import Database

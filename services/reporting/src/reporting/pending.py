@@ -2,8 +2,9 @@
 
 The consumer kit applies a fetched batch (up to 500 events of one partition) in one transaction and calls
 a handler per event. Writing each event's rows at once costs several round trips per event; instead the
-handlers record what they mean to write here (`pending_of(session)`), and the `before_commit` hook below
-writes everything with a handful of multi-row statements per batch, whatever its size:
+handlers record what they mean to write here (`written_before_commit(session)`); opening that buffer
+registers `write_pending` as a step of the transaction's unit of work (`servicekit.db.before_commit`),
+which writes everything with a handful of multi-row statements per batch, whatever its size:
 
 - cadre changes: one INSERT (ignoring duplicates); cadre facts: one upsert; the intervals of the cadres
   touched are recomputed together (one SELECT of their changes, one DELETE, one INSERT), and records that
@@ -16,8 +17,8 @@ writes everything with a handful of multi-row statements per batch, whatever its
 Every value is still decided per event and in event order (the last candidate of a record or an
 invitation in the batch is the one a one-by-one application would leave); nothing in a handler reads a
 table this buffer writes, except through `known_cadre` (the buffered state first, then the database).
-If the commit fails, the kit rolls the batch back and applies it one event per transaction: the hook
-then runs once per event, with the same result.
+If the batch fails, the kit rolls it back (the step never runs) and applies it one event per transaction:
+the step then runs once per event, with the same result.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, event, exists, select, update
+from sqlalchemy import Table, and_, delete, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -38,6 +39,7 @@ from sqlmodel import col
 from contracts.enums import EncounterKind
 from reporting.domain import Change, intervals_of, province_of
 from reporting.tables import CadreChange, CadreFact, CadreInterval, ClinicalFact, DiagnosisFact, InvitationFact
+from servicekit.db import before_commit
 from servicekit.sql import table_of
 
 KEY = "reporting.pending"
@@ -96,17 +98,19 @@ class Pending:
         return bool(self.cadre_changes or self.cadre_facts or self.records or self.invitations or self.statuses)
 
 
-def pending_of(session: AsyncSession) -> Pending:
+def written_before_commit(session: AsyncSession) -> Pending:
+    """This transaction's buffer; the first call opens it and has `write_pending` run before the commit."""
     found = session.info.get(KEY)
     if found is None:
         found = session.info[KEY] = Pending()
+        before_commit(session, KEY, write_pending)
     assert isinstance(found, Pending)
     return found
 
 
 async def known_cadre(session: AsyncSession, cadre_id: uuid.UUID) -> tuple[str, str, str] | None:
     """(managing unit, tier, status) of a cadre as this transaction leaves it so far, or None if unknown."""
-    held = pending_of(session).cadre_facts.get(cadre_id)
+    held = written_before_commit(session).cadre_facts.get(cadre_id)
     if held is not None:
         return held["managing_unit"], held["tier"], held["status"]
     row = (
@@ -122,11 +126,11 @@ async def known_cadre(session: AsyncSession, cadre_id: uuid.UUID) -> tuple[str, 
 # --- writing --------------------------------------------------------------------------------------------
 
 
-@event.listens_for(Session, "before_commit")
-def _write_pending(session: Session) -> None:
+async def write_pending(session: AsyncSession) -> None:
+    """The transaction's buffered rows, written in it (a before-commit step of the unit of work)."""
     pending = session.info.pop(KEY, None)
     if pending:
-        write(session, pending)
+        await session.run_sync(write, pending)
 
 
 def write(session: Session, pending: Pending) -> None:

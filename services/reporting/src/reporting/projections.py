@@ -2,12 +2,12 @@
 
 Idempotent twice over: the consumer kit skips an event id it has applied, and every write is an
 upsert or a recomputation from stored facts, so applying an event again changes nothing. Cadre,
-invitation and record rows are gathered per transaction and written set-wise before it commits
-(`reporting.pending`): a fetched batch of events costs a handful of statements, not several per event.
+invitation and record rows are gathered per transaction and written set-wise just before it commits
+(`reporting.pending`, a before-commit step of the transaction's unit of work): a fetched batch of
+events costs a handful of statements, not several per event.
 """
 
 from collections.abc import Sequence
-from datetime import UTC
 from typing import Any
 
 from sqlalchemy import update
@@ -28,7 +28,7 @@ from contracts.events.scheduling import (
 )
 from contracts.topics import CADRES
 from reporting.domain import chronic_groups, effective_date, month_of, province_of
-from reporting.pending import RecordCandidate, known_cadre, pending_of
+from reporting.pending import RecordCandidate, known_cadre, written_before_commit
 from reporting.tables import (
     KIT,
     ConvalescenceRegistrationFact,
@@ -38,7 +38,10 @@ from reporting.tables import (
     UnitFact,
     UnitSuccessor,
 )
+from servicekit import clock
+from servicekit.broker import Broker
 from servicekit.consumer import EventConsumer, Handler
+from servicekit.db import Database
 from servicekit.runtime import Runtime
 from servicekit.sql import dialect_name, table_of, upsert
 
@@ -62,10 +65,10 @@ async def project_cadre(session: AsyncSession, envelope: EventEnvelope, event: C
         registered=registered,
         status_changed=status_changed,
         status_since=cadre.status_since,
-        recorded_on=envelope.time.astimezone(UTC).date(),
+        recorded_on=clock.vietnam_date(envelope.time),
     )
     state = {"managing_unit": cadre.managing_unit, "tier": cadre.tier.value, "status": cadre.status.value}
-    pending_of(session).cadre(
+    written_before_commit(session).cadre(
         {"event_id": envelope.id, "cadre_id": cadre.id, "effective_on": effective_on, "recorded_at": envelope.time, **state},
         {
             "cadre_id": cadre.id,
@@ -128,7 +131,7 @@ async def project_plan(session: AsyncSession, _envelope: EventEnvelope, event: E
 
 async def project_invitation(session: AsyncSession, _envelope: EventEnvelope, event: InvitationIssued) -> None:
     """Its description; a status it already has stays, and `exam_recorded` is recomputed before the commit."""
-    pending_of(session).invitation(
+    written_before_commit(session).invitation(
         {
             "invitation_id": event.invitation_id,
             "plan_id": event.plan_id,
@@ -147,7 +150,7 @@ async def project_invitation(session: AsyncSession, _envelope: EventEnvelope, ev
 
 
 async def project_invitation_status(session: AsyncSession, _envelope: EventEnvelope, event: InvitationStatusChanged) -> None:
-    pending_of(session).status(event.invitation_id, event.status, event.effective_date)
+    written_before_commit(session).status(event.invitation_id, event.status, event.effective_date)
 
 
 # --- convalescence ----------------------------------------------------------------------------------
@@ -262,7 +265,7 @@ async def _store_record(session: AsyncSession, envelope: EventEnvelope, record: 
         "province": province_of(unit) if unit else None,
         "tier": tier,
     }
-    pending_of(session).record(RecordCandidate(row, [] if withdrawn else chronic_groups(record.diagnoses)))
+    written_before_commit(session).record(RecordCandidate(row, [] if withdrawn else chronic_groups(record.diagnoses)))
 
 
 async def project_record(
@@ -305,8 +308,12 @@ def handlers_by_consumer() -> dict[str, dict[type, Handler]]:
     return {CONSUMER_NAMES[0]: handlers()}
 
 
-def consumers(runtime: Runtime) -> list[EventConsumer]:
+def build_consumers(db: Database, broker: Broker, max_attempts: int = 3) -> list[EventConsumer]:
     return [
-        EventConsumer(name, runtime.db, KIT, runtime.broker, by_type, max_attempts=runtime.settings.consumer_max_attempts)
+        EventConsumer(name, db, KIT, broker, by_type, max_attempts=max_attempts)
         for name, by_type in handlers_by_consumer().items()
     ]
+
+
+def consumers(runtime: Runtime) -> list[EventConsumer]:
+    return build_consumers(runtime.db, runtime.broker, runtime.settings.consumer_max_attempts)

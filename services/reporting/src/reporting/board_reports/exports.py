@@ -11,7 +11,14 @@ from fpdf.fonts import FontFace
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from contracts.api.reporting import BoardReport
+from contracts.api.reporting import (
+    ActivityCounts,
+    BoardReport,
+    CadreCountSection,
+    ChronicSection,
+    ClassificationSection,
+    CoverageSection,
+)
 from contracts.enums import CadreStatus, ManagementTier
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
@@ -37,10 +44,7 @@ def _num(value: int | None) -> object:
     return "(ẩn)" if value is None else value
 
 
-def report_tables(report: BoardReport) -> list[Table]:
-    """The report's sections as (heading, header, rows): what both formats print."""
-    tables: list[Table] = []
-    c = report.cadres
+def _cadre_table(c: CadreCountSection) -> Table:
     tiers: dict[str, dict[str, int]] = {}
     for row in c.rows:
         tiers.setdefault(row.tier.value, {})[row.status.value] = row.count
@@ -50,101 +54,104 @@ def report_tables(report: BoardReport) -> list[Table]:
             active, retired = tiers[tier].get("active", 0), tiers[tier].get("retired", 0)
             cadre_rows.append([TIER_LABELS[tier], active, retired, active + retired])
     cadre_rows.append(["Tổng cộng", c.active, c.retired, c.total])
-    tables.append(
-        (
-            f"1.1. Đặc điểm tình hình (tính đến {c.as_of:%d/%m/%Y}; {c.change:+d} so với {c.compared_with:%d/%m/%Y}, "
-            f"khi có {c.total_then})",
-            ["Diện quản lý", "Đương chức", "Nguyên chức", "Tổng"],
-            cadre_rows,
-        )
+    return (
+        f"1.1. Đặc điểm tình hình (tính đến {c.as_of:%d/%m/%Y}; {c.change:+d} so với {c.compared_with:%d/%m/%Y}, "
+        f"khi có {c.total_then})",
+        ["Diện quản lý", "Đương chức", "Nguyên chức", "Tổng"],
+        cadre_rows,
     )
-    cov = report.coverage
-    tables.append(
-        (
-            f"Khám sức khỏe định kỳ theo nhóm đối tượng (lịch khám từ {cov.period_start:%d/%m/%Y} đến {cov.period_end:%d/%m/%Y})",
-            ["Kế hoạch", "Diện", "Tình trạng", "Được mời", "Đã khám", "Tỷ lệ (%)"],
+
+
+def _coverage_tables(cov: CoverageSection) -> list[Table]:
+    by_group: Table = (
+        f"Khám sức khỏe định kỳ theo nhóm đối tượng (lịch khám từ {cov.period_start:%d/%m/%Y} đến {cov.period_end:%d/%m/%Y})",
+        ["Kế hoạch", "Diện", "Tình trạng", "Được mời", "Đã khám", "Tỷ lệ (%)"],
+        [
             [
-                [
-                    r.plan_title or str(r.plan_id),
-                    TIER_LABELS.get(r.tier.value if r.tier else "", "-"),
-                    STATUS_LABELS.get(r.status.value if r.status else None, "-"),
-                    r.invited,
-                    r.examined,
-                    _pct(r.rate),
-                ]
-                for r in cov.by_group
+                r.plan_title or str(r.plan_id),
+                TIER_LABELS.get(r.tier.value if r.tier else "", "-"),
+                STATUS_LABELS.get(r.status.value if r.status else None, "-"),
+                r.invited,
+                r.examined,
+                _pct(r.rate),
             ]
-            + [[r.plan_title or str(r.plan_id), "Cả kế hoạch", "", r.invited, r.examined, _pct(r.rate)] for r in cov.by_plan],
-        )
+            for r in cov.by_group
+        ]
+        + [[r.plan_title or str(r.plan_id), "Cả kế hoạch", "", r.invited, r.examined, _pct(r.rate)] for r in cov.by_plan],
     )
-    tables.append(
-        (
-            "Khám sức khỏe định kỳ theo đơn vị",
-            ["Kế hoạch", "Đơn vị", "Được mời", "Đã khám", "Tỷ lệ (%)"],
-            [[r.plan_title or str(r.plan_id), r.unit or "-", r.invited, r.examined, _pct(r.rate)] for r in cov.by_unit],
-        )
+    by_unit: Table = (
+        "Khám sức khỏe định kỳ theo đơn vị",
+        ["Kế hoạch", "Đơn vị", "Được mời", "Đã khám", "Tỷ lệ (%)"],
+        [[r.plan_title or str(r.plan_id), r.unit or "-", r.invited, r.examined, _pct(r.rate)] for r in cov.by_unit],
     )
-    cl = report.classification
+    return [by_group, by_unit]
+
+
+def _classification_tables(cl: ClassificationSection) -> list[Table]:
     class_rows: list[list[object]] = [[r.label_vi, _num(r.count), _pct(r.share)] for r in cl.rows]
     class_rows.append(["Tổng", cl.total, "100,00" if cl.total else "-"])
-    tables.append(
-        (
-            f"Kết quả phân loại sức khỏe ({cl.period_start:%d/%m/%Y} - {cl.period_end:%d/%m/%Y})",
-            ["Loại", "Số người", "Tỷ lệ (%)"],
-            class_rows,
-        )
-    )
+    header = ["Loại", "Số người", "Tỷ lệ (%)"]
+    tables: list[Table] = [
+        (f"Kết quả phân loại sức khỏe ({cl.period_start:%d/%m/%Y} - {cl.period_end:%d/%m/%Y})", header, class_rows)
+    ]
     for tier, rows in cl.by_tier.items():
         tables.append(
             (
                 f"Phân loại sức khỏe - {TIER_LABELS.get(tier, tier)}",
-                ["Loại", "Số người", "Tỷ lệ (%)"],
+                header,
                 [[r.label_vi, _num(r.count), _pct(r.share)] for r in rows],
             )
         )
-    a = report.activity
-    tables.append(
-        (
-            f"Khám, chữa bệnh (từ {a.period_start:%d/%m/%Y} đến {a.period_end:%d/%m/%Y})",
-            ["Hoạt động", "Số lượt"],
-            [
-                ["Khám sức khỏe định kỳ", a.periodic_exams],
-                ["Khám ngoại trú, cấp đơn", a.outpatient_visits],
-                ["Điều trị nội trú", a.admissions],
-                ["Chuyển viện tuyến trên", a.referrals_higher_level],
-                ["Chuyển viện trong tỉnh", a.referrals_in_province],
-                ["Điều trị ở nước ngoài", a.referrals_abroad],
-                ["Tổng chuyển viện", a.referrals_total],
-                ["Khám tại nhà", a.home_visits],
-                ["Hội chẩn", a.consultations],
-            ],
-        )
+    return tables
+
+
+def _activity_table(a: ActivityCounts) -> Table:
+    return (
+        f"Khám, chữa bệnh (từ {a.period_start:%d/%m/%Y} đến {a.period_end:%d/%m/%Y})",
+        ["Hoạt động", "Số lượt"],
+        [
+            ["Khám sức khỏe định kỳ", a.periodic_exams],
+            ["Khám ngoại trú, cấp đơn", a.outpatient_visits],
+            ["Điều trị nội trú", a.admissions],
+            ["Chuyển viện tuyến trên", a.referrals_higher_level],
+            ["Chuyển viện trong tỉnh", a.referrals_in_province],
+            ["Điều trị ở nước ngoài", a.referrals_abroad],
+            ["Tổng chuyển viện", a.referrals_total],
+            ["Khám tại nhà", a.home_visits],
+            ["Hội chẩn", a.consultations],
+        ],
     )
-    ch = report.chronic
-    tables.append(
-        (
-            f"Bệnh mạn tính (tính đến {ch.as_of:%d/%m/%Y}, trên {ch.population} đối tượng)",
-            ["Nhóm bệnh", "Số người", "Tỷ lệ (%)"],
-            [[r.label_vi, _num(r.cadres), _pct(r.prevalence)] for r in ch.rows]
-            + [[f"Mắc đồng thời {r.conditions} nhóm bệnh", _num(r.cadres), ""] for r in ch.comorbidity],
-        )
+
+
+def _chronic_table(ch: ChronicSection) -> Table:
+    return (
+        f"Bệnh mạn tính (tính đến {ch.as_of:%d/%m/%Y}, trên {ch.population} đối tượng)",
+        ["Nhóm bệnh", "Số người", "Tỷ lệ (%)"],
+        [[r.label_vi, _num(r.cadres), _pct(r.prevalence)] for r in ch.rows]
+        + [[f"Mắc đồng thời {r.conditions} nhóm bệnh", _num(r.cadres), ""] for r in ch.comorbidity],
     )
+
+
+def report_tables(report: BoardReport) -> list[Table]:
+    """The report's sections as (heading, header, rows): what both formats print."""
     conv = report.convalescence
-    tables.append(
+    return [
+        _cadre_table(report.cadres),
+        *_coverage_tables(report.coverage),
+        *_classification_tables(report.classification),
+        _activity_table(report.activity),
+        _chronic_table(report.chronic),
         (
             "An dưỡng, điều dưỡng",
             ["Đăng ký", "Đủ điều kiện", "Ghi chú"],
             [[_num(conv.registered), _num(conv.eligible), conv.note]],
-        )
-    )
-    tables.append(
+        ),
         (
             "Kiểm tra số liệu (mỗi tổng bằng tổng các thành phần)",
             ["Nội dung", "Tổng", "Tổng thành phần", "Khớp"],
-            [[c_.label, c_.total, c_.parts_sum, "Đúng" if c_.consistent else "SAI"] for c_ in report.checks],
-        )
-    )
-    return tables
+            [[c.label, c.total, c.parts_sum, "Đúng" if c.consistent else "SAI"] for c in report.checks],
+        ),
+    ]
 
 
 def _heading_lines(report: BoardReport) -> list[str]:

@@ -11,15 +11,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from contracts.api.reporting import ArithmeticCheck, ConvalescenceSection
+from contracts.scope import Principal
+from reporting.board_reports import queries
 from reporting.domain import check
-from reporting.queries import Scope
-from reporting.tables import ConvalescenceRegistrationFact, ConvalescenceTripFact
-from servicekit.auth import within_unit
 
 REGISTERED, CANCELLED = "registered", "cancelled"
 NO_TRIP = "Không có chuyến nghỉ dưỡng nào bắt đầu trong kỳ. / No convalescence trip starts in this period."
@@ -66,36 +63,16 @@ class ConvalescenceFigures:
         return ConvalescenceSection(has_data=True, registered=registered, eligible=None, note=note)
 
 
-def _ancestors_and_self(unit: str) -> list[str]:
-    parts = unit.split(".")
-    return [".".join(parts[:n]) for n in range(1, len(parts) + 1)]
-
-
-async def convalescence_figures(session: AsyncSession, scope: Scope, start: date, end: date) -> ConvalescenceFigures:
+async def convalescence_figures(
+    session: AsyncSession, principal: Principal, unit: str, start: date, end: date
+) -> ConvalescenceFigures:
     """Trips of a board at, above or below the unit that start in the period; registrations of in-scope cadres to them."""
-    trip = ConvalescenceTripFact
-    trips = (
-        await session.execute(
-            select(trip)
-            .where(
-                col(trip.starts_on).between(start, end),
-                or_(col(trip.board_unit).in_(_ancestors_and_self(scope.unit)), within_unit(col(trip.board_unit), scope.unit)),
-            )
-            .order_by(col(trip.starts_on), col(trip.trip_id))
-        )
-    ).scalars()
-    reg = ConvalescenceRegistrationFact
-    in_scope = (
-        scope.where(col(reg.managing_unit), col(reg.tier), col(reg.province)),
-        col(reg.trip_starts_on).between(start, end),
-    )
+    trips = (await session.execute(queries.trips_starting(unit, start, end))).scalars()
     counts: dict[tuple[uuid.UUID, str], int] = {
         (trip_id, status): n
-        for trip_id, status, n in await session.execute(
-            select(col(reg.trip_id), col(reg.status), func.count()).where(*in_scope).group_by(col(reg.trip_id), col(reg.status))
-        )
+        for trip_id, status, n in await session.execute(queries.registrations_by_trip(principal, unit, start, end))
     }
-    total = (await session.execute(select(func.count()).select_from(reg).where(*in_scope))).scalar_one()
+    total = (await session.execute(queries.registrations_counted(principal, unit, start, end))).scalar_one()
     by_status: dict[str, int] = {REGISTERED: 0, CANCELLED: 0}
     for (_trip_id, status), n in counts.items():
         by_status[status] = by_status.get(status, 0) + n

@@ -15,6 +15,7 @@ import pytest
 from contracts.enums import Action, ManagementTier, UnitLevel
 from contracts.events.registry import UnitCreated, UnitSnapshot
 from contracts.events.scheduling import ConvalescenceRegistered, ConvalescenceRegistrationCancelled, ConvalescenceTripPublished
+from contracts.permissions import Permission
 from contracts.scope import Grant, Principal, PrincipalKind
 from reporting.app import create_app
 from reporting.feed import EventFeed
@@ -22,7 +23,7 @@ from reporting.settings import ReportingSettings
 from servicekit import migrations
 
 Sign = Callable[[Principal], dict[str, str]]
-PERMS = frozenset({"reporting.read"})
+PERMS = frozenset({Permission.REPORTING_READ})
 LAMDONG = Principal(
     subject="user:lamdong",
     kind=PrincipalKind.STAFF,

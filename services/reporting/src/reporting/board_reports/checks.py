@@ -1,26 +1,12 @@
-"""Six-monthly and yearly board reports (seed 003's structure), computed from records, checking their own sums."""
+"""The board report's arithmetic checks: every total it prints equals the sum of its parts, each total
+counted on its own where it can be (the cadres, the registrations), so that a wrong query shows."""
 
 from collections import defaultdict
-from datetime import UTC, date, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from contracts.api.reporting import (
-    ArithmeticCheck,
-    BoardReport,
-    CadreCountSection,
-    ClassificationSection,
-    CoverageSection,
-    MonthlyPoint,
-    ReportKind,
-)
+from contracts.api.reporting import ArithmeticCheck, CadreCountSection, ClassificationSection, CoverageSection, MonthlyPoint
 from contracts.enums import CadreStatus
-from contracts.scope import Principal
-from reporting import queries
-from reporting.convalescence import convalescence_figures
-from reporting.domain import check, report_title
-from reporting.queries import ActivityCell, Scope
-from reporting.service import NO_DATA, check_period, resolve_unit
+from reporting.dashboard.figures import ActivityCell
+from reporting.domain import check
 
 
 def cadre_checks(section: CadreCountSection, independent_total: int) -> list[ArithmeticCheck]:
@@ -84,56 +70,3 @@ def activity_checks(cells: list[ActivityCell], monthly: list[MonthlyPoint], acti
             check(f"{field}: tổng kỳ = tổng theo tháng", activity[field], {p.month: int(getattr(p, field)) for p in monthly})
         )
     return checks
-
-
-async def board_report(
-    session: AsyncSession, principal: Principal, unit: str, kind: ReportKind, start: date, end: date
-) -> BoardReport:
-    check_period(start, end)
-    found = await resolve_unit(session, principal, unit)
-    scope = Scope(principal, unit)
-    await queries.for_analysis(session)
-    compared_with = queries.day_before(start)
-    cadres = await queries.cadre_section(session, scope, end, compared_with)
-    independent_total = await queries.cadres_counted(session, scope, end)
-    coverage = await queries.coverage_section(session, scope, start, end)
-    classification = await queries.classification_section(session, scope, start, end)
-    cells = await queries.activity_cells(session, scope, start, end)
-    activity = queries.activity_counts(cells, start, end)
-    monthly = queries.monthly_points(cells, start, end)
-    chronic = await queries.chronic_section(session, scope, end, cadres.total)
-    convalescence = await convalescence_figures(session, scope, start, end)
-    convalescence_section = convalescence.section()
-    checks = [
-        *cadre_checks(cadres, independent_total),
-        *coverage_checks(coverage),
-        *classification_checks(classification),
-        *activity_checks(cells, monthly, activity.model_dump()),
-        *convalescence.checks(),
-    ]
-    has_data = (
-        cadres.total > 0 or cadres.total_then > 0 or coverage.has_data or activity.has_data or convalescence_section.has_data
-    )
-    return BoardReport(
-        kind=kind,
-        title=report_title(kind, start, end),
-        unit=unit,
-        unit_name=found.name,
-        period_start=start,
-        period_end=end,
-        generated_at=datetime.now(UTC),
-        has_data=has_data,
-        message=None if has_data else NO_DATA,
-        cadres=cadres,
-        coverage=coverage,
-        classification=classification,
-        activity=activity,
-        chronic=chronic,
-        convalescence=convalescence_section,
-        checks=checks,
-        consistent=all(c.consistent for c in checks),
-    )
-
-
-def generated_today() -> date:
-    return datetime.now(UTC).date()

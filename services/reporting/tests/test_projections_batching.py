@@ -1,7 +1,8 @@
-"""The projections write a fetched batch set-wise before it commits (`reporting.pending`). Whatever the batch
-boundaries, the read models must be exactly what applying the same events one per transaction leaves,
-including the awkward orders: a later version before the first, a withdrawal, a status change before its
-invitation, several changes of one cadre in one batch, records that came before their cadre. SQLite and PostgreSQL."""
+"""The projections write a fetched batch set-wise just before it commits (`reporting.pending`, a before-commit
+step of the unit of work). Whatever the batch boundaries, the read models must be exactly what applying the
+same events one per transaction leaves, including the awkward orders: a later version before the first, a
+withdrawal, a status change before its invitation, several changes of one cadre in one batch, records that
+came before their cadre. SQLite and PostgreSQL."""
 
 import uuid
 from collections.abc import Iterator
@@ -31,7 +32,7 @@ from contracts.events.registry import (
 from contracts.events.scheduling import ExamPlanPublished, InvitationIssued, InvitationStatusChanged, RoundSnapshot
 from contracts.topics import topic_of
 from reporting.feed import record_of
-from reporting.rebuild import build_consumers
+from reporting.projections import build_consumers
 from reporting.tables import READ_MODELS
 from servicekit import migrations
 from servicekit.broker import Broker

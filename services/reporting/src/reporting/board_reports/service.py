@@ -1,0 +1,146 @@
+"""The board report's use cases: compute it (seed 003's structure) from the records, checking its own sums;
+issue it; read back the reports issued.
+
+`board_report` answers from the records as they stand, so its figures move when a late record arrives.
+The report a board sends to its standing committee must not: issuing stores that document, verbatim,
+and publishes `ReportIssued` (outbox, same transaction) so that other services (the central board's
+aggregation, notifications) learn that a board's report for a period exists.
+"""
+
+import uuid
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.api.reporting import BoardReport, IssuedReport, IssuedReportSummary, ReportKind
+from contracts.events.reporting import ReportIssued
+from contracts.scope import Principal
+from reporting.access import resolve_unit
+from reporting.board_reports import queries
+from reporting.board_reports.checks import activity_checks, cadre_checks, classification_checks, coverage_checks
+from reporting.board_reports.convalescence import convalescence_figures
+from reporting.dashboard import figures
+from reporting.domain import report_title
+from reporting.periods import NO_DATA, check_period
+from reporting.tables import IssuedReport as IssuedRow
+from servicekit import clock
+from servicekit.errors import Forbidden, NotFound, Refused, field_error
+from servicekit.outbox import Outbox
+from servicekit.scope import administers_board
+
+
+async def board_report(
+    session: AsyncSession, principal: Principal, unit: str, kind: ReportKind, start: date, end: date
+) -> BoardReport:
+    check_period(start, end)
+    found = await resolve_unit(session, principal, unit)
+    await figures.for_analysis(session)
+    cadres = await figures.cadre_section(session, principal, unit, end, figures.day_before(start))
+    independent_total = await figures.cadres_counted(session, principal, unit, end)
+    coverage = await figures.coverage_section(session, principal, unit, start, end)
+    classification = await figures.classification_section(session, principal, unit, start, end)
+    cells = await figures.activity_cells(session, principal, unit, start, end)
+    activity = figures.activity_counts(cells, start, end)
+    monthly = figures.monthly_points(cells, start, end)
+    chronic = await figures.chronic_section(session, principal, unit, end, cadres.total)
+    convalescence = await convalescence_figures(session, principal, unit, start, end)
+    convalescence_section = convalescence.section()
+    checks = [
+        *cadre_checks(cadres, independent_total),
+        *coverage_checks(coverage),
+        *classification_checks(classification),
+        *activity_checks(cells, monthly, activity.model_dump()),
+        *convalescence.checks(),
+    ]
+    has_data = (
+        cadres.total > 0 or cadres.total_then > 0 or coverage.has_data or activity.has_data or convalescence_section.has_data
+    )
+    return BoardReport(
+        kind=kind,
+        title=report_title(kind, start, end),
+        unit=unit,
+        unit_name=found.name,
+        period_start=start,
+        period_end=end,
+        generated_at=clock.now(),
+        has_data=has_data,
+        message=None if has_data else NO_DATA,
+        cadres=cadres,
+        coverage=coverage,
+        classification=classification,
+        activity=activity,
+        chronic=chronic,
+        convalescence=convalescence_section,
+        checks=checks,
+        consistent=all(c.consistent for c in checks),
+    )
+
+
+async def issue(
+    session: AsyncSession, outbox: Outbox, principal: Principal, unit: str, kind: ReportKind, start: date, end: date
+) -> IssuedReport:
+    """Only the board of the unit (a write grant there on a tier it manages) issues its report; a report
+    without data is not issued. An unknown or unseen unit answers 404 before the board is asked for."""
+    check_period(start, end)
+    await resolve_unit(session, principal, unit)
+    if not administers_board(principal, unit):
+        raise Forbidden(f"only the board of {unit} issues its reports", code="not_the_board")
+    report = await board_report(session, principal, unit, kind, start, end)
+    if not report.has_data:
+        raise Refused(
+            "nothing to issue: no data for this period",
+            errors=[field_error(["query", "period_start"], report.message or "no data")],
+            code="no_data",
+        )
+    row = IssuedRow(
+        report_id=uuid.uuid4(),
+        board_unit=unit,
+        kind=kind.value,
+        period_start=start,
+        period_end=end,
+        issued_at=report.generated_at,
+        issued_by=principal.subject,
+        body=report.model_dump_json(),
+    )
+    session.add(row)
+    await outbox.append(
+        session,
+        ReportIssued(report_id=row.report_id, board_unit=unit, period_start=start, period_end=end, kind=kind.value),
+        subject=str(row.report_id),
+        managing_unit=unit,
+    )
+    await session.flush()
+    return _public(row)
+
+
+def _public(row: IssuedRow) -> IssuedReport:
+    return IssuedReport(
+        report_id=row.report_id,
+        issued_at=row.issued_at,
+        issued_by=row.issued_by,
+        report=BoardReport.model_validate_json(row.body),
+    )
+
+
+async def issued(session: AsyncSession, principal: Principal, report_id: uuid.UUID) -> IssuedReport:
+    row = (await session.execute(queries.issued_report(principal, report_id))).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"no issued report {report_id}")
+    return _public(row)
+
+
+async def issued_for(session: AsyncSession, principal: Principal, unit: str) -> list[IssuedReportSummary]:
+    await resolve_unit(session, principal, unit)
+    rows = await session.scalars(queries.issued_reports_of(principal, unit))
+    return [
+        IssuedReportSummary(
+            report_id=r.report_id,
+            board_unit=r.board_unit,
+            kind=ReportKind(r.kind),
+            period_start=r.period_start,
+            period_end=r.period_end,
+            issued_at=r.issued_at,
+            issued_by=r.issued_by,
+        )
+        for r in rows
+    ]

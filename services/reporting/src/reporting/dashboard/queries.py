@@ -1,0 +1,168 @@
+"""The statements behind the dashboard's figures (which the board report shows too), each narrowed to the
+caller's scope within the unit asked for (`access.in_scope`)."""
+
+import uuid
+from collections.abc import Collection, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy.orm import aliased
+from sqlmodel import col
+
+from contracts.enums import UnitLevel
+from contracts.scope import Principal
+from reporting.access import in_scope, visible_units
+from reporting.domain import COUNTED_STATUSES
+from reporting.facts import Rows, holds_on, latest_exam_conditions
+from reporting.tables import (
+    CadreFact,
+    CadreInterval,
+    ClinicalFact,
+    DiagnosisFact,
+    ExamPlanFact,
+    ExamRoundFact,
+    InvitationFact,
+    UnitFact,
+)
+from servicekit.scope import within_unit
+
+
+def _intervals_in_scope(principal: Principal, unit: str) -> Any:
+    return in_scope(principal, unit, col(CadreInterval.managing_unit), col(CadreInterval.tier), col(CadreInterval.province))
+
+
+def latest_cadre_counts(principal: Principal, unit: str) -> Rows:
+    """(tier, status, cadres) of the cadres' latest snapshots under `unit`."""
+    unit_column, tier, status = col(CadreFact.managing_unit), col(CadreFact.tier), col(CadreFact.status)
+    return (
+        select(tier, status, func.count())
+        .where(in_scope(principal, unit, unit_column, tier))
+        .group_by(tier, status)
+        .order_by(tier, status)
+    )
+
+
+def units_to_pick(principal: Principal) -> Rows:
+    """The nation, provinces and districts (not communes) under the caller's grants, as they are today."""
+    grants = visible_units(principal)
+    covered = or_(*(within_unit(col(UnitFact.path), g) for g in grants))
+    return (
+        select(UnitFact)
+        .where(covered, col(UnitFact.level) != UnitLevel.COMMUNE.value, col(UnitFact.valid_to).is_(None))
+        .order_by(col(UnitFact.path))
+    )
+
+
+def cadres_on_days(principal: Principal, unit: str, days: Sequence[date]) -> Rows:
+    """(tier, status, cadres on each of `days`...) in one scan of the intervals."""
+    tier, status = col(CadreInterval.tier), col(CadreInterval.status)
+    held = [func.sum(case((holds_on(day), 1), else_=0)) for day in days]
+    return (
+        select(tier, status, *held)
+        .where(_intervals_in_scope(principal, unit), col(CadreInterval.valid_from) <= max(days), status.in_(COUNTED_STATUSES))
+        .group_by(tier, status)
+    )
+
+
+def distinct_cadres_on(principal: Principal, unit: str, day: date) -> Rows:
+    """An independent count (distinct cadres) that the report checks the sum of its rows against."""
+    return select(func.count(distinct(col(CadreInterval.cadre_id)))).where(
+        _intervals_in_scope(principal, unit), holds_on(day), col(CadreInterval.status).in_(COUNTED_STATUSES)
+    )
+
+
+def coverage_cells(principal: Principal, unit: str, start: date, end: date) -> Rows:
+    """(plan, round, tier, status on the day, managing unit, invited, examined) of the appointments in the period."""
+    interval = aliased(CadreInterval)
+    invitation = InvitationFact
+    examined = case(
+        (or_(col(invitation.status) == "attended", col(invitation.exam_recorded).is_(True)), 1),
+        else_=0,
+    )
+    on_the_day = and_(
+        col(interval.cadre_id) == col(invitation.cadre_id),
+        col(interval.valid_from) <= col(invitation.appointment_date),
+        or_(col(interval.valid_to).is_(None), col(interval.valid_to) > col(invitation.appointment_date)),
+    )
+    keys = (
+        col(invitation.plan_id),
+        col(invitation.round_id),
+        col(invitation.tier),
+        col(interval.status),
+        col(invitation.managing_unit),
+    )
+    return (
+        select(*keys, func.count(), func.sum(examined))
+        .select_from(invitation)
+        .outerjoin(interval, on_the_day)
+        .where(
+            in_scope(principal, unit, col(invitation.managing_unit), col(invitation.tier), col(invitation.province)),
+            col(invitation.appointment_date) >= start,
+            col(invitation.appointment_date) <= end,
+            col(invitation.status) != "cancelled",
+        )
+        .group_by(*keys)
+    )
+
+
+def plans(plan_ids: Collection[uuid.UUID]) -> Rows:
+    """Plans are a board's published documents, not cadre rows: the cells in scope name which ones."""
+    return select(ExamPlanFact).where(col(ExamPlanFact.plan_id).in_(plan_ids))
+
+
+def rounds_of(plan_ids: Collection[uuid.UUID]) -> Rows:
+    return select(ExamRoundFact).where(col(ExamRoundFact.plan_id).in_(plan_ids))
+
+
+def classification_counts(principal: Principal, unit: str, start: date, end: date) -> Rows:
+    """(tier, code, cadres) by each cadre's latest classified exam in the period."""
+    record = ClinicalFact
+    return (
+        select(col(record.tier), col(record.classification), func.count())
+        .where(
+            in_scope(principal, unit, col(record.managing_unit), col(record.tier), col(record.province)),
+            *latest_exam_conditions(start, end),
+        )
+        .group_by(col(record.tier), col(record.classification))
+    )
+
+
+def activity_cells(principal: Principal, unit: str, start: date, end: date) -> Rows:
+    """(month, kind, referral kind, records) of the live records in the period."""
+    record = ClinicalFact
+    return (
+        select(col(record.month), col(record.kind), col(record.referral_kind), func.count())
+        .where(
+            in_scope(principal, unit, col(record.managing_unit), col(record.tier), col(record.province)),
+            col(record.withdrawn).is_(False),
+            col(record.occurred_on) >= start,
+            col(record.occurred_on) <= end,
+        )
+        .group_by(col(record.month), col(record.kind), col(record.referral_kind))
+    )
+
+
+def chronic_groups_counted(principal: Principal, unit: str, as_of: date) -> Rows:
+    """(group, groups its cadres have, (cadre, group) pairs) of cadres under care on `as_of` (in scope there)
+    with a chronic diagnosis recorded up to that day.
+
+    One pass: each (cadre, group) once, with how many groups its cadre has; prevalence sums over those
+    counts, and a cadre with n groups appears n times, so comorbidity divides by n.
+    """
+    diagnosis = DiagnosisFact
+    joined = and_(
+        col(CadreInterval.cadre_id) == col(diagnosis.cadre_id),
+        _intervals_in_scope(principal, unit),
+        holds_on(as_of),
+        col(CadreInterval.status).in_(COUNTED_STATUSES),
+    )
+    pairs = (
+        select(col(diagnosis.cadre_id).label("cadre_id"), col(diagnosis.chronic_group).label("chronic_group"))
+        .join(CadreInterval, joined)
+        .where(col(diagnosis.occurred_on) <= as_of)
+        .group_by(col(diagnosis.cadre_id), col(diagnosis.chronic_group))
+        .subquery()
+    )
+    counted = select(pairs.c.chronic_group, func.count().over(partition_by=pairs.c.cadre_id).label("groups")).subquery()
+    return select(counted.c.chronic_group, counted.c.groups, func.count()).group_by(counted.c.chronic_group, counted.c.groups)

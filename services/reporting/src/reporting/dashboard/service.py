@@ -1,0 +1,91 @@
+"""The dashboard's use cases: check the unit and period, then assemble the figures for the caller's scope."""
+
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.api.reporting import (
+    CadreCountReport,
+    CadreCountRow,
+    ChronicSection,
+    ClassificationSection,
+    DashboardSummary,
+    UnitOption,
+)
+from contracts.enums import CadreStatus, ManagementTier
+from contracts.scope import Principal
+from reporting.access import aggregate_only, resolve_unit, visible_units
+from reporting.dashboard import figures, queries
+from reporting.domain import RawCell, suppress
+from reporting.periods import NO_DATA, check_period
+from servicekit import clock
+
+
+async def cadre_counts(session: AsyncSession, principal: Principal, unit: str) -> CadreCountReport:
+    """The cadres' latest snapshots by tier and status (no history: what the registry says now)."""
+    rows = await session.execute(queries.latest_cadre_counts(principal, unit))
+    counted = [CadreCountRow(tier=ManagementTier(t), status=CadreStatus(s), count=n) for t, s, n in rows]
+    return CadreCountReport(unit=unit, total=sum(r.count for r in counted), rows=counted, as_of=clock.now())
+
+
+async def units_for(session: AsyncSession, principal: Principal) -> list[UnitOption]:
+    if not visible_units(principal):
+        return []
+    rows = (await session.execute(queries.units_to_pick(principal))).scalars()
+    return [UnitOption(path=u.path, name=u.name, level=u.level, parent_path=u.parent_path) for u in rows]
+
+
+def suppress_health_cells(classification: ClassificationSection, chronic: ChronicSection, min_cadres: int) -> None:
+    """For aggregate-only callers: hide classification and chronic-condition counts resting on too few cadres."""
+    rows = [classification.rows, *classification.by_tier.values()]
+    for group in rows:
+        cells = {r.code: RawCell(r.count or 0, r.count or 0) for r in group}
+        shown = suppress(cells, [("total", list(cells))], min_cadres)
+        for row in group:
+            if shown[row.code].suppressed:
+                row.count, row.share = None, None
+    chronic_cells = {r.group: RawCell(r.cadres or 0, r.cadres or 0) for r in chronic.rows}
+    hidden = suppress(chronic_cells, [], min_cadres)
+    for condition in chronic.rows:
+        if hidden[condition.group].suppressed:
+            condition.cadres, condition.prevalence = None, None
+    comorbidity = {r.conditions: RawCell(r.cadres or 0, r.cadres or 0) for r in chronic.comorbidity}
+    hidden = suppress(comorbidity, [("any", list(comorbidity))], min_cadres)
+    for bucket in chronic.comorbidity:
+        if hidden[bucket.conditions].suppressed:
+            bucket.cadres = None
+
+
+async def dashboard(
+    session: AsyncSession, principal: Principal, unit: str, start: date, end: date, min_cell_size: int
+) -> DashboardSummary:
+    """The figures for a unit and everything below it over a period, counts as of its end."""
+    check_period(start, end)
+    found = await resolve_unit(session, principal, unit)
+    await figures.for_analysis(session)
+    cadres = await figures.cadre_section(session, principal, unit, end, figures.day_before(start))
+    coverage = await figures.coverage_section(session, principal, unit, start, end)
+    classification = await figures.classification_section(session, principal, unit, start, end)
+    cells = await figures.activity_cells(session, principal, unit, start, end)
+    chronic = await figures.chronic_section(session, principal, unit, end, cadres.total)
+    only_aggregates = aggregate_only(principal, unit)
+    if only_aggregates:
+        suppress_health_cells(classification, chronic, min_cell_size)
+    has_data = cadres.total > 0 or cadres.total_then > 0 or coverage.has_data or bool(cells)
+    return DashboardSummary(
+        unit=unit,
+        unit_name=found.name,
+        period_start=start,
+        period_end=end,
+        generated_at=clock.now(),
+        has_data=has_data,
+        message=None if has_data else NO_DATA,
+        aggregate_only=only_aggregates,
+        min_cell_size=min_cell_size,
+        cadres=cadres,
+        coverage=coverage,
+        classification=classification,
+        activity=figures.activity_counts(cells, start, end),
+        chronic=chronic,
+        monthly=figures.monthly_points(cells, start, end),
+    )

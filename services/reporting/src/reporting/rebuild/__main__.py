@@ -1,0 +1,3 @@
+from reporting.rebuild.cli import main
+
+raise SystemExit(main())

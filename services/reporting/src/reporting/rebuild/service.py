@@ -1,0 +1,88 @@
+"""Rebuild: empty the read models and replay every topic reporting consumes from offset 0, until the
+consumers have applied everything that was on the topics when it started."""
+
+import asyncio
+import time
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from sqlalchemy.exc import OperationalError
+
+from contracts.api.reporting import RebuildResult
+from reporting.projections import build_consumers
+from reporting.rebuild import queries
+from servicekit.broker import Broker
+from servicekit.consumer import EventConsumer
+from servicekit.db import Database
+from servicekit.sql import dialect_name
+
+
+async def clear(db: Database) -> None:
+    """Empty every read model and forget this service's consumer positions and processed ids, in one transaction."""
+    async with db.transaction() as session:
+        for statement in queries.emptying(dialect_name(session)):
+            await session.execute(statement)
+
+
+async def end_offsets(broker: Broker, topics: Sequence[str]) -> dict[tuple[str, int], int]:
+    await broker.ensure_topics(list(topics))
+    consumer = AIOKafkaConsumer(**broker.client_options(), enable_auto_commit=False)  # the same connection as the consumers
+    await consumer.start()
+    try:
+        await consumer.topics()
+        partitions = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or {0})]
+        ends = await consumer.end_offsets(partitions)
+        return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
+    finally:
+        await consumer.stop()
+
+
+async def caught_up(consumers: Sequence[EventConsumer], targets: dict[str, dict[tuple[str, int], int]]) -> bool:
+    for consumer in consumers:
+        stored = await consumer.stored_positions()
+        if any(stored.get(tp, 0) < end for tp, end in targets[consumer.name].items() if end > 0):
+            return False
+    return True
+
+
+async def _caught_up_or_busy(consumers: Sequence[EventConsumer], targets: dict[str, dict[tuple[str, int], int]]) -> bool:
+    try:
+        return await caught_up(consumers, targets)
+    except OperationalError:  # SQLite: the consumers hold the write lock; ask again later
+        return False
+
+
+async def catch_up(consumers: Sequence[EventConsumer], broker: Broker, *, timeout: float = 600.0) -> None:
+    """Run the consumers until each has applied everything that was on its topics when this was called."""
+    targets = {c.name: await end_offsets(broker, c.topics) for c in consumers}
+    tasks = [asyncio.create_task(c.run(), name=f"catch-up-{c.name}") for c in consumers]
+    deadline = time.monotonic() + timeout
+    try:
+        while not await _caught_up_or_busy(consumers, targets):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the consumers did not catch up within {timeout:.0f}s")
+            for task in tasks:
+                if task.done():
+                    task.result()  # a crashed consumer: raise its error
+            await asyncio.sleep(0.25)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def applied_events(db: Database) -> int:
+    async with db.transaction() as session:
+        return await session.scalar(queries.applied_events()) or 0
+
+
+async def rebuild(db: Database, broker: Broker, *, timeout: float = 600.0) -> RebuildResult:
+    started = time.monotonic()
+    await clear(db)
+    consumers = build_consumers(db, broker)
+    await catch_up(consumers, broker, timeout=timeout)
+    return RebuildResult(
+        consumers=[c.name for c in consumers],
+        events_applied=await applied_events(db),
+        seconds=round(time.monotonic() - started, 3),
+    )

@@ -1,0 +1,3 @@
+from reporting.rollup.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,134 @@
+"""The national roll-up by province: each figure counted per province in the caller's scope, then every
+cell resting on fewer cadres than the threshold suppressed (and enough others that none can be recovered)."""
+
+from collections import defaultdict
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.api.reporting import NationalRollup, ProvinceAggregate, UnitBasis
+from contracts.enums import EncounterKind, ManagementTier, ReferralKind
+from contracts.scope import Principal
+from reporting.domain import CLASSIFICATION_CODES, RawCell, suppress
+from reporting.periods import NO_DATA, check_period
+from reporting.rollup import queries
+from servicekit import clock
+from servicekit.scope import NATION
+
+TIER_FIELDS = [f"cadres_{t.value}" for t in ManagementTier]
+CLASS_FIELDS = [f"class_{c.code}" for c in CLASSIFICATION_CODES]
+ACTIVITY_FIELDS = {
+    (EncounterKind.OUTPATIENT_VISIT.value, None): "outpatient_visits",
+    (EncounterKind.ADMISSION.value, None): "admissions",
+    (EncounterKind.REFERRAL.value, ReferralKind.HIGHER_LEVEL.value): "referrals_higher_level",
+    (EncounterKind.REFERRAL.value, ReferralKind.IN_PROVINCE.value): "referrals_in_province",
+    (EncounterKind.REFERRAL.value, ReferralKind.ABROAD.value): "referrals_abroad",
+    (EncounterKind.HOME_VISIT.value, None): "home_visits",
+    (EncounterKind.CONSULTATION.value, None): "consultations",
+}
+FIELDS = [
+    "cadres_total",
+    "cadres_active",
+    "cadres_retired",
+    *TIER_FIELDS,
+    "invited",
+    "examined",
+    "classified_total",
+    *CLASS_FIELDS,
+    *ACTIVITY_FIELDS.values(),
+]
+GROUPS: list[tuple[str, list[str]]] = [
+    ("cadres_total", TIER_FIELDS),
+    ("cadres_total", ["cadres_active", "cadres_retired"]),
+    ("classified_total", CLASS_FIELDS),
+]
+
+Cells = dict[str, dict[str, list[int]]]  # province -> field -> [value, cadres]
+
+
+def _add(cells: Cells, province: str, field: str, value: int, cadres: int) -> None:
+    cell = cells[province].setdefault(field, [0, 0])
+    cell[0] += value
+    cell[1] += cadres
+
+
+async def _successors(session: AsyncSession) -> dict[str, str]:
+    """Each reorganised-away unit's successor (the first by path where a unit was split)."""
+    rows = (await session.execute(queries.successors())).scalars()
+    mapping: dict[str, str] = {}
+    for row in rows:
+        mapping.setdefault(row.old_path, row.new_path)
+    return mapping
+
+
+def _today_of(path: str, successors: dict[str, str]) -> str:
+    seen = {path}
+    while path in successors and successors[path] not in seen:
+        path = successors[path]
+        seen.add(path)
+    return path
+
+
+async def _count(session: AsyncSession, principal: Principal, start: date, end: date, today: bool) -> Cells:
+    """Every field's value per province, with the distinct cadres it rests on (what suppression looks at)."""
+    cells: Cells = defaultdict(dict)
+    for province, tier, status, n in await session.execute(queries.cadres(principal, end, today)):
+        for field in ("cadres_total", f"cadres_{status}", f"cadres_{tier}"):
+            _add(cells, province, field, n, n)
+    for province, invited, invited_cadres, done, done_cadres in await session.execute(
+        queries.invitations(principal, start, end, today)
+    ):
+        _add(cells, province, "invited", invited, invited_cadres)
+        _add(cells, province, "examined", int(done or 0), done_cadres)
+    for province, code, n in await session.execute(queries.classifications(principal, start, end, today)):
+        _add(cells, province, "classified_total", n, n)
+        _add(cells, province, f"class_{code}", n, n)
+    for province, kind, referral, n, cadres in await session.execute(queries.activity(principal, start, end, today)):
+        activity_field = ACTIVITY_FIELDS.get((kind, referral if kind == EncounterKind.REFERRAL.value else None))
+        if activity_field is not None:
+            _add(cells, province, activity_field, n, cadres)
+    return cells
+
+
+async def _onto_todays_provinces(session: AsyncSession, cells: Cells) -> Cells:
+    """The cells of reorganised-away provinces added to their successors' of today."""
+    successors = await _successors(session)
+    merged: Cells = defaultdict(dict)
+    for province, fields in cells.items():
+        for field, (value, cadres) in fields.items():
+            _add(merged, _today_of(province, successors), field, value, cadres)
+    return merged
+
+
+async def rollup(
+    session: AsyncSession, principal: Principal, start: date, end: date, basis: UnitBasis, min_cell_size: int
+) -> NationalRollup:
+    check_period(start, end)
+    today = basis is UnitBasis.TODAY
+    cells = await _count(session, principal, start, end, today)
+    if today:
+        cells = await _onto_todays_provinces(session, cells)
+    names = {u.path: u.name for u in (await session.execute(queries.units_named(list(cells)))).scalars()}
+    national: Cells = defaultdict(dict)
+    provinces = []
+    for province in sorted(cells):
+        raw = {f: RawCell(*cells[province].get(f, [0, 0])) for f in FIELDS}
+        for f, cell in raw.items():
+            _add(national, NATION, f, cell.value, cell.cadres)
+        provinces.append(
+            ProvinceAggregate(province=province, name=names.get(province, province), cells=suppress(raw, GROUPS, min_cell_size))
+        )
+    national_raw = {f: RawCell(*national[NATION].get(f, [0, 0])) for f in FIELDS}
+    has_data = bool(cells)
+    return NationalRollup(
+        period_start=start,
+        period_end=end,
+        basis=basis,
+        min_cell_size=min_cell_size,
+        generated_at=clock.now(),
+        has_data=has_data,
+        message=None if has_data else NO_DATA,
+        fields=FIELDS,
+        provinces=provinces,
+        national=ProvinceAggregate(province=NATION, name="Toàn quốc", cells=suppress(national_raw, GROUPS, min_cell_size)),
+    )
