@@ -1,70 +1,44 @@
 """`uvicorn --factory gateway.app:create_app`"""
 
-import asyncio
-import logging
-from collections.abc import AsyncIterator, Coroutine, Mapping
-from contextlib import asynccontextmanager
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import Response
+from starlette.middleware import Middleware
 
-from contracts.api.common import Health
-from contracts.asyncapi import asyncapi_document
-from gateway import admin_routes, auth_routes, forwarding, public
-from gateway.audit_journal import AuditJournal
-from gateway.audit_trail import AuditEntry, AuditTrail
-from gateway.break_glass import BreakGlass
-from gateway.context import CallerDep, Gateway, GatewayDep, token_subject
-from gateway.docs import API_PREFIX, merged_openapi
-from gateway.grant_store import GrantStore
+from gateway.audit import routes as audit_routes
+from gateway.audit import service as audit_service
+from gateway.audit.journal import AuditJournal
+from gateway.audit.trail import AuditTrail
+from gateway.auth import routes as auth_routes
+from gateway.auth.oidc import Authenticator, ExternalIssuer
+from gateway.auth.sessions import Sessions
+from gateway.auth.tokens import TokenIssuer, ensure_rsa_key
+from gateway.break_glass import routes as break_glass_routes
+from gateway.break_glass.store import BreakGlass
+from gateway.context import Gateway, token_subject
+from gateway.forwarding import routes as forwarding_routes
+from gateway.forwarding.limits import BodyLimitMiddleware, RateLimiter, TooManyRequests
+from gateway.forwarding.proxy import Proxy
+from gateway.grants import routes as grants_routes
+from gateway.grants.store import GrantStore
 from gateway.identity import Directory
-from gateway.limits import BodyLimitMiddleware, RateLimiter, TooManyRequests
-from gateway.oidc import Authenticator, ExternalIssuer
 from gateway.projections import consumers
-from gateway.proxy import Proxy
-from gateway.sessions import Sessions
 from gateway.settings import GatewaySettings
 from gateway.tables import metadata
-from gateway.tokens import TokenIssuer, ensure_rsa_key
-from servicekit.app import CorrelationMiddleware, background_tasks
+from servicekit.app import ReadinessCheck, create_service_app
 from servicekit.auth import InternalTokenSigner
-from servicekit.errors import install_error_handlers, problem_response
-from servicekit.idempotency import install_idempotency
+from servicekit.errors import problem_response
 from servicekit.keys import ensure_keypair
-from servicekit.logs import configure_logging
-from servicekit.metrics import MetricsMiddleware, metrics_endpoint
 from servicekit.runtime import build_runtime
 
-log = logging.getLogger(__name__)
-
-PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-RETENTION_EVERY_SECONDS = 6 * 3600
-
-
-async def _apply_retention(gateway: Gateway) -> None:
-    while True:
-        try:
-            purged = await gateway.audit.purge_expired()
-            if purged.purged:
-                entry = AuditEntry(
-                    actor="system:retention",
-                    actor_kind="system",
-                    operation="gateway:audit.purge",
-                    method="-",
-                    path="-",
-                    outcome="success",
-                    status_code=200,
-                    detail=f"{purged.purged} records older than {gateway.settings.audit_retention_days} days",
-                )
-                await gateway.audit.append(entry)
-        except Exception:
-            log.exception("audit retention failed")
-        await asyncio.sleep(RETENTION_EVERY_SECONDS)
+TITLE = "CadreCare"
+DESCRIPTION = "Health-care registry, exams, clinical records and reports for the boards that care for leading officials."
+ALLOWED_HEADERS = ["authorization", "content-type", "accept", "accept-language", "idempotency-key", "x-correlation-id"]
+EXPOSED_HEADERS = ["x-correlation-id", "retry-after", "location", "content-disposition"]
 
 
 def build_gateway(settings: GatewaySettings, mounts: Mapping[str, httpx.AsyncBaseTransport] | None = None) -> Gateway:
@@ -81,6 +55,11 @@ def build_gateway(settings: GatewaySettings, mounts: Mapping[str, httpx.AsyncBas
     signer = InternalTokenSigner(
         settings.internal_private_key_file.read_bytes(), settings.internal_audience, settings.internal_token_seconds
     )
+    journal = (
+        AuditJournal(settings.audit_journal_dir, fsync=settings.audit_journal_fsync)
+        if settings.audit_durability == "journal"
+        else None
+    )
     cache = settings.grants_cache_seconds
     return Gateway(
         settings=settings,
@@ -93,9 +72,7 @@ def build_gateway(settings: GatewaySettings, mounts: Mapping[str, httpx.AsyncBas
         audit=AuditTrail(
             runtime.db,
             retention_days=settings.audit_retention_days,
-            journal=AuditJournal(settings.audit_journal_dir, fsync=settings.audit_journal_fsync)
-            if settings.audit_durability == "journal"
-            else None,
+            journal=journal,
         ),
         sessions=Sessions(runtime.db, refresh_seconds=settings.refresh_token_seconds, cache_seconds=cache),
         limiter=RateLimiter(settings.rate_per_second, settings.rate_burst),
@@ -110,6 +87,48 @@ def build_gateway(settings: GatewaySettings, mounts: Mapping[str, httpx.AsyncBas
     )
 
 
+def readiness(gateway: Gateway) -> dict[str, ReadinessCheck]:
+    """Ready when its database is, and every service answers its own /readyz (the broker is the services' concern)."""
+
+    async def database() -> None:
+        await gateway.runtime.db.ping()
+
+    def upstream(url: str) -> ReadinessCheck:
+        async def check() -> str | None:
+            try:
+                answer = await gateway.proxy.client.get(f"{url}/readyz", timeout=2)
+            except httpx.HTTPError as exc:
+                return f"unreachable ({type(exc).__name__})"
+            return None if answer.status_code == 200 else f"not ready ({answer.status_code})"
+
+        return check
+
+    return {"database": database, **{name: upstream(url) for name, url in gateway.settings.upstreams.items()}}
+
+
+def held_by(gateway: Gateway) -> Callable[[], AbstractAsyncContextManager[None]]:
+    """What the gateway sets up before its workers start, and closes after they stop."""
+
+    @asynccontextmanager
+    async def resources() -> AsyncIterator[None]:
+        await gateway.grants.bootstrap_all()  # before a reorganisation arrives: the file's grants must be rows
+        await gateway.audit.recover()
+        try:
+            yield
+        finally:
+            await gateway.audit.close()
+            await gateway.proxy.close()
+            for external in gateway.authenticator.external.values():
+                await external.jwks.client.aclose()
+
+    return resources
+
+
+async def on_rate_limited(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, TooManyRequests)
+    return problem_response(429, exc.code, exc.detail, headers={"retry-after": str(exc.retry_after)})
+
+
 def create_app(
     settings: GatewaySettings | None = None,
     *,
@@ -118,102 +137,40 @@ def create_app(
 ) -> FastAPI:
     """`mounts` route upstream URLs to in-process transports (tests drive the real service apps over ASGI)."""
     settings = settings or GatewaySettings()
-    configure_logging("gateway", settings.log_level, settings.log_json)
     gateway = build_gateway(settings, mounts)
-
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        workers: list[tuple[str, Coroutine[Any, Any, None]]] = []
-        await gateway.grants.bootstrap_all()
-        await gateway.audit.recover()
-        if run_workers:
-            workers += [(f"consumer-{c.name}", c.run()) for c in consumers(gateway.runtime, gateway.grants)]
-            workers.append(("audit-retention", _apply_retention(gateway)))
-        try:
-            async with background_tasks(workers):
-                yield
-        finally:
-            await gateway.audit.close()
-            await gateway.proxy.close()
-            for external in gateway.authenticator.external.values():
-                await external.jwks.client.aclose()
-            await gateway.runtime.broker.close()
-            await gateway.runtime.db.dispose()
-
-    app = FastAPI(
-        title="CadreCare",
-        description="Health-care registry, exams, clinical records and reports for the boards that care for leading officials.",
-        version="1",
-        lifespan=lifespan,
-        openapi_url=None,
-        docs_url=None,
-        redoc_url=None,
-    )
-    app.state.gateway = gateway
-    app.state.runtime = gateway.runtime
-    install_error_handlers(app)
-    install_idempotency(app, owner_of=token_subject)
-
-    async def on_rate_limited(_request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, TooManyRequests)
-        return problem_response(429, exc.code, exc.detail, headers={"retry-after": str(exc.retry_after)})
-
-    app.add_exception_handler(TooManyRequests, on_rate_limited)
-    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
-    app.add_middleware(MetricsMiddleware)
-    app.add_middleware(CorrelationMiddleware)
-    app.add_middleware(
+    cors = Middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
-        allow_methods=PROXY_METHODS,
-        allow_headers=["authorization", "content-type", "accept", "accept-language", "idempotency-key", "x-correlation-id"],
-        expose_headers=["x-correlation-id", "retry-after", "location", "content-disposition"],
+        allow_methods=forwarding_routes.PROXY_METHODS,
+        allow_headers=ALLOWED_HEADERS,
+        expose_headers=EXPOSED_HEADERS,
         max_age=600,
     )
-    app.include_router(auth_routes.router, prefix=API_PREFIX)
-    app.include_router(admin_routes.router, prefix=API_PREFIX)
-    app.include_router(auth_routes.well_known)
-    app.include_router(public.router)  # before the forwarding route below: matched first
-
-    @app.get("/healthz", response_model=Health, tags=["health"])
-    async def healthz() -> Health:
-        return Health(status="ok")
-
-    @app.get("/readyz", response_model=Health, tags=["health"], responses={503: {"model": Health}})
-    async def readyz() -> Response:
-        checks: dict[str, str] = {}
-        try:
-            await asyncio.wait_for(gateway.runtime.db.ping(), 2)
-            checks["database"] = "ok"
-        except Exception as exc:  # noqa: BLE001 - any failure means not ready
-            checks["database"] = f"failed: {type(exc).__name__}"
-        for service, url in settings.upstreams.items():
-            try:
-                answer = await gateway.proxy.client.get(f"{url}/readyz", timeout=2)
-                checks[service] = "ok" if answer.status_code == 200 else f"not ready ({answer.status_code})"
-            except httpx.HTTPError as exc:
-                checks[service] = f"unreachable ({type(exc).__name__})"
-        ready = all(v == "ok" for v in checks.values())
-        health = Health(status="ready" if ready else "not_ready", checks=checks)
-        return JSONResponse(health.model_dump(), status_code=200 if ready else 503)
-
-    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
-
-    @app.get("/openapi.json", include_in_schema=False)
-    async def openapi() -> dict[str, Any]:
-        own = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-        return await merged_openapi(own, settings.upstreams, gateway.proxy.client)
-
-    @app.get("/asyncapi.json", include_in_schema=False)
-    async def asyncapi() -> dict[str, Any]:
-        return asyncapi_document()
-
-    @app.get("/docs", include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="CadreCare API")
-
-    @app.api_route(f"{API_PREFIX}/{{service}}/{{path:path}}", methods=PROXY_METHODS, include_in_schema=False)
-    async def forward(service: str, path: str, request: Request, caller: CallerDep, gateway: GatewayDep) -> Response:
-        return await forwarding.forward(gateway, service, path, request, caller)
-
+    app = create_service_app(
+        gateway.runtime,
+        title=TITLE,
+        description=DESCRIPTION,
+        routers=[
+            auth_routes.router,
+            grants_routes.router,
+            break_glass_routes.router,
+            audit_routes.router,
+            auth_routes.well_known,
+            forwarding_routes.dashboard,
+            forwarding_routes.documents,
+            forwarding_routes.router,
+        ],
+        consumers=lambda runtime: consumers(runtime, gateway.grants),
+        run_workers=run_workers,
+        publishes_events=False,
+        housekeeping=[("audit-retention", lambda: audit_service.apply_retention(gateway))],
+        resources=held_by(gateway),
+        readiness=readiness(gateway),
+        inner_middleware=[Middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)],
+        outer_middleware=[cors],
+        idempotency_owner=token_subject,
+        serves_own_docs=False,
+    )
+    app.state.gateway = gateway
+    app.add_exception_handler(TooManyRequests, on_rate_limited)
     return app

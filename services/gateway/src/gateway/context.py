@@ -1,5 +1,9 @@
 """Everything the running gateway holds, and the dependency that turns a request's token into a caller
-with its grants resolved now (from the gateway's database, not from the token)."""
+with its grants resolved now (from the gateway's database, not from the token).
+
+The gateway's caller is not servicekit's: it comes from a user's token (built-in issuer or an external
+OpenID Connect provider), not from the internal token, so the gateway has its own `permitted`.
+"""
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -8,23 +12,24 @@ from typing import Annotated
 import jwt
 from fastapi import Depends, Request
 
+from contracts.permissions import Permission
 from contracts.scope import Principal
-from gateway.audit_trail import AuditEntry, AuditTrail, outcome_of
-from gateway.break_glass import BreakGlass, OpenGlass
-from gateway.grant_store import GrantStore
+from gateway.audit.trail import AuditEntry, AuditTrail, outcome_of
+from gateway.auth.oidc import Authenticator, VerifiedToken
+from gateway.auth.sessions import Sessions
+from gateway.auth.tokens import TokenIssuer
+from gateway.break_glass.store import BreakGlass, OpenGlass
+from gateway.forwarding.limits import RateLimiter
+from gateway.forwarding.proxy import Proxy
+from gateway.grants.store import GrantStore
 from gateway.identity import Directory
-from gateway.limits import RateLimiter
-from gateway.oidc import Authenticator, VerifiedToken
-from gateway.proxy import Proxy
-from gateway.sessions import Sessions
 from gateway.settings import GatewaySettings
-from gateway.tokens import TokenIssuer
-from servicekit.auth import Unauthenticated, bearer_token
-from servicekit.errors import Forbidden
+from servicekit.auth import Unauthenticated, bearer_token, require_permission
 from servicekit.logs import current_correlation_id
 from servicekit.runtime import Runtime
 
 ON_BEHALF_HEADER = "x-on-behalf-of"
+API_PREFIX = "/api/v1"  # the platform's API: the gateway's own routes and every service's, forwarded
 
 
 @dataclass
@@ -111,16 +116,21 @@ async def current_caller(
 CallerDep = Annotated[Caller, Depends(current_caller)]
 
 
-def require(caller: Caller, permission: str) -> None:
-    if not caller.principal.has_permission(permission):
-        raise Forbidden(f"the caller lacks the permission {permission!r}", code="permission_denied")
+def permitted(permission: Permission) -> Callable[[Caller], Awaitable[Caller]]:
+    """A dependency: the caller, if it holds the permission (checked before the body is even parsed).
 
-
-def permitted(permission: str) -> Callable[[Caller], Awaitable[Caller]]:
-    """A dependency: the caller, if it holds the permission (checked before the body is even parsed)."""
+    Routes declare it through a typed alias, e.g.
+    `GrantsReader = Annotated[Caller, Depends(permitted(Permission.GATEWAY_GRANTS_READ))]`.
+    """
 
     async def dependency(caller: CallerDep) -> Caller:
-        require(caller, permission)
+        require_permission(caller.principal, permission.value)  # the detail names the string, not the enum member
         return caller
 
+    dependency.__name__ = f"permitted_{permission.name.lower()}"
     return dependency
+
+
+def request_target(request: Request) -> str:
+    """The path and query a caller asked for, as the audit trail records it."""
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")

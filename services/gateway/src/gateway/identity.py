@@ -2,7 +2,7 @@
 
 The file is re-read when it changes (checked at most every second), so an administrator's edit takes
 effect without a restart. Grants in the file are only the initial grants: the gateway's database holds
-the grants in force and their history (gateway.grant_store).
+the grants in force and their history (gateway.grants.store).
 """
 
 import json

@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.envelope import DomainEvent, EventEnvelope
 from contracts.events.registry import CadreEvent, UnitsReorganized
 from contracts.topics import CADRES
-from gateway.grant_store import GrantStore
+from gateway.grants.store import GrantStore
 from gateway.tables import KIT, CadreScope
 from servicekit.consumer import EventConsumer, Handler
 from servicekit.runtime import Runtime

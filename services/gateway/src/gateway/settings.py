@@ -43,7 +43,6 @@ class GatewaySettings(ServiceSettings):
     reporting_url: str = "http://127.0.0.1:8004"
     upstream_timeout_seconds: float = 10.0
     max_body_bytes: int = 5 * 1024 * 1024
-    max_page_size: int = 200
     max_batch_items: int = 1000
     rate_per_second: float = Field(default=100.0, description="per principal, sustained")
     rate_burst: int = Field(default=1000, description="per principal, burst")

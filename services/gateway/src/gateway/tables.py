@@ -2,12 +2,13 @@
 model of the registry), break-the-glass grants, the hash-chained audit trail, refresh and revoked tokens."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import JSON, BigInteger, Column, Integer
 from sqlalchemy.orm import registry as orm_registry
 from sqlmodel import Field, SQLModel
 
+from servicekit import clock
 from servicekit.runtime import kit_tables_of
 
 BigIntId = BigInteger().with_variant(Integer(), "sqlite")
@@ -22,7 +23,7 @@ KIT = kit_tables_of(metadata)
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 class GrantRow(GatewayModel, table=True):

@@ -1,0 +1,27 @@
+"""The session statements: refresh tokens (by family: a session) and revoked access tokens (by jti)."""
+
+from datetime import datetime
+
+from sqlalchemy import Delete, Update, delete, update
+from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from gateway.tables import RefreshTokenRow, RevokedTokenRow
+
+
+def close_family(family: str, at: datetime) -> Update:
+    """Revoke every refresh token of a session that is not revoked yet."""
+    return (
+        update(RefreshTokenRow)
+        .where(col(RefreshTokenRow.family) == family, col(RefreshTokenRow.revoked_at).is_(None))
+        .values(revoked_at=at)
+    )
+
+
+def revoked_access(jti: str) -> SelectOfScalar[str]:
+    return select(col(RevokedTokenRow.jti)).where(col(RevokedTokenRow.jti) == jti)
+
+
+def expired_revocations(now: datetime) -> Delete:
+    """Revocations of access tokens that have expired anyway."""
+    return delete(RevokedTokenRow).where(col(RevokedTokenRow.expires_at) < now)

@@ -1,0 +1,188 @@
+"""The gateway's rules, with no I/O.
+
+Grants: which grants are in force, who may hand out which grant, and how grants follow a
+reorganisation of administrative units (merge, split, dissolve).
+
+The audit trail's hash chain: each record's hash covers its content and the hash of the record
+before it, so altering, removing or reordering any record breaks every hash after it.
+"""
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from contracts.enums import Action, ManagementTier
+from contracts.scope import Grant, Principal, unit_covers
+from gateway.timestamps import aware
+
+# Grants
+
+
+@dataclass(frozen=True)
+class GrantTerms:
+    """What a grant row says, whatever table it comes from."""
+
+    unit_path: str
+    tiers: frozenset[ManagementTier]
+    actions: frozenset[Action]
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+    revoked_at: datetime | None = None
+
+    def in_force(self, now: datetime) -> bool:
+        if self.revoked_at is not None and self.revoked_at <= now:
+            return False
+        if self.valid_from is not None and self.valid_from > now:
+            return False
+        return self.valid_to is None or self.valid_to > now
+
+    def as_grant(self) -> Grant:
+        return Grant(unit_path=self.unit_path, tiers=self.tiers, actions=self.actions)
+
+
+def grants_in_force(rows: Iterable[GrantTerms], now: datetime) -> tuple[Grant, ...]:
+    """The grants a principal holds at `now`, merged where unit and tiers are equal, in a stable order."""
+    merged: dict[tuple[str, frozenset[ManagementTier]], set[Action]] = {}
+    for row in rows:
+        if row.in_force(now) and row.tiers and row.actions:
+            merged.setdefault((row.unit_path, row.tiers), set()).update(row.actions)
+    return tuple(
+        Grant(unit_path=unit, tiers=tiers, actions=frozenset(actions))
+        for (unit, tiers), actions in sorted(merged.items(), key=lambda item: (item[0][0], sorted(item[0][1])))
+    )
+
+
+def may_hand_out(writer: Principal, unit_path: str, tiers: Iterable[ManagementTier], actions: Iterable[Action]) -> bool:
+    """An administrator hands out only what it holds itself: no grant wider than the writer's own."""
+    return all(writer.may(action, unit_path, tier) for tier in tiers for action in actions)
+
+
+def remap_unit(path: str, mapping: Mapping[str, list[str]]) -> list[str] | None:
+    """Where a unit path goes in a reorganisation: None if unaffected, else its successors (maybe none).
+
+    The deepest mapped ancestor decides: `VN.68.674.24800` under a merged `VN.68.674` -> `VN.68.672.24800`
+    unless the commune itself has its own entry.
+    """
+    best: str | None = None
+    for old in mapping:
+        if unit_covers(old, path) and (best is None or len(old) > len(best)):
+            best = old
+    if best is None:
+        return None
+    suffix = path[len(best) :]
+    return [successor + suffix for successor in mapping[best]]
+
+
+def widened_for_record(grants: tuple[Grant, ...], managing_unit: str, tier: ManagementTier) -> tuple[Grant, ...]:
+    """The grants plus read access on one record's (managing unit, tier): used only for requests aimed at
+    that record by id, while a break-the-glass grant is in force."""
+    return (*grants, Grant(unit_path=managing_unit, tiers=frozenset({tier}), actions=frozenset({Action.READ})))
+
+
+def home_unit(grants: Iterable[Grant]) -> str | None:
+    """The unit a principal belongs to, for the audit trail: the shortest path among its grants."""
+    paths = sorted({g.unit_path for g in grants}, key=lambda p: (p.count("."), p))
+    return paths[0] if paths else None
+
+
+# The audit trail's hash chain
+
+GENESIS_HASH = "0" * 64
+
+# The fields the hash covers, in this order; `hash` itself is not among them.
+CHAINED_FIELDS = (
+    "seq",
+    "at",
+    "actor",
+    "actor_kind",
+    "actor_unit",
+    "on_behalf_of",
+    "operation",
+    "method",
+    "path",
+    "subjects",
+    "outcome",
+    "status_code",
+    "client_address",
+    "correlation_id",
+    "break_glass_id",
+    "detail",
+    "prev_hash",
+)
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return aware(value).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def record_hash(fields: Mapping[str, Any]) -> str:
+    content = {name: _canonical(fields.get(name)) for name in CHAINED_FIELDS}
+    encoded = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    return hashlib.sha256(encoded).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    valid: bool
+    checked: int
+    first_seq: int
+    last_seq: int
+    first_broken_seq: int | None = None
+    problem: str | None = None
+
+
+class ChainVerifier:
+    """Walks the records in sequence order from the retention anchor; feed them in chunks, then finish."""
+
+    def __init__(self, *, anchor_seq: int, anchor_hash: str) -> None:
+        self.anchor_seq = anchor_seq
+        self.expected_prev = anchor_hash
+        self.expected_seq = anchor_seq + 1
+        self.checked = 0
+        self.last = anchor_seq
+        self.failure: ChainCheck | None = None
+
+    def feed(self, record: Mapping[str, Any]) -> bool:
+        """False once the chain is broken (the failure is kept)."""
+        if self.failure is not None:
+            return False
+        seq = int(record["seq"])
+        problem: str | None = None
+        if seq != self.expected_seq:
+            problem, seq = f"record {self.expected_seq} is missing", self.expected_seq
+        elif record["prev_hash"] != self.expected_prev:
+            problem = "the link to the previous record is broken"
+        elif record_hash(record) != record["hash"]:
+            problem = "the record's content does not match its hash"
+        if problem is not None:
+            self.failure = ChainCheck(False, self.checked, self.anchor_seq + 1, self.last, seq, problem)
+            return False
+        self.expected_prev, self.expected_seq, self.last = record["hash"], seq + 1, seq
+        self.checked += 1
+        return True
+
+    def finish(self, *, head_seq: int, head_hash: str) -> ChainCheck:
+        if self.failure is not None:
+            return self.failure
+        if self.last != head_seq or self.expected_prev != head_hash:
+            return ChainCheck(
+                False, self.checked, self.anchor_seq + 1, self.last, self.last + 1, "records after the last one found are missing"
+            )
+        return ChainCheck(True, self.checked, self.anchor_seq + 1, self.last)
+
+
+def verify_chain(
+    records: Iterable[Mapping[str, Any]], *, anchor_seq: int, anchor_hash: str, head_seq: int, head_hash: str
+) -> ChainCheck:
+    verifier = ChainVerifier(anchor_seq=anchor_seq, anchor_hash=anchor_hash)
+    for record in records:
+        if not verifier.feed(record):
+            break
+    return verifier.finish(head_seq=head_seq, head_hash=head_hash)

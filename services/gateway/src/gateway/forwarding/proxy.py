@@ -1,0 +1,129 @@
+"""The HTTP client side of forwarding: one pooled connection set to the services, the caller's token
+swapped for a short-lived signed internal token (re-used for a few seconds per principal), upstream
+timeouts answered with 504."""
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import httpcore
+import httpx
+
+from contracts.scope import Principal
+from servicekit.auth import InternalTokenSigner
+from servicekit.errors import DomainError, NotFound
+
+FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "accept-language", "idempotency-key", "if-match", "if-none-match")
+FORWARDED_RESPONSE_HEADERS = ("content-type", "content-disposition", "location", "retry-after", "etag", "cache-control")
+
+
+class UpstreamTimeout(DomainError):
+    status_code = 504
+    code = "upstream_timeout"
+
+
+class UpstreamUnavailable(DomainError):
+    status_code = 502
+    code = "upstream_unavailable"
+
+
+@dataclass(frozen=True)
+class UpstreamAnswer:
+    status_code: int
+    content: bytes
+    headers: dict[str, str]  # lower-case names
+
+
+class Proxy:
+    def __init__(
+        self,
+        upstreams: dict[str, str],
+        signer: InternalTokenSigner,
+        *,
+        timeout: float,
+        token_cache_seconds: float = 20.0,
+        mounts: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    ) -> None:
+        self.upstreams = upstreams
+        self.signer = signer
+        self.timeout = timeout
+        # a cached token must keep well over half of its life when used
+        self.token_cache_seconds = min(token_cache_seconds, signer.ttl.total_seconds() / 2)
+        self._tokens: OrderedDict[Principal, tuple[float, str]] = OrderedDict()
+        # httpx for the occasional calls (readiness, API documents) and for in-process services (tests);
+        # forwarding over the network goes through httpcore's pool directly: the same connections, half the cost
+        self.client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=2.0),
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=100, keepalive_expiry=30),
+            mounts=dict(mounts or {}),
+        )
+        self.pool = None if mounts else httpcore.AsyncConnectionPool(max_connections=200, keepalive_expiry=30)
+        self._timeouts = {"connect": 2.0, "read": timeout, "write": timeout, "pool": timeout}
+
+    def internal_token(self, principal: Principal) -> str:
+        now = time.monotonic()
+        cached = self._tokens.get(principal)
+        if cached is not None and now - cached[0] < self.token_cache_seconds:
+            return cached[1]
+        token = self.signer.sign(principal)
+        self._tokens[principal] = (now, token)
+        self._tokens.move_to_end(principal)
+        if len(self._tokens) > 10_000:
+            self._tokens.popitem(last=False)
+        return token
+
+    def base_of(self, service: str) -> str:
+        base = self.upstreams.get(service)
+        if base is None:
+            raise NotFound(f"no service {service!r}")
+        return base
+
+    async def send(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        principal: Principal,
+        query: str,
+        content: bytes,
+        headers: dict[str, str],
+        correlation_id: str | None,
+    ) -> UpstreamAnswer:
+        base = self.base_of(service)
+        headers = {**headers, "authorization": f"Bearer {self.internal_token(principal)}"}
+        if correlation_id:
+            headers["x-correlation-id"] = correlation_id
+        url = f"{base}/{path}?{query}" if query else f"{base}/{path}"
+        return await self._request(service, method, url, headers, content)
+
+    async def fetch_public(self, service: str, path: str, headers: dict[str, str]) -> UpstreamAnswer:
+        """A GET with no token at all: only for the public static files (see gateway.forwarding.public)."""
+        return await self._request(service, "GET", f"{self.base_of(service)}/{path}", headers, b"")
+
+    async def _request(self, service: str, method: str, url: str, headers: dict[str, str], content: bytes) -> UpstreamAnswer:
+        try:
+            async with asyncio.timeout(self.timeout):
+                if self.pool is None:
+                    upstream = await self.client.request(method, url, content=content, headers=headers)
+                    return UpstreamAnswer(upstream.status_code, upstream.content, dict(upstream.headers))
+                answer = await self.pool.request(
+                    method,
+                    url,
+                    headers=[(name.encode(), value.encode()) for name, value in headers.items()],
+                    content=content,
+                    extensions={"timeout": self._timeouts},
+                )
+        except (TimeoutError, httpx.TimeoutException, httpcore.TimeoutException) as exc:
+            raise UpstreamTimeout(f"the {service} service did not answer in time") from exc
+        except (httpx.TransportError, httpcore.ConnectError, httpcore.NetworkError, httpcore.ProtocolError) as exc:
+            raise UpstreamUnavailable(f"the {service} service is unreachable") from exc
+        names = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in answer.headers}
+        return UpstreamAnswer(answer.status, answer.content, names)
+
+    async def close(self) -> None:
+        await self.client.aclose()
+        if self.pool is not None:
+            await self.pool.aclose()

@@ -1,0 +1,59 @@
+"""The platform's routes that the gateway forwards or documents: `/api/v1/<service>/<path>` (every
+service's API, behind the gateway's rules and audit), the public dashboard files, and the merged API
+documents. Plain APIRouters: a forwarded POST's Idempotency-Key is the service's to honour."""
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from contracts.asyncapi import asyncapi_document
+from gateway.context import API_PREFIX, CallerDep, GatewayDep
+from gateway.forwarding import public
+from gateway.forwarding import service as forwarding
+from gateway.forwarding.docs import merged_openapi
+
+PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+documents = APIRouter(include_in_schema=False)
+dashboard = APIRouter(include_in_schema=False)  # included before `router`: its paths are matched first
+router = APIRouter(include_in_schema=False)
+
+
+@documents.get("/openapi.json")
+async def openapi(request: Request, gateway: GatewayDep) -> dict[str, Any]:
+    app = request.app
+    own = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    return await merged_openapi(own, gateway.settings.upstreams, gateway.proxy.client)
+
+
+@documents.get("/asyncapi.json")
+async def asyncapi() -> dict[str, Any]:
+    return asyncapi_document()
+
+
+@documents.get("/docs")
+async def docs() -> HTMLResponse:
+    return get_swagger_ui_html(openapi_url="/openapi.json", title="CadreCare API")
+
+
+@dashboard.get("/dashboard")
+async def dashboard_redirect() -> RedirectResponse:
+    return RedirectResponse(f"{public.PUBLIC_PREFIX}/", status_code=307)
+
+
+@dashboard.get(public.PUBLIC_PREFIX)
+async def dashboard_root() -> RedirectResponse:
+    return RedirectResponse(f"{public.PUBLIC_PREFIX}/", status_code=307)
+
+
+@dashboard.get(f"{public.PUBLIC_PREFIX}/{{path:path}}")
+async def dashboard_file(path: str, request: Request, gateway: GatewayDep) -> Response:
+    return await public.dashboard_file(gateway, path, request)
+
+
+@router.api_route(f"{API_PREFIX}/{{service}}/{{path:path}}", methods=PROXY_METHODS)
+async def forward(service: str, path: str, request: Request, caller: CallerDep, gateway: GatewayDep) -> Response:
+    return await forwarding.forward(gateway, service, path, request, caller)

@@ -1,0 +1,109 @@
+"""`/api/v1/<service>/<path>`: enforce, forward, audit.
+
+1. function-level rules (gateway.forwarding.policy) and limits (page, batch) refuse early;
+2. a GET aimed by id at a record under an open break-the-glass access carries a read grant for it;
+3. the service answers with its own row-level scope (404 outside it) and names the cadres it returned
+   in `x-audit-subjects`; the gateway writes the audit record and strips that header.
+No audit, no answer: if the audit record cannot be written, the caller gets an error, not the data.
+"""
+
+import re
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from contracts.enums import Action
+from contracts.scope import AUDIT_SUBJECTS_HEADER, Principal
+from gateway.context import Caller, Gateway
+from gateway.domain import widened_for_record
+from gateway.forwarding.limits import check_batch_size, check_page_size
+from gateway.forwarding.policy import WRITE_METHODS, allowed
+from gateway.forwarding.proxy import FORWARDED_REQUEST_HEADERS, FORWARDED_RESPONSE_HEADERS, UpstreamAnswer
+from servicekit.errors import DomainError, Forbidden
+from servicekit.logs import current_correlation_id
+
+UUID_PATTERN = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+AUDITED_FAILURES = frozenset({401, 403, 404})
+
+
+def _subjects(header: str | None, path: str) -> list[str]:
+    if header is not None:
+        return [s for s in (part.strip() for part in header.split(",")) if s]
+    return [m.lower() for m in UUID_PATTERN.findall(path)]  # a write or a refused read names its record in the path
+
+
+async def _admitted_body(gateway: Gateway, service: str, path: str, request: Request, caller: Caller) -> bytes:
+    """The request's body, once the gateway's own rules let the request through (DomainError if not)."""
+    method, principal = request.method, caller.principal
+    gateway.proxy.base_of(service)  # 404 for an unknown service before anything else
+    if not allowed(principal.permissions, service, method, path):
+        raise Forbidden(f"the caller may not use {method} /{service}/{path}", code="permission_denied")
+    if method in WRITE_METHODS and not any(Action.WRITE in g.actions for g in principal.grants):
+        raise Forbidden("the caller holds no grant to write", code="out_of_scope")
+    check_page_size(dict(request.query_params))
+    body = await request.body()
+    check_batch_size(body, request.headers.get("content-type"), gateway.settings.max_batch_items)
+    return body
+
+
+def _through_glass(caller: Caller, path: str, query: str) -> tuple[Principal, str | None]:
+    """The principal to forward as: widened to one record if the GET names a record under an open access."""
+    principal = caller.principal
+    target = f"{path}?{query}".lower()
+    for glass in caller.opened:
+        if glass.cadre_id in target:
+            widened = widened_for_record(principal.grants, glass.managing_unit, glass.tier)
+            return principal.model_copy(update={"grants": widened}), str(glass.id)
+    return principal, None
+
+
+def _answer(answer: UpstreamAnswer) -> Response:
+    headers = {
+        name: value
+        for name in FORWARDED_RESPONSE_HEADERS
+        if name != AUDIT_SUBJECTS_HEADER and (value := answer.headers.get(name)) is not None
+    }
+    return Response(answer.content, status_code=answer.status_code, headers=headers)
+
+
+async def forward(gateway: Gateway, service: str, path: str, request: Request, caller: Caller) -> Response:
+    method = request.method
+    operation = f"{service}:{method} /{path}"
+    target = f"/{service}/{path}" + (f"?{request.url.query}" if request.url.query else "")
+    try:
+        body = await _admitted_body(gateway, service, path, request, caller)
+    except DomainError as refused:
+        await gateway.audit.append(
+            caller.entry(operation, method, target, refused.status_code, subjects=_subjects(None, path), detail=refused.detail)
+        )
+        raise
+    principal, break_glass_id = caller.principal, None
+    if method == "GET" and caller.opened:
+        principal, break_glass_id = _through_glass(caller, path, request.url.query)
+        # Kept as before the restructuring (to be reviewed): with an access open, a GET's audit path is
+        # recorded as the lower-cased `path?query` the glass was matched against, without the service.
+        target = f"{path}?{request.url.query}".lower()
+    headers = {name: value for name in FORWARDED_REQUEST_HEADERS if (value := request.headers.get(name)) is not None}
+    try:
+        answer = await gateway.proxy.send(
+            service,
+            method,
+            path,
+            principal=principal,
+            query=request.url.query,
+            content=body,
+            headers=headers,
+            correlation_id=current_correlation_id(),
+        )
+    except DomainError as failed:
+        await gateway.audit.append(
+            caller.entry(operation, method, target, failed.status_code, subjects=_subjects(None, path), detail=failed.detail)
+        )
+        raise
+    named = answer.headers.get(AUDIT_SUBJECTS_HEADER)
+    if named is not None or method in WRITE_METHODS or answer.status_code in AUDITED_FAILURES or break_glass_id:
+        entry = caller.entry(
+            operation, method, target, answer.status_code, subjects=_subjects(named, path), break_glass_id=break_glass_id
+        )
+        await gateway.audit.append(entry)
+    return _answer(answer)

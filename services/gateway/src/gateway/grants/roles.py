@@ -1,0 +1,96 @@
+"""Grant templates for the usual principals of a board (domain.md, "Data scope"). Grants stay data:
+these only build the rows an administrator would otherwise type."""
+
+from contracts.enums import PROVINCIAL_TIERS, Action, ManagementTier
+from contracts.permissions import Permission
+from contracts.scope import Grant
+
+READ_WRITE = frozenset({Action.READ, Action.WRITE})
+READ = frozenset({Action.READ})
+ALL_TIERS = frozenset(ManagementTier)
+
+STAFF_PERMISSIONS: frozenset[Permission] = frozenset(
+    {
+        Permission.REGISTRY_CADRES_READ,
+        Permission.REGISTRY_CADRES_WRITE,
+        Permission.REGISTRY_UNITS_READ,
+        Permission.REGISTRY_PROPOSALS_PROPOSE,
+        Permission.REGISTRY_PROPOSALS_APPRAISE,
+        Permission.SCHEDULING_READ,
+        Permission.SCHEDULING_WRITE,
+        Permission.CLINICAL_READ,
+        Permission.REPORTING_READ,
+        Permission.GATEWAY_BREAK_GLASS_REQUEST,
+        Permission.GATEWAY_BREAK_GLASS_REVIEW,
+    }
+)
+HIS_PERMISSIONS: frozenset[Permission] = frozenset(
+    {Permission.CLINICAL_WRITE, Permission.CLINICAL_READ_OWN, Permission.REGISTRY_CARDS_LOOKUP}
+)
+ADMIN_PERMISSIONS: frozenset[Permission] = STAFF_PERMISSIONS | {
+    Permission.REGISTRY_UNITS_WRITE,
+    Permission.REGISTRY_PROPOSALS_APPROVE,
+    Permission.GATEWAY_GRANTS_WRITE,
+    Permission.GATEWAY_GRANTS_READ,
+    Permission.AUDIT_READ,
+    Permission.AUDIT_PURGE,
+}
+AUDITOR_PERMISSIONS: frozenset[Permission] = frozenset({Permission.AUDIT_READ})
+DOCTOR_PERMISSIONS: frozenset[Permission] = frozenset(
+    {Permission.CLINICAL_READ, Permission.CLINICAL_WRITE, Permission.REGISTRY_CADRES_READ, Permission.GATEWAY_BREAK_GLASS_REQUEST}
+)
+AGGREGATION_JOB_PERMISSIONS: frozenset[Permission] = frozenset({Permission.REPORTING_READ})
+
+
+def provincial_board(province: str, *, delegated_write_districts: bool = False) -> tuple[Grant, ...]:
+    district_actions = READ_WRITE if delegated_write_districts else READ
+    return (
+        Grant(
+            unit_path=province,
+            tiers=PROVINCIAL_TIERS | {ManagementTier.CENTRAL, ManagementTier.TREATMENT_ONLY},
+            actions=READ_WRITE,
+        ),
+        Grant(unit_path=province, tiers=frozenset({ManagementTier.DISTRICT}), actions=district_actions),
+    )
+
+
+def district_board(district: str) -> tuple[Grant, ...]:
+    return (
+        Grant(unit_path=district, tiers=frozenset({ManagementTier.DISTRICT, ManagementTier.TREATMENT_ONLY}), actions=READ_WRITE),
+    )
+
+
+def central_board() -> tuple[Grant, ...]:
+    return (
+        Grant(unit_path="VN", tiers=frozenset({ManagementTier.CENTRAL}), actions=READ_WRITE),
+        Grant(unit_path="VN", tiers=ALL_TIERS, actions=frozenset({Action.AGGREGATE})),
+    )
+
+
+def administrator() -> tuple[Grant, ...]:
+    return (Grant(unit_path="VN", tiers=ALL_TIERS, actions=READ_WRITE | {Action.AGGREGATE}),)
+
+
+def his_client(province: str) -> tuple[Grant, ...]:
+    """A hospital writes records for the cadres it treats; reading back is limited to what it wrote."""
+    return (Grant(unit_path=province, tiers=ALL_TIERS, actions=frozenset({Action.WRITE})),)
+
+
+def delegated_district(district: str) -> tuple[Grant, ...]:
+    """A district board working under a province's delegation: it sees its district's cadres, the province writes."""
+    return (Grant(unit_path=district, tiers=frozenset({ManagementTier.DISTRICT, ManagementTier.TREATMENT_ONLY}), actions=READ),)
+
+
+def expert_council_doctor(province: str) -> tuple[Grant, ...]:
+    """An expert-council doctor reads and records the clinical side of every cadre of the province."""
+    return (Grant(unit_path=province, tiers=ALL_TIERS, actions=READ_WRITE),)
+
+
+def auditor(unit: str) -> tuple[Grant, ...]:
+    """An auditor reads the audit trail of its unit (its permissions give it nothing else)."""
+    return (Grant(unit_path=unit, tiers=ALL_TIERS, actions=READ),)
+
+
+def aggregation_job() -> tuple[Grant, ...]:
+    """The central aggregation job: de-identified aggregates of everything, no person-level reads."""
+    return (Grant(unit_path="VN", tiers=ALL_TIERS, actions=frozenset({Action.AGGREGATE})),)

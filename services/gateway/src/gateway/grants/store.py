@@ -1,0 +1,189 @@
+"""Grants as data: resolved per request (with a short cache), assigned and revoked by administrators
+through the API, remapped when the registry reorganises units. Rows are never deleted (history)."""
+
+import time
+import uuid
+from collections.abc import Callable, Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.api.gateway import GrantCreate, GrantRecord
+from contracts.enums import Action, ManagementTier
+from contracts.events.registry import UnitsReorganized
+from contracts.scope import Grant, Principal
+from gateway.domain import GrantTerms, grants_in_force, may_hand_out, remap_unit
+from gateway.grants import queries
+from gateway.identity import Directory
+from gateway.tables import GrantRow
+from gateway.timestamps import aware
+from servicekit import clock
+from servicekit.db import Database
+from servicekit.errors import Forbidden, NotFound, Refused, field_error
+from servicekit.sql import insert_ignoring_duplicates, table_of
+
+BOOTSTRAP = "system:bootstrap"
+REORGANISATION = "system:reorganisation"
+
+
+def terms(row: GrantRow) -> GrantTerms:
+    return GrantTerms(
+        unit_path=row.unit_path,
+        tiers=frozenset(ManagementTier(t) for t in row.tiers),
+        actions=frozenset(Action(a) for a in row.actions),
+        valid_from=aware(row.valid_from),
+        valid_to=aware(row.valid_to),
+        revoked_at=aware(row.revoked_at),
+    )
+
+
+def record(row: GrantRow) -> GrantRecord:
+    return GrantRecord.model_validate(row, from_attributes=True)
+
+
+class GrantStore:
+    def __init__(
+        self,
+        db: Database,
+        directory: Directory,
+        *,
+        cache_seconds: float = 2.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.db = db
+        self.directory = directory
+        self.cache_seconds = cache_seconds
+        self.monotonic = monotonic
+        self._cache: dict[str, tuple[float, tuple[Grant, ...]]] = {}
+
+    def invalidate(self, subject: str | None = None) -> None:
+        if subject is None:
+            self._cache.clear()
+        else:
+            self._cache.pop(subject, None)
+
+    async def resolve(self, subject: str) -> tuple[Grant, ...]:
+        """The grants in force for a subject now; the first time, its grants from the principals file are
+        recorded as its initial grants."""
+        cached = self._cache.get(subject)
+        now_mono = self.monotonic()
+        if cached is not None and now_mono - cached[0] < self.cache_seconds:
+            return cached[1]
+        async with self.db.transaction() as session:
+            rows = list(await session.scalars(queries.grants_of(subject)))
+            if not rows:
+                rows = await self._bootstrap(session, subject)
+        grants = grants_in_force((terms(r) for r in rows), clock.now())
+        self._cache[subject] = (now_mono, grants)
+        return grants
+
+    async def bootstrap_all(self) -> None:
+        """Record the file's grants of every principal that has no grant history yet (at start-up, so that
+        a reorganisation remaps them too)."""
+        async with self.db.transaction() as session:
+            known = set(await session.scalars(queries.subjects_with_history()))
+            for principal in self.directory.principals():
+                if principal.subject not in known:
+                    await self._bootstrap(session, principal.subject)
+
+    async def _bootstrap(self, session: AsyncSession, subject: str) -> list[GrantRow]:
+        seed = self.directory.principal(subject)
+        if seed is None or not seed.grants:
+            return []
+        table = table_of(GrantRow)
+        now = clock.now()
+        for index, grant in enumerate(seed.grants):
+            await session.execute(
+                insert_ignoring_duplicates(session, table).values(
+                    id=uuid.uuid5(uuid.NAMESPACE_URL, f"cadrecare:bootstrap:{subject}:{index}"),
+                    subject=subject,
+                    unit_path=grant.unit_path,
+                    tiers=sorted(grant.tiers),
+                    actions=sorted(grant.actions),
+                    reason="initial grants from the principals file",
+                    granted_by=BOOTSTRAP,
+                    granted_at=now,
+                )
+            )
+        return list(await session.scalars(queries.grants_of(subject)))
+
+    async def listing(self, session: AsyncSession, *, subject: str | None, history: bool) -> list[GrantRecord]:
+        rows = await session.scalars(queries.listing(subject=subject, history=history, now=clock.now()))
+        return [record(r) for r in rows]
+
+    async def assign(self, session: AsyncSession, writer: Principal, data: GrantCreate) -> GrantRecord:
+        if self.directory.principal(data.subject) is None:
+            raise Refused("unknown principal", errors=[field_error("subject", f"no user or client {data.subject!r}")])
+        if data.valid_from and data.valid_to and data.valid_to <= data.valid_from:
+            raise Refused("empty validity period", errors=[field_error("valid_to", "must be after valid_from")])
+        if not may_hand_out(writer, data.unit_path, data.tiers, data.actions):
+            raise Forbidden("you can only hand out grants within your own", code="out_of_scope")
+        await self.resolve(data.subject)  # records the initial grants first, so the history starts with them
+        row = GrantRow(
+            subject=data.subject,
+            unit_path=data.unit_path,
+            tiers=sorted(set(data.tiers)),
+            actions=sorted(set(data.actions)),
+            valid_from=data.valid_from,
+            valid_to=data.valid_to,
+            reason=data.reason,
+            granted_by=writer.subject,
+        )
+        session.add(row)
+        await session.flush()
+        self.invalidate(data.subject)
+        return record(row)
+
+    async def revoke(self, session: AsyncSession, writer: Principal, grant_id: uuid.UUID, reason: str) -> GrantRecord:
+        row = await session.get(GrantRow, grant_id)
+        if row is None or row.revoked_at is not None:
+            raise NotFound("no such grant in force")
+        if not may_hand_out(writer, row.unit_path, terms(row).tiers, terms(row).actions):
+            raise NotFound("no such grant in force")  # outside the writer's own grants: not its to see
+        row.revoked_at = clock.now()
+        row.revoked_by = writer.subject
+        row.revoke_reason = reason
+        session.add(row)
+        await session.flush()
+        self.invalidate(row.subject)
+        return record(row)
+
+    async def remap(self, session: AsyncSession, event: UnitsReorganized) -> int:
+        """Grants on units that were merged, split, renamed or dissolved follow the units to their successors.
+
+        A successor that is an ancestor of the old unit (a dissolved level whose children move up) would
+        widen the grant: such a grant is revoked instead, and an administrator decides anew.
+        """
+        if not event.mapping:
+            return 0
+        now = clock.now()
+        rows: Sequence[GrantRow] = list(await session.scalars(queries.unrevoked()))
+        changed = 0
+        reason = f"{event.kind} of units effective {event.effective_date.isoformat()}"
+        for row in rows:
+            successors = remap_unit(row.unit_path, event.mapping)
+            if successors is None or successors == [row.unit_path]:
+                continue
+            narrowing = [s for s in dict.fromkeys(successors) if not (row.unit_path.startswith(s + ".") or s == "")]
+            row.revoked_at = now
+            row.revoked_by = REORGANISATION
+            row.revoke_reason = reason if narrowing else f"{reason}: the unit's successor would widen the grant"
+            session.add(row)
+            for successor in narrowing:
+                session.add(
+                    GrantRow(
+                        subject=row.subject,
+                        unit_path=successor,
+                        tiers=list(row.tiers),
+                        actions=list(row.actions),
+                        valid_from=row.valid_from,
+                        valid_to=row.valid_to,
+                        reason=reason,
+                        granted_by=REORGANISATION,
+                        granted_at=now,
+                        replaces=row.id,
+                    )
+                )
+            changed += 1
+        await session.flush()
+        self.invalidate()
+        return changed

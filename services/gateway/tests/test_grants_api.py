@@ -1,0 +1,91 @@
+"""Grants as data through the gateway: assignment, revocation, history, and grants following a reorganisation;
+with the gateway's database on SQLite and on PostgreSQL."""
+
+from datetime import date
+
+from board_seed import API, principals
+from gateway_harness import PlatformFactory
+
+from contracts.events.registry import UnitSnapshot, UnitsReorganized
+
+
+async def test_grants_are_data_with_history(make_platform: PlatformFactory, database_url: str) -> None:
+    platform = await make_platform(principals(), gateway_database_url=database_url)
+    http = platform.http
+    admin, dalat = await platform.headers("admin"), await platform.headers("dalat")
+
+    initial = (await http.get(f"{API}/gateway/grants", params={"subject": "user:dalat"}, headers=admin)).json()
+    assert [(g["unit_path"], g["granted_by"]) for g in initial] == [("VN.68.672", "system:bootstrap")]
+
+    body = {"subject": "user:dalat", "unit_path": "VN.68.673", "tiers": ["district"], "actions": ["read"], "reason": "cover"}
+    created = await http.post(f"{API}/gateway/grants", json=body, headers=admin)
+    assert created.status_code == 201, created.text
+    me = (await http.get(f"{API}/auth/me", headers=dalat)).json()
+    assert {g["unit_path"] for g in me["grants"]} == {"VN.68.672", "VN.68.673"}
+
+    refused = await http.post(f"{API}/gateway/grants", json=body, headers=dalat)
+    assert refused.status_code == 403  # a district user cannot change grants
+    wider = {**body, "unit_path": "VN.56"}
+    escalation = await http.post(f"{API}/gateway/grants", json=wider, headers=await platform.headers("lamdong-admin"))
+    assert escalation.status_code == 403 and escalation.json()["code"] == "out_of_scope"
+    unknown = await http.post(f"{API}/gateway/grants", json={**body, "subject": "user:nobody"}, headers=admin)
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["loc"] == ["subject"]
+    bad_unit = await http.post(f"{API}/gateway/grants", json={**body, "unit_path": "VN.68.%"}, headers=admin)
+    assert bad_unit.status_code == 422
+
+    grant_id = created.json()["id"]
+    revoked = await http.post(f"{API}/gateway/grants/{grant_id}/revoke", json={"reason": "cover ended"}, headers=admin)
+    assert revoked.status_code == 200 and revoked.json()["revoked_by"] == "user:admin"
+    me = (await http.get(f"{API}/auth/me", headers=dalat)).json()
+    assert {g["unit_path"] for g in me["grants"]} == {"VN.68.672"}
+    history = (await http.get(f"{API}/gateway/grants", params={"subject": "user:dalat", "history": "true"}, headers=admin)).json()
+    assert len(history) == 2 and sum(1 for g in history if g["revoked_at"]) == 1
+    again = await http.post(f"{API}/gateway/grants/{grant_id}/revoke", json={"reason": "twice"}, headers=admin)
+    assert again.status_code == 404
+
+    listing = (await http.get(f"{API}/gateway/principals", headers=admin)).json()
+    assert {p["subject"] for p in listing} >= {"user:admin", "user:dalat", "client:his-bvdk"}
+
+
+async def test_grants_follow_a_reorganisation(make_platform: PlatformFactory, database_url: str) -> None:
+    platform = await make_platform(principals(), gateway_database_url=database_url)
+    http = platform.http
+    dilinh, dalat = await platform.headers("dilinh"), await platform.headers("dalat")
+
+    def unit(path: str, valid_to: date | None = None) -> UnitSnapshot:
+        return UnitSnapshot(
+            path=path, code=path.rsplit(".", 1)[-1], name=path, level="district", parent_path="VN.68",
+            valid_from=date(2004, 1, 1), valid_to=valid_to,
+        )  # fmt: skip
+
+    merge = UnitsReorganized(
+        kind="merge",
+        effective_date=date(2025, 7, 1),
+        retired_units=[unit("VN.68.674", date(2025, 7, 1))],
+        created_units=[],
+        mapping={"VN.68.674": ["VN.68.672"]},
+        moved_cadres=0,
+    )
+    await platform.publish_to_gateway(merge, "VN.68.672")
+    me = (await http.get(f"{API}/auth/me", headers=dilinh)).json()
+    assert [g["unit_path"] for g in me["grants"]] == ["VN.68.672"]
+    history = (
+        await http.get(
+            f"{API}/gateway/grants", params={"subject": "user:dilinh", "history": "true"}, headers=await platform.headers("admin")
+        )
+    ).json()
+    old = next(g for g in history if g["unit_path"] == "VN.68.674")
+    new = next(g for g in history if g["unit_path"] == "VN.68.672")
+    assert old["revoked_by"] == "system:reorganisation" and new["replaces"] == old["id"]
+
+    dissolve = UnitsReorganized(
+        kind="dissolve",
+        effective_date=date(2025, 7, 1),
+        retired_units=[unit("VN.68.672", date(2025, 7, 1))],
+        created_units=[],
+        mapping={"VN.68.672": ["VN.68"]},
+        moved_cadres=0,
+    )
+    await platform.publish_to_gateway(dissolve, "VN.68")
+    me = (await http.get(f"{API}/auth/me", headers=dalat)).json()
+    assert me["grants"] == []  # moving up to the province would widen the grant: revoked, not remapped
