@@ -10,9 +10,13 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from devstack import demo, demo_scheduling
+from contracts.envelope import EventEnvelope
+from contracts.events import parse_payload
+from contracts.topics import ALL_TOPICS
+from devstack import demo, demo_clinical, demo_scheduling, events
 from devstack.stack import Stack
 from tests.e2e.conftest import login
+from tests.e2e.helpers import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -65,3 +69,26 @@ def test_the_scheduling_demo_seeds_a_plan_for_the_base_demo(stack: Stack, admin:
         assert len(board.get(f"{API}/clinic-sessions", params={"board_unit": "VN.68"}).json()) == 6
 
     assert demo_scheduling.seed(admin) == summary  # seeding twice adds nothing
+
+
+def test_every_topic_reads_with_an_independent_librdkafka_client(stack: Stack, admin: httpx.Client) -> None:
+    """README promises that any Kafka client can read the events: librdkafka (the confluent-kafka wheel, not
+    aiokafka) reads every topic, and every envelope on it parses as a CloudEvent of that topic's events."""
+    assert demo_clinical.seed(admin).startswith("clinical:")
+    with closing(login(stack, "lamdong")) as lamdong:
+        issued = lamdong.post("/api/v1/reporting/reports/board/issued", params={"unit": "VN.68"})
+        assert issued.status_code == 201, issued.text
+
+    def read_all() -> dict[str, list[EventEnvelope]] | None:
+        found: dict[str, list[EventEnvelope]] = {topic.name: [] for topic in ALL_TOPICS}
+        for message in events.messages(stack.config.kafka_bootstrap, list(found)):
+            found[str(message.topic())].append(events.envelope_of(message))
+        return found if all(found.values()) else None
+
+    envelopes = eventually(read_all, timeout=60, interval=1)
+    for topic in ALL_TOPICS:
+        types = {(event.event_type, event.schema_version) for event in topic.events}
+        for envelope in envelopes[topic.name]:
+            assert (envelope.type, envelope.schema_version) in types, (topic.name, envelope.type)
+            parse_payload(envelope)  # the payload is a valid event of its type
+            assert envelope.source.startswith("cadrecare/") and envelope.correlation_id
