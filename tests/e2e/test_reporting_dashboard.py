@@ -11,7 +11,7 @@ from contextlib import closing
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, Route, expect, sync_playwright
 
 from devstack.stack import Stack
 from tests.e2e.conftest import login
@@ -107,3 +107,29 @@ def test_a_district_user_sees_its_district_only(stack: Stack, admin: httpx.Clien
             "/api/v1/reporting/summary", params={"unit": "VN.68.672", "period_start": "2023-06-30", "period_end": "2023-01-01"}
         )
         assert answer.status_code == 422 and answer.json()["code"] == "invalid_period"
+
+
+def test_the_api_docs_work_in_a_browser_without_internet(stack: Stack, browser: Browser) -> None:
+    """Swagger UI and ReDoc through the gateway, every request outside this machine refused."""
+    page = browser.new_page()
+    outside: list[str] = []
+
+    def only_this_machine(route: Route) -> None:
+        if route.request.url.startswith(stack.config.gateway_url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_this_machine)
+    try:
+        page.goto(stack.config.gateway_url + "/docs")
+        expect(page.locator(".swagger-ui .info .title")).to_contain_text("CadreCare")
+        expect(page.locator(".opblock-summary-path", has_text="/api/v1/registry/cadres").first).to_be_visible()
+        page.goto(stack.config.gateway_url + "/redoc")
+        expect(page.locator("h1").first).to_contain_text("CadreCare")
+        expect(page.get_by_text("/api/v1/registry/cadres").first).to_be_attached()
+    finally:
+        page.close()
+    # ReDoc's "API docs by Redocly" badge asks its CDN for a logo; refused, the page is whole without it
+    assert [url for url in outside if not url.endswith("/redoc/logo-mini.svg")] == []

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contracts.api.common import Health
 from servicekit.consumer import EventConsumer
+from servicekit.docs import serve_docs
 from servicekit.errors import install_error_handlers
 from servicekit.idempotency import OwnerOf, install_idempotency, internal_caller
 from servicekit.logs import configure_logging, correlation_id_var, new_correlation_id
@@ -149,7 +150,7 @@ def create_service_app(
     - inner_middleware: between the kit's metrics and the routes (first listed is outermost);
       outer_middleware: in front of the kit's correlation id (e.g. CORS answering preflights);
     - idempotency_owner: whose Idempotency-Key a request carries;
-    - serves_own_docs: False leaves /openapi.json and /docs to a router of the app's own.
+    - serves_own_docs: False leaves /openapi.json, /docs and /redoc to the app's own (servicekit.docs.serve_docs).
     """
     settings = runtime.settings
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
@@ -181,8 +182,12 @@ def create_service_app(
             await runtime.broker.close()
             await runtime.db.dispose()
 
-    documents: dict[str, Any] = {} if serves_own_docs else {"openapi_url": None, "docs_url": None, "redoc_url": None}
+    documents: dict[str, Any] = {"docs_url": None, "redoc_url": None}  # servicekit.docs serves them, offline
+    if not serves_own_docs:
+        documents["openapi_url"] = None
     app = FastAPI(title=title, description=description, version="1", lifespan=lifespan, **documents)
+    if serves_own_docs:
+        serve_docs(app, "/openapi.json", title)
     app.state.runtime = runtime
     app.state.verifier = runtime.verifier
     install_error_handlers(app)

@@ -31,6 +31,7 @@ from gateway.settings import GatewaySettings
 from gateway.tables import metadata
 from servicekit.app import ReadinessCheck, create_service_app
 from servicekit.auth import InternalTokenSigner
+from servicekit.docs import serve_docs
 from servicekit.errors import problem_response
 from servicekit.keys import ensure_keypair
 from servicekit.runtime import build_runtime
@@ -171,6 +172,7 @@ def create_app(
         idempotency_owner=token_subject,
         serves_own_docs=False,
     )
+    serve_docs(app, "/openapi.json", "CadreCare API")  # the merged document of every service
     app.state.gateway = gateway
     app.add_exception_handler(TooManyRequests, on_rate_limited)
     return app

@@ -5,9 +5,8 @@ documents. Plain APIRouters: a forwarded POST's Idempotency-Key is the service's
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
 from contracts.asyncapi import asyncapi_document
 from gateway.context import API_PREFIX, CallerDep, GatewayDep
@@ -32,11 +31,6 @@ async def openapi(request: Request, gateway: GatewayDep) -> dict[str, Any]:
 @documents.get("/asyncapi.json")
 async def asyncapi() -> dict[str, Any]:
     return asyncapi_document()
-
-
-@documents.get("/docs")
-async def docs() -> HTMLResponse:
-    return get_swagger_ui_html(openapi_url="/openapi.json", title="CadreCare API")
 
 
 @dashboard.get("/dashboard")
