@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from devstack import demo_registry
+from devstack.demo_registry import lam_dong_2025
 from devstack.stack import Stack
-from registry.data import lam_dong_2025
 from tests.e2e.conftest import login
 from tests.e2e.helpers import eventually, reported_total
 

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from contracts.enums import PROVINCIAL_TIERS, Action, ManagementTier
 from contracts.permissions import Permission
 from contracts.scope import Grant, Principal, PrincipalKind
+from devstack.demo_registry import lam_dong_2025
 from registry.app import create_app
-from registry.data import lam_dong_2025
 from registry.settings import RegistrySettings
 from registry.tables import KIT
 from servicekit import migrations

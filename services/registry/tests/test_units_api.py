@@ -9,7 +9,7 @@ from registry_testkit import ADMIN, ADMIN_PERMISSIONS, LAMDONG, RW, Api, princip
 
 from contracts.enums import ManagementTier
 from contracts.scope import Grant
-from registry.data import lam_dong_2025
+from devstack.demo_registry import lam_dong_2025
 from servicekit import clock
 
 PLACES = {  # managing unit -> (tier, how many)

@@ -7,6 +7,8 @@ import importlib
 import importlib.util
 import json
 import random
+import subprocess
+import sys
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -15,18 +17,14 @@ from typing import Any
 import httpx
 
 from contracts.enums import CadreStatus, ManagementTier, Sex
-from contracts.scope import PrincipalKind
-from gateway import roles
-from gateway.identity import ClientRecord, PrincipalsFile, UserRecord, hash_secret, write_principals
 
 PROVINCE = "VN.68"
-DEMO_USERS: dict[str, str] = {
-    "admin": "admin-demo",
-    "lamdong": "lamdong-demo",
-    "dalat": "dalat-demo",
-    "central": "central-demo",
-}
-DEMO_CLIENTS: dict[str, str] = {"his-bvdk-lamdong": "his-demo-secret"}
+# The demo users and HIS client: a seed for the gateway (plaintext secrets, roles by name), which the gateway
+# turns into its principals file; the same file gives the banner and the tests the passwords to sign in with.
+DEMO_PRINCIPALS = resources.files("devstack") / "data" / "demo-principals.json"
+_demo_seed: dict[str, list[dict[str, Any]]] = json.loads(DEMO_PRINCIPALS.read_text(encoding="utf-8"))
+DEMO_USERS: dict[str, str] = {user["username"]: user["password"] for user in _demo_seed["users"]}
+DEMO_CLIENTS: dict[str, str] = {client["client_id"]: client["secret"] for client in _demo_seed["clients"]}
 
 # tier -> (count, share active): central 3 of 13 active; groups 2 and 3 about 35% active (seed 003)
 DEMO_TIERS: dict[ManagementTier, tuple[int, float]] = {
@@ -74,54 +72,15 @@ def demo_units() -> list[dict[str, Any]]:
     return units
 
 
-def demo_principals() -> PrincipalsFile:
-    users = [
-        UserRecord(
-            username="admin",
-            password_hash=hash_secret(DEMO_USERS["admin"]),
-            kind=PrincipalKind.ADMIN,
-            display_name="Quản trị hệ thống",
-            grants=list(roles.administrator()),
-            permissions=sorted(roles.ADMIN_PERMISSIONS),
-        ),
-        UserRecord(
-            username="lamdong",
-            password_hash=hash_secret(DEMO_USERS["lamdong"]),
-            display_name="Ban BVCSSK cán bộ tỉnh Lâm Đồng",
-            grants=list(roles.provincial_board(PROVINCE)),
-            permissions=sorted(roles.STAFF_PERMISSIONS),
-        ),
-        UserRecord(
-            username="dalat",
-            password_hash=hash_secret(DEMO_USERS["dalat"]),
-            display_name="Ban BVSK cán bộ thành phố Đà Lạt",
-            grants=list(roles.district_board(f"{PROVINCE}.672")),
-            permissions=sorted(roles.STAFF_PERMISSIONS),
-        ),
-        UserRecord(
-            username="central",
-            password_hash=hash_secret(DEMO_USERS["central"]),
-            display_name="Ban BVCSSK cán bộ Trung ương",
-            grants=list(roles.central_board()),
-            permissions=sorted(roles.STAFF_PERMISSIONS),
-        ),
-    ]
-    clients = [
-        ClientRecord(
-            client_id="his-bvdk-lamdong",
-            secret_hash=hash_secret(DEMO_CLIENTS["his-bvdk-lamdong"]),
-            display_name="Bệnh viện Đa khoa tỉnh Lâm Đồng",
-            facility="68-BVDK",
-            grants=list(roles.his_client(PROVINCE)),
-            permissions=sorted(roles.HIS_PERMISSIONS),
-        ),
-    ]
-    return PrincipalsFile(users=users, clients=clients)
-
-
 def ensure_demo_principals(path: Path) -> None:
-    if not path.exists():
-        write_principals(path, demo_principals())
+    """The gateway's principals file at `path` from the demo seed, unless it exists. The gateway builds it
+    (hashes the secrets, expands the roles): a process of its own, so the launcher imports no service."""
+    if path.exists():
+        return
+    with resources.as_file(DEMO_PRINCIPALS) as seed:
+        subprocess.run(
+            [sys.executable, "-m", "gateway.identity", "seed", str(seed), str(path)], check=True, stdout=subprocess.DEVNULL
+        )
 
 
 def _national_id(rng: random.Random, birth: date, sex: Sex) -> str:

@@ -1,13 +1,23 @@
 """Registry demo data beyond the base seeding (demo.py): the neighbouring provinces that the 2025 reorganisation
-merged into Lâm Đồng (units only: the reorganisation itself is left for the user to run, see the registry's
-data file), health-care cards for the central-tier cadres, and two proposed beneficiaries, one already appraised.
+merged into Lâm Đồng (units only: the reorganisation itself, in the same data file data/lam_dong_2025.json, is
+left for the user to run), health-care cards for the central-tier cadres, and two proposed beneficiaries, one
+already appraised.
 """
+
+import json
+from importlib import resources
+from typing import Any
 
 import httpx
 
-from registry.data import lam_dong_2025
-
 API = "/api/v1/registry"
+
+
+def lam_dong_2025() -> dict[str, Any]:
+    """Units of the old Lâm Đồng, Đắk Nông and Bình Thuận, and the 2025-07-01 reorganisation that merged them
+    (also the registry's test data: one copy, here)."""
+    data: dict[str, Any] = json.loads((resources.files("devstack") / "data" / "lam_dong_2025.json").read_text(encoding="utf-8"))
+    return data
 
 
 def seed(client: httpx.Client) -> str:
