@@ -51,8 +51,9 @@ typecheck: $(STAMP) ## mypy --strict over every package (fails on any finding)
 	$(VENV)/bin/mypy libs/*/src services/*/src
 
 .PHONY: contracts
-contracts: $(STAMP) ## regenerate the JSON Schema snapshots and AsyncAPI document (refuses breaking changes)
+contracts: $(STAMP) ## regenerate the JSON Schema snapshots, AsyncAPI document (refuses breaking changes) and the gateway's route table
 	$(PY) -m contracts.snapshots
+	$(PY) -m tests.contract.route_table
 
 .PHONY: constraints
 constraints: ## recompile constraints.txt from requirements.in (plain pins, no index URLs)

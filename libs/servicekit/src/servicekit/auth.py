@@ -101,16 +101,49 @@ def require_permission(principal: Principal, permission: Permission | str) -> No
         raise Forbidden(f"the caller lacks the permission '{permission!s}'", code="permission_denied")
 
 
+def require_any_permission(principal: Principal, any_of: tuple[Permission, ...]) -> None:
+    if len(any_of) == 1:
+        require_permission(principal, any_of[0])  # the same words as ever for a route that needs one
+    elif not any(principal.has_permission(permission) for permission in any_of):
+        named = " or ".join(f"'{permission!s}'" for permission in any_of)
+        raise Forbidden(f"the caller lacks the permission {named}", code="permission_denied")
+
+
+# Where permitted() leaves the permissions on its dependency, so that a route's requirement can be read
+# off the route itself (servicekit.route_permissions) instead of being repeated in a hand-kept list.
+PERMISSIONS_ATTRIBUTE = "__cadrecare_permissions__"
+
+
+def permissions_of(dependency: object) -> tuple[Permission, ...]:
+    """The permissions (any one suffices) a permitted() dependency checks; () for any other callable."""
+    declared = getattr(dependency, PERMISSIONS_ATTRIBUTE, ())
+    return tuple(declared) if isinstance(declared, tuple) else ()
+
+
+def permitted_any(*any_of: Permission) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency: the caller, if it holds at least one of `any_of` (403 permission_denied otherwise).
+
+    For a route more than one kind of caller may use, e.g. a record read back both by the board
+    (clinical.read) and by the facility that posted it (clinical.read_own).
+    """
+    if not any_of:
+        raise ValueError("permitted_any needs at least one permission")
+    ordered = tuple(dict.fromkeys(any_of))
+
+    async def dependency(caller: CallerDep) -> Principal:  # async: no thread hop per request
+        require_any_permission(caller, ordered)
+        return caller
+
+    dependency.__name__ = "permitted_" + "_or_".join(permission.name.lower() for permission in ordered)
+    setattr(dependency, PERMISSIONS_ATTRIBUTE, ordered)
+    return dependency
+
+
 def permitted(permission: Permission) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency: the caller, if it holds `permission` (403 permission_denied otherwise).
 
     Routes declare it through a typed alias, e.g.
-    `CadreReader = Annotated[Principal, Depends(permitted(Permission.REGISTRY_CADRES_READ))]`.
+    `CadreReader = Annotated[Principal, Depends(permitted(Permission.REGISTRY_CADRES_READ))]`;
+    the gateway's route table is derived from these declarations (contracts.route_permissions).
     """
-
-    async def dependency(caller: CallerDep) -> Principal:  # async: no thread hop per request
-        require_permission(caller, permission)
-        return caller
-
-    dependency.__name__ = f"permitted_{permission.name.lower()}"
-    return dependency
+    return permitted_any(permission)

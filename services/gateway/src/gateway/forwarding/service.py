@@ -1,6 +1,7 @@
 """`/api/v1/<service>/<path>`: enforce, forward, audit.
 
-1. function-level rules (gateway.forwarding.policy) and limits (page, batch) refuse early;
+1. function-level rules (gateway.forwarding.policy: the services' own declared permissions) and limits
+   (page, batch) refuse early;
 2. a GET aimed by id at a record under an open break-the-glass access carries a read grant for it;
 3. the service answers with its own row-level scope (404 outside it) and names the cadres it returned
    in `x-audit-subjects`; the gateway writes the audit record and strips that header.
