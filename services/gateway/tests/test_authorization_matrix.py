@@ -183,6 +183,21 @@ class Matrix:
         }
 
 
+MIN_CELL = 10  # reporting's default minimum cell size
+
+
+def only_aggregates(who: Principal, unit: str) -> bool:
+    """Some tier of the unit is visible to `who` only through an aggregate grant: reporting then hides small cells."""
+    read = {t for g in who.grants if Action.READ in g.actions and unit_covers(g.unit_path, unit) for t in g.tiers}
+    aggregated = {
+        t
+        for g in who.grants
+        if Action.AGGREGATE in g.actions and (unit_covers(g.unit_path, unit) or unit_covers(unit, g.unit_path))
+        for t in g.tiers
+    }
+    return bool(aggregated - read)
+
+
 async def login(platform: InProcessPlatform, name: str) -> dict[str, str]:
     base = name.removesuffix("-premerger")
     if ROLES.get(base) and ROLES[base].is_client:
@@ -290,7 +305,16 @@ async def run_target_reads(m: Matrix) -> None:
         m.check(f"{cell} reporting counts status", denied_status(who, "reporting.read") or 200, report.status_code)
         if report.status_code == 200:
             expected_total = len(m.visible(who, Action.READ, Action.AGGREGATE, under=unit))
-            m.check(f"{cell} reporting counts", expected_total, report.json()["total"])
+            answer = report.json()
+            if who is not None and only_aggregates(who, unit) and "total" in answer.get("suppressed", []):
+                # small cells (and their complements) are hidden from an aggregate-only caller: never the real number
+                m.check(f"{cell} reporting counts suppressed", 0, answer["total"])
+                # hidden because it is small, or as the complement of a small row (then a row is hidden too)
+                m.check(f"{cell} reporting counts small", True, expected_total < MIN_CELL or len(answer["suppressed"]) > 1)
+            else:
+                if who is not None and only_aggregates(who, unit):
+                    m.check(f"{cell} reporting counts not small", True, expected_total == 0 or expected_total >= MIN_CELL)
+                m.check(f"{cell} reporting counts", expected_total, answer["total"])
 
         trail = await http.get(f"{API}/gateway/audit", params={"cadre_id": target.id, "limit": 200}, headers=caller)
         m.check(f"{cell} audit status", denied_status(who, "audit.read") or 200, trail.status_code)

@@ -77,8 +77,12 @@ async def test_a_board_issues_its_report_which_is_stored_as_issued_and_announced
 
     # a record arriving later moves the live report, never the issued one
     await record(world.feed, world.p2[5], EncounterKind.OUTPATIENT_VISIT, date(2023, 6, 2))
-    again = await world.http.get(f"/reports/board/issued/{issued['report_id']}", headers=world.sign(CENTRAL))
+    again = await world.http.get(f"/reports/board/issued/{issued['report_id']}", headers=world.sign(ADMIN))
     assert again.status_code == 200 and again.json() == issued
+    # the central board may only aggregate the province's tiers below its own: it reads the same document suppressed
+    central = (await world.http.get(f"/reports/board/issued/{issued['report_id']}", headers=world.sign(CENTRAL))).json()
+    assert central["report"]["aggregate_only"] is True and central["report"]["cadres"]["total"] == 19
+    assert [r["count"] for r in central["report"]["classification"]["rows"] if r["code"] == "B2"] == [None]
     moved = (await world.http.get("/reports/board", params=issue, headers=world.sign(LAMDONG))).json()
     assert moved["activity"]["outpatient_visits"] == issued["report"]["activity"]["outpatient_visits"] + 1
     listed = (await world.http.get("/reports/board/issued", params={"unit": "VN.68"}, headers=world.sign(LAMDONG))).json()

@@ -1,13 +1,16 @@
-"""Reporting rules with no I/O: unit paths, effective dates and intervals, chronic groups, suppression, checks."""
+"""Reporting rules with no I/O: unit paths, effective dates and intervals, chronic groups, checks (suppression:
+`reporting.suppression`, re-exported here)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from contracts.api.reporting import ArithmeticCheck, Cell, ReportKind
+from contracts.api.reporting import ArithmeticCheck, ReportKind
 from contracts.codesystems import HEALTH_CLASSIFICATION_1266
+from reporting.suppression import RawCell as RawCell  # the suppression rules live in one module
+from reporting.suppression import suppress as suppress
 
 COUNTED_STATUSES = ("active", "retired")  # under care; the deceased and the removed are not counted
 DEFAULT_MIN_CELL_SIZE = 10
@@ -180,36 +183,9 @@ def report_title(kind: ReportKind, start: date, end: date) -> str:
     return f"Báo cáo kết quả công tác bảo vệ, chăm sóc sức khỏe cán bộ 6 tháng {half} năm {start.year} ({span})"
 
 
-# --- arithmetic and suppression ---------------------------------------------------------------------
+# --- arithmetic -------------------------------------------------------------------------------------
 
 
 def check(label: str, total: int, parts: Mapping[str, int]) -> ArithmeticCheck:
     parts_sum = sum(parts.values())
     return ArithmeticCheck(label=label, total=total, parts=dict(parts), parts_sum=parts_sum, consistent=parts_sum == total)
-
-
-@dataclass(frozen=True)
-class RawCell:
-    value: int
-    cadres: int  # distinct cadres behind the value: what decides suppression
-
-
-def suppress(cells: Mapping[str, RawCell], groups: Sequence[tuple[str, Sequence[str]]], min_cadres: int) -> dict[str, Cell]:
-    """Small-cell suppression: a cell resting on 1..min_cadres-1 cadres is hidden (primary); where a group's
-    total is shown and exactly one of its parts is hidden, the smallest other non-zero part is hidden too
-    (secondary), so that no hidden value can be recovered by subtraction. Zeros are shown."""
-    hidden = {key for key, cell in cells.items() if 0 < cell.cadres < min_cadres}
-    changed = True
-    while changed:
-        changed = False
-        for total_key, parts in groups:
-            present = [p for p in parts if p in cells]
-            hidden_parts = [p for p in present if p in hidden]
-            if len(hidden_parts) == 1 and total_key not in hidden:
-                candidates = sorted((cells[p].value, p) for p in present if p not in hidden and cells[p].value > 0)
-                if candidates:
-                    hidden.add(candidates[0][1])
-                else:
-                    hidden.add(total_key)  # the total would give the hidden part away
-                changed = True
-    return {key: Cell(value=None, suppressed=True) if key in hidden else Cell(value=cell.value) for key, cell in cells.items()}

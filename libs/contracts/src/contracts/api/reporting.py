@@ -17,6 +17,7 @@ class CadreCountRow(BaseModel):
     tier: ManagementTier
     status: CadreStatus
     count: int
+    suppressed: list[str] = []  # fields hidden from an aggregate-only caller (shown as 0 here; never a fact)
 
 
 class CadreCountReport(BaseModel):
@@ -24,6 +25,7 @@ class CadreCountReport(BaseModel):
     total: int
     rows: list[CadreCountRow]
     as_of: datetime
+    suppressed: list[str] = []  # fields hidden from an aggregate-only caller (shown as 0 here; never a fact)
 
 
 class UnitOption(BaseModel):
@@ -46,6 +48,7 @@ class CadreCountSection(BaseModel):
     compared_with: date
     total_then: int
     change: int
+    suppressed: list[str] = []  # fields hidden from an aggregate-only caller (shown as 0 here; never a fact)
 
 
 class ExamCoverageRow(BaseModel):
@@ -61,6 +64,7 @@ class ExamCoverageRow(BaseModel):
     invited: int
     examined: int
     rate: float | None  # percent, two decimals; None when nobody was invited
+    suppressed: list[str] = []  # fields hidden from an aggregate-only caller (shown as 0 here; never a fact)
 
 
 class CoverageSection(BaseModel):
@@ -90,6 +94,7 @@ class ClassificationSection(BaseModel):
     total: int
     rows: list[ClassificationRow]
     by_tier: dict[str, list[ClassificationRow]]
+    suppressed: list[str] = []  # fields hidden from an aggregate-only caller (shown as 0 here; never a fact)
 
 
 class ActivityCounts(BaseModel):
@@ -107,6 +112,7 @@ class ActivityCounts(BaseModel):
     referrals_total: int
     home_visits: int
     consultations: int
+    suppressed: list[str] = []  # fields hidden from an aggregate-only caller (shown as 0 here; never a fact)
 
 
 class ChronicConditionRow(BaseModel):
@@ -128,6 +134,7 @@ class ChronicSection(BaseModel):
     population: int
     rows: list[ChronicConditionRow]
     comorbidity: list[ComorbidityRow]
+    suppressed: list[str] = []  # fields hidden from an aggregate-only caller (shown as 0 here; never a fact)
 
 
 class MonthlyPoint(BaseModel):
@@ -138,6 +145,7 @@ class MonthlyPoint(BaseModel):
     referrals: int
     home_visits: int
     consultations: int
+    suppressed: list[str] = []  # fields hidden from an aggregate-only caller (shown as 0 here; never a fact)
 
 
 class DashboardSummary(BaseModel):
@@ -171,6 +179,7 @@ class ArithmeticCheck(BaseModel):
     parts: dict[str, int]
     parts_sum: int
     consistent: bool
+    suppressed: list[str] = []  # for an aggregate-only caller: its numbers hidden (0, parts empty); `consistent` still holds
 
 
 class ConvalescenceSection(BaseModel):
@@ -202,6 +211,8 @@ class BoardReport(BaseModel):
     convalescence: ConvalescenceSection
     checks: list[ArithmeticCheck]
     consistent: bool
+    aggregate_only: bool = False  # computed for a caller with aggregate rights only: small cells suppressed
+    min_cell_size: int | None = None  # the threshold applied when `aggregate_only`
 
 
 class UnitBasis(StrEnum):

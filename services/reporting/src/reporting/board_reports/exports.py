@@ -10,6 +10,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from pydantic import BaseModel
 
 from contracts.api.reporting import (
     ActivityCounts,
@@ -34,29 +35,54 @@ TIER_LABELS: dict[str, str] = {
 STATUS_LABELS = {CadreStatus.ACTIVE.value: "đương chức", CadreStatus.RETIRED.value: "nguyên chức", None: "chưa rõ"}
 
 Table = tuple[str, list[str], list[list[object]]]
+ACTIVITY_ROWS = (
+    ("Khám sức khỏe định kỳ", "periodic_exams"),
+    ("Khám ngoại trú, cấp đơn", "outpatient_visits"),
+    ("Điều trị nội trú", "admissions"),
+    ("Chuyển viện tuyến trên", "referrals_higher_level"),
+    ("Chuyển viện trong tỉnh", "referrals_in_province"),
+    ("Điều trị ở nước ngoài", "referrals_abroad"),
+    ("Tổng chuyển viện", "referrals_total"),
+    ("Khám tại nhà", "home_visits"),
+    ("Hội chẩn", "consultations"),
+)
 
 
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}".replace(".", ",")
 
 
+HIDDEN = "(ẩn)"  # a cell suppressed for an aggregate-only caller (reporting.suppression)
+
+
 def _num(value: int | None) -> object:
-    return "(ẩn)" if value is None else value
+    return HIDDEN if value is None else value
+
+
+def _field(model: BaseModel, name: str) -> object:
+    """A required count of the API, or the hidden mark where the model names it suppressed."""
+    return HIDDEN if name in getattr(model, "suppressed", ()) else getattr(model, name)
+
+
+def _sum_shown(*values: object) -> object:
+    """A total the table prints itself: hidden as soon as one of its parts is."""
+    return HIDDEN if HIDDEN in values else sum(v for v in values if isinstance(v, int))
 
 
 def _cadre_table(c: CadreCountSection) -> Table:
-    tiers: dict[str, dict[str, int]] = {}
+    tiers: dict[str, dict[str, object]] = {}
     for row in c.rows:
-        tiers.setdefault(row.tier.value, {})[row.status.value] = row.count
+        tiers.setdefault(row.tier.value, {})[row.status.value] = _field(row, "count")
     cadre_rows: list[list[object]] = []
     for tier in (t.value for t in ManagementTier):
         if tier in tiers:
             active, retired = tiers[tier].get("active", 0), tiers[tier].get("retired", 0)
-            cadre_rows.append([TIER_LABELS[tier], active, retired, active + retired])
-    cadre_rows.append(["Tổng cộng", c.active, c.retired, c.total])
+            cadre_rows.append([TIER_LABELS[tier], active, retired, _sum_shown(active, retired)])
+    cadre_rows.append(["Tổng cộng", _field(c, "active"), _field(c, "retired"), _field(c, "total")])
+    change = HIDDEN if "change" in c.suppressed else f"{c.change:+d}"
     return (
-        f"1.1. Đặc điểm tình hình (tính đến {c.as_of:%d/%m/%Y}; {c.change:+d} so với {c.compared_with:%d/%m/%Y}, "
-        f"khi có {c.total_then})",
+        f"1.1. Đặc điểm tình hình (tính đến {c.as_of:%d/%m/%Y}; {change} so với {c.compared_with:%d/%m/%Y}, "
+        f"khi có {_field(c, 'total_then')})",
         ["Diện quản lý", "Đương chức", "Nguyên chức", "Tổng"],
         cadre_rows,
     )
@@ -71,25 +97,31 @@ def _coverage_tables(cov: CoverageSection) -> list[Table]:
                 r.plan_title or str(r.plan_id),
                 TIER_LABELS.get(r.tier.value if r.tier else "", "-"),
                 STATUS_LABELS.get(r.status.value if r.status else None, "-"),
-                r.invited,
-                r.examined,
+                _field(r, "invited"),
+                _field(r, "examined"),
                 _pct(r.rate),
             ]
             for r in cov.by_group
         ]
-        + [[r.plan_title or str(r.plan_id), "Cả kế hoạch", "", r.invited, r.examined, _pct(r.rate)] for r in cov.by_plan],
+        + [
+            [r.plan_title or str(r.plan_id), "Cả kế hoạch", "", _field(r, "invited"), _field(r, "examined"), _pct(r.rate)]
+            for r in cov.by_plan
+        ],
     )
     by_unit: Table = (
         "Khám sức khỏe định kỳ theo đơn vị",
         ["Kế hoạch", "Đơn vị", "Được mời", "Đã khám", "Tỷ lệ (%)"],
-        [[r.plan_title or str(r.plan_id), r.unit or "-", r.invited, r.examined, _pct(r.rate)] for r in cov.by_unit],
+        [
+            [r.plan_title or str(r.plan_id), r.unit or "-", _field(r, "invited"), _field(r, "examined"), _pct(r.rate)]
+            for r in cov.by_unit
+        ],
     )
     return [by_group, by_unit]
 
 
 def _classification_tables(cl: ClassificationSection) -> list[Table]:
     class_rows: list[list[object]] = [[r.label_vi, _num(r.count), _pct(r.share)] for r in cl.rows]
-    class_rows.append(["Tổng", cl.total, "100,00" if cl.total else "-"])
+    class_rows.append(["Tổng", _field(cl, "total"), "100,00" if cl.total else "-"])
     header = ["Loại", "Số người", "Tỷ lệ (%)"]
     tables: list[Table] = [
         (f"Kết quả phân loại sức khỏe ({cl.period_start:%d/%m/%Y} - {cl.period_end:%d/%m/%Y})", header, class_rows)
@@ -109,23 +141,13 @@ def _activity_table(a: ActivityCounts) -> Table:
     return (
         f"Khám, chữa bệnh (từ {a.period_start:%d/%m/%Y} đến {a.period_end:%d/%m/%Y})",
         ["Hoạt động", "Số lượt"],
-        [
-            ["Khám sức khỏe định kỳ", a.periodic_exams],
-            ["Khám ngoại trú, cấp đơn", a.outpatient_visits],
-            ["Điều trị nội trú", a.admissions],
-            ["Chuyển viện tuyến trên", a.referrals_higher_level],
-            ["Chuyển viện trong tỉnh", a.referrals_in_province],
-            ["Điều trị ở nước ngoài", a.referrals_abroad],
-            ["Tổng chuyển viện", a.referrals_total],
-            ["Khám tại nhà", a.home_visits],
-            ["Hội chẩn", a.consultations],
-        ],
+        [[label, _field(a, name)] for label, name in ACTIVITY_ROWS],
     )
 
 
 def _chronic_table(ch: ChronicSection) -> Table:
     return (
-        f"Bệnh mạn tính (tính đến {ch.as_of:%d/%m/%Y}, trên {ch.population} đối tượng)",
+        f"Bệnh mạn tính (tính đến {ch.as_of:%d/%m/%Y}, trên {_field(ch, 'population')} đối tượng)",
         ["Nhóm bệnh", "Số người", "Tỷ lệ (%)"],
         [[r.label_vi, _num(r.cadres), _pct(r.prevalence)] for r in ch.rows]
         + [[f"Mắc đồng thời {r.conditions} nhóm bệnh", _num(r.cadres), ""] for r in ch.comorbidity],
@@ -149,7 +171,7 @@ def report_tables(report: BoardReport) -> list[Table]:
         (
             "Kiểm tra số liệu (mỗi tổng bằng tổng các thành phần)",
             ["Nội dung", "Tổng", "Tổng thành phần", "Khớp"],
-            [[c.label, c.total, c.parts_sum, "Đúng" if c.consistent else "SAI"] for c in report.checks],
+            [[c.label, _field(c, "total"), _field(c, "parts_sum"), "Đúng" if c.consistent else "SAI"] for c in report.checks],
         ),
     ]
 
@@ -164,6 +186,10 @@ def _heading_lines(report: BoardReport) -> list[str]:
     ]
     if report.message:
         lines.append(report.message)
+    if report.aggregate_only:
+        lines.append(
+            f"Số liệu tổng hợp: các ô dưới {report.min_cell_size} người được ẩn {HIDDEN}, kèm ô bổ sung để không suy ra được"
+        )
     return lines
 
 
@@ -191,7 +217,8 @@ def to_xlsx(report: BoardReport) -> bytes:
     checks = book.create_sheet("Kiểm tra")
     checks.append(["Nội dung", "Tổng", "Các thành phần", "Tổng thành phần", "Khớp"])
     for c in report.checks:
-        checks.append([c.label, c.total, "; ".join(f"{k}={v}" for k, v in c.parts.items()), c.parts_sum, c.consistent])
+        parts = HIDDEN if "parts" in c.suppressed else "; ".join(f"{k}={v}" for k, v in c.parts.items())
+        checks.append([c.label, _field(c, "total"), parts, _field(c, "parts_sum"), c.consistent])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

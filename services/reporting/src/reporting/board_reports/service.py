@@ -15,13 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.api.reporting import BoardReport, IssuedReport, IssuedReportSummary, ReportKind
 from contracts.events.reporting import ReportIssued
 from contracts.scope import Principal
-from reporting.access import resolve_unit
+from reporting.access import aggregate_only, resolve_unit
 from reporting.board_reports import queries
 from reporting.board_reports.checks import activity_checks, cadre_checks, classification_checks, coverage_checks
 from reporting.board_reports.convalescence import convalescence_figures
 from reporting.dashboard import figures
-from reporting.domain import report_title
+from reporting.domain import DEFAULT_MIN_CELL_SIZE, report_title
 from reporting.periods import NO_DATA, check_period
+from reporting.suppression import suppressed_report
 from reporting.tables import IssuedReport as IssuedRow
 from servicekit import clock
 from servicekit.errors import Forbidden, NotFound, Refused, field_error
@@ -30,8 +31,15 @@ from servicekit.scope import administers_board
 
 
 async def board_report(
-    session: AsyncSession, principal: Principal, unit: str, kind: ReportKind, start: date, end: date
+    session: AsyncSession,
+    principal: Principal,
+    unit: str,
+    kind: ReportKind,
+    start: date,
+    end: date,
+    min_cell_size: int = DEFAULT_MIN_CELL_SIZE,
 ) -> BoardReport:
+    """The report for the caller's scope; small cells suppressed (in every format) when it may only aggregate here."""
     check_period(start, end)
     found = await resolve_unit(session, principal, unit)
     await figures.for_analysis(session)
@@ -55,7 +63,7 @@ async def board_report(
     has_data = (
         cadres.total > 0 or cadres.total_then > 0 or coverage.has_data or activity.has_data or convalescence_section.has_data
     )
-    return BoardReport(
+    report = BoardReport(
         kind=kind,
         title=report_title(kind, start, end),
         unit=unit,
@@ -74,18 +82,28 @@ async def board_report(
         checks=checks,
         consistent=all(c.consistent for c in checks),
     )
+    return suppressed_report(report, min_cell_size) if aggregate_only(principal, unit) else report
 
 
 async def issue(
-    session: AsyncSession, outbox: Outbox, principal: Principal, unit: str, kind: ReportKind, start: date, end: date
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    unit: str,
+    kind: ReportKind,
+    start: date,
+    end: date,
+    min_cell_size: int = DEFAULT_MIN_CELL_SIZE,
 ) -> IssuedReport:
     """Only the board of the unit (a write grant there on a tier it manages) issues its report; a report
-    without data is not issued. An unknown or unseen unit answers 404 before the board is asked for."""
+    without data is not issued. An unknown or unseen unit answers 404 before the board is asked for.
+    A board that may only aggregate some tier of its unit (the central board below its own tier) issues,
+    and stores, the report with small cells suppressed: the document never holds what it could not see."""
     check_period(start, end)
     await resolve_unit(session, principal, unit)
     if not administers_board(principal, unit):
         raise Forbidden(f"only the board of {unit} issues its reports", code="not_the_board")
-    report = await board_report(session, principal, unit, kind, start, end)
+    report = await board_report(session, principal, unit, kind, start, end, min_cell_size)
     if not report.has_data:
         raise Refused(
             "nothing to issue: no data for this period",
@@ -110,23 +128,24 @@ async def issue(
         managing_unit=unit,
     )
     await session.flush()
-    return _public(row)
+    return _public(row, principal, min_cell_size)
 
 
-def _public(row: IssuedRow) -> IssuedReport:
-    return IssuedReport(
-        report_id=row.report_id,
-        issued_at=row.issued_at,
-        issued_by=row.issued_by,
-        report=BoardReport.model_validate_json(row.body),
-    )
+def _public(row: IssuedRow, reader: Principal, min_cell_size: int) -> IssuedReport:
+    """The issued report as stored, suppressed for a reader who may only aggregate the board's unit."""
+    report = BoardReport.model_validate_json(row.body)
+    if aggregate_only(reader, row.board_unit):
+        report = suppressed_report(report, min_cell_size)
+    return IssuedReport(report_id=row.report_id, issued_at=row.issued_at, issued_by=row.issued_by, report=report)
 
 
-async def issued(session: AsyncSession, principal: Principal, report_id: uuid.UUID) -> IssuedReport:
+async def issued(
+    session: AsyncSession, principal: Principal, report_id: uuid.UUID, min_cell_size: int = DEFAULT_MIN_CELL_SIZE
+) -> IssuedReport:
     row = (await session.execute(queries.issued_report(principal, report_id))).scalar_one_or_none()
     if row is None:
         raise NotFound(f"no issued report {report_id}")
-    return _public(row)
+    return _public(row, principal, min_cell_size)
 
 
 async def issued_for(session: AsyncSession, principal: Principal, unit: str) -> list[IssuedReportSummary]:

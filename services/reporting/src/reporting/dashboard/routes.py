@@ -21,8 +21,8 @@ router = ServiceRouter(tags=["reporting"])
 
 
 @router.get("/cadre-counts", response_model=CadreCountReport)
-async def cadre_counts(unit: str, caller: ReportingReader, session: SessionDep) -> CadreCountReport:
-    return await service.cadre_counts(session, caller, unit)
+async def cadre_counts(unit: str, caller: ReportingReader, session: SessionDep, runtime: RuntimeDep) -> CadreCountReport:
+    return await service.cadre_counts(session, caller, unit, min_cell_size_of(runtime.settings))
 
 
 @router.get("/units", response_model=list[UnitOption])

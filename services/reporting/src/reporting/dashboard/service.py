@@ -4,28 +4,23 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts.api.reporting import (
-    CadreCountReport,
-    CadreCountRow,
-    ChronicSection,
-    ClassificationSection,
-    DashboardSummary,
-    UnitOption,
-)
+from contracts.api.reporting import CadreCountReport, CadreCountRow, DashboardSummary, UnitOption
 from contracts.enums import CadreStatus, ManagementTier
 from contracts.scope import Principal
 from reporting.access import aggregate_only, resolve_unit, visible_units
 from reporting.dashboard import figures, queries
-from reporting.domain import RawCell, suppress
 from reporting.periods import NO_DATA, check_period
+from reporting.suppression import suppressed_cadre_counts, suppressed_dashboard
 from servicekit import clock
 
 
-async def cadre_counts(session: AsyncSession, principal: Principal, unit: str) -> CadreCountReport:
-    """The cadres' latest snapshots by tier and status (no history: what the registry says now)."""
+async def cadre_counts(session: AsyncSession, principal: Principal, unit: str, min_cell_size: int) -> CadreCountReport:
+    """The cadres' latest snapshots by tier and status (no history: what the registry says now); small
+    cells suppressed for a caller who may only aggregate the unit."""
     rows = await session.execute(queries.latest_cadre_counts(principal, unit))
     counted = [CadreCountRow(tier=ManagementTier(t), status=CadreStatus(s), count=n) for t, s, n in rows]
-    return CadreCountReport(unit=unit, total=sum(r.count for r in counted), rows=counted, as_of=clock.now())
+    report = CadreCountReport(unit=unit, total=sum(r.count for r in counted), rows=counted, as_of=clock.now())
+    return suppressed_cadre_counts(report, min_cell_size) if aggregate_only(principal, unit) else report
 
 
 async def units_for(session: AsyncSession, principal: Principal) -> list[UnitOption]:
@@ -33,27 +28,6 @@ async def units_for(session: AsyncSession, principal: Principal) -> list[UnitOpt
         return []
     rows = (await session.execute(queries.units_to_pick(principal))).scalars()
     return [UnitOption(path=u.path, name=u.name, level=u.level, parent_path=u.parent_path) for u in rows]
-
-
-def suppress_health_cells(classification: ClassificationSection, chronic: ChronicSection, min_cadres: int) -> None:
-    """For aggregate-only callers: hide classification and chronic-condition counts resting on too few cadres."""
-    rows = [classification.rows, *classification.by_tier.values()]
-    for group in rows:
-        cells = {r.code: RawCell(r.count or 0, r.count or 0) for r in group}
-        shown = suppress(cells, [("total", list(cells))], min_cadres)
-        for row in group:
-            if shown[row.code].suppressed:
-                row.count, row.share = None, None
-    chronic_cells = {r.group: RawCell(r.cadres or 0, r.cadres or 0) for r in chronic.rows}
-    hidden = suppress(chronic_cells, [], min_cadres)
-    for condition in chronic.rows:
-        if hidden[condition.group].suppressed:
-            condition.cadres, condition.prevalence = None, None
-    comorbidity = {r.conditions: RawCell(r.cadres or 0, r.cadres or 0) for r in chronic.comorbidity}
-    hidden = suppress(comorbidity, [("any", list(comorbidity))], min_cadres)
-    for bucket in chronic.comorbidity:
-        if hidden[bucket.conditions].suppressed:
-            bucket.cadres = None
 
 
 async def dashboard(
@@ -69,10 +43,8 @@ async def dashboard(
     cells = await figures.activity_cells(session, principal, unit, start, end)
     chronic = await figures.chronic_section(session, principal, unit, end, cadres.total)
     only_aggregates = aggregate_only(principal, unit)
-    if only_aggregates:
-        suppress_health_cells(classification, chronic, min_cell_size)
     has_data = cadres.total > 0 or cadres.total_then > 0 or coverage.has_data or bool(cells)
-    return DashboardSummary(
+    summary = DashboardSummary(
         unit=unit,
         unit_name=found.name,
         period_start=start,
@@ -89,3 +61,4 @@ async def dashboard(
         chronic=chronic,
         monthly=figures.monthly_points(cells, start, end),
     )
+    return suppressed_dashboard(summary, min_cell_size) if only_aggregates else summary

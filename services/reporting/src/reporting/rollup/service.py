@@ -6,12 +6,13 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts.api.reporting import NationalRollup, ProvinceAggregate, UnitBasis
+from contracts.api.reporting import Cell, NationalRollup, ProvinceAggregate, UnitBasis
 from contracts.enums import EncounterKind, ManagementTier, ReferralKind
 from contracts.scope import Principal
-from reporting.domain import CLASSIFICATION_CODES, RawCell, suppress
+from reporting.domain import CLASSIFICATION_CODES
 from reporting.periods import NO_DATA, check_period
 from reporting.rollup import queries
+from reporting.suppression import RawCell, suppress
 from servicekit import clock
 from servicekit.scope import NATION
 
@@ -100,6 +101,25 @@ async def _onto_todays_provinces(session: AsyncSession, cells: Cells) -> Cells:
     return merged
 
 
+def suppressed_table(cells: Cells, min_cell_size: int) -> dict[tuple[str, str], Cell]:
+    """Every province's cells and the nation's (their sums) in one table, suppressed together: each
+    province's row totals, and each field's national total over the provinces, are relations, so a
+    hidden province cell cannot be recovered from the national figure either."""
+    raw: dict[tuple[str, str], RawCell] = {}
+    national: Cells = defaultdict(dict)
+    for province, fields in cells.items():
+        for f in FIELDS:
+            raw[province, f] = RawCell(*fields.get(f, [0, 0]))
+            _add(national, NATION, f, raw[province, f].value, raw[province, f].cadres)
+    for f in FIELDS:
+        raw[NATION, f] = RawCell(*national[NATION].get(f, [0, 0]))
+    groups: list[tuple[tuple[str, str], list[tuple[str, str]]]] = [
+        ((row, total), [(row, part) for part in parts]) for row in [*cells, NATION] for total, parts in GROUPS
+    ]
+    groups += [((NATION, f), [(province, f) for province in cells]) for f in FIELDS]
+    return suppress(raw, groups, min_cell_size)
+
+
 async def rollup(
     session: AsyncSession, principal: Principal, start: date, end: date, basis: UnitBasis, min_cell_size: int
 ) -> NationalRollup:
@@ -109,16 +129,10 @@ async def rollup(
     if today:
         cells = await _onto_todays_provinces(session, cells)
     names = {u.path: u.name for u in (await session.execute(queries.units_named(list(cells)))).scalars()}
-    national: Cells = defaultdict(dict)
-    provinces = []
-    for province in sorted(cells):
-        raw = {f: RawCell(*cells[province].get(f, [0, 0])) for f in FIELDS}
-        for f, cell in raw.items():
-            _add(national, NATION, f, cell.value, cell.cadres)
-        provinces.append(
-            ProvinceAggregate(province=province, name=names.get(province, province), cells=suppress(raw, GROUPS, min_cell_size))
-        )
-    national_raw = {f: RawCell(*national[NATION].get(f, [0, 0])) for f in FIELDS}
+    shown = suppressed_table(cells, min_cell_size)
+    provinces = [
+        ProvinceAggregate(province=p, name=names.get(p, p), cells={f: shown[p, f] for f in FIELDS}) for p in sorted(cells)
+    ]
     has_data = bool(cells)
     return NationalRollup(
         period_start=start,
@@ -130,5 +144,5 @@ async def rollup(
         message=None if has_data else NO_DATA,
         fields=FIELDS,
         provinces=provinces,
-        national=ProvinceAggregate(province=NATION, name="Toàn quốc", cells=suppress(national_raw, GROUPS, min_cell_size)),
+        national=ProvinceAggregate(province=NATION, name="Toàn quốc", cells={f: shown[NATION, f] for f in FIELDS}),
     )

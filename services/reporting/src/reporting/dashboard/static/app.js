@@ -124,6 +124,9 @@
     }
   }
 
+  // a count the API hides from an aggregate-only caller: None, or 0 named in the model's `suppressed` list
+  const shown = (o, k) => ((o.suppressed || []).includes(k) ? null : o[k]);
+  const sumShown = (...v) => (v.some((x) => x === null) ? null : v.reduce((s, x) => s + (x || 0), 0));
   const fmt = (n) => (n === null || n === undefined ? t("suppressed") : Number(n).toLocaleString(lang === "vi" ? "vi-VN" : "en-GB"));
 
   function table(id, header, rows) {
@@ -182,10 +185,10 @@
 
   function render(d) {
     const c = d.cadres;
-    $("total-cadres").textContent = fmt(c.total);
-    $("active-cadres").textContent = fmt(c.active);
-    $("retired-cadres").textContent = fmt(c.retired);
-    $("change-cadres").textContent = (c.change > 0 ? "+" : "") + fmt(c.change);
+    $("total-cadres").textContent = fmt(shown(c, "total"));
+    $("active-cadres").textContent = fmt(shown(c, "active"));
+    $("retired-cadres").textContent = fmt(shown(c, "retired"));
+    $("change-cadres").textContent = (shown(c, "change") > 0 ? "+" : "") + fmt(shown(c, "change"));
     $("as-of").textContent = `${t("asOf")} ${c.as_of}`;
     if (!d.has_data) $("message").textContent = d.message;
     const classColors = { A: "#3b8b3b", B1: "#8fbf3f", B2: "#d98e04", C: "#c4501b", D: "#8b1c1c" };
@@ -194,13 +197,13 @@
     bars("chart-coverage", byUnit, { max: 100, suffix: "%" });
     monthly("chart-monthly", d.monthly);
     const tiers = {};
-    c.rows.forEach((r) => { (tiers[r.tier] ||= { active: 0, retired: 0 })[r.status] = r.count; });
+    c.rows.forEach((r) => { (tiers[r.tier] ||= { active: 0, retired: 0 })[r.status] = shown(r, "count"); });
     table("table-cadres", [t("tier"), t("active"), t("retired"), t("total")],
-      Object.entries(tiers).map(([tier, v]) => [t(tier), fmt(v.active), fmt(v.retired), fmt(v.active + v.retired)]).concat(c.rows.length ? [[t("total"), fmt(c.active), fmt(c.retired), fmt(c.total)]] : []));
+      Object.entries(tiers).map(([tier, v]) => [t(tier), fmt(v.active), fmt(v.retired), fmt(sumShown(v.active, v.retired))]).concat(c.rows.length ? [[t("total"), fmt(shown(c, "active")), fmt(shown(c, "retired")), fmt(shown(c, "total"))]] : []));
     table("table-coverage", [t("plan"), t("tier"), t("status"), t("invited"), t("examined"), t("rate")],
-      d.coverage.by_group.map((r) => [r.plan_title || r.plan_id, t(r.tier), r.status ? t(r.status) : "–", fmt(r.invited), fmt(r.examined), r.rate === null ? "–" : r.rate]));
+      d.coverage.by_group.map((r) => [r.plan_title || r.plan_id, t(r.tier), r.status ? t(r.status) : "–", fmt(shown(r, "invited")), fmt(shown(r, "examined")), r.rate === null ? "–" : r.rate]));
     const a = d.activity;
-    table("table-activity", [t("activity"), t("count")], a.has_data ? ["periodic_exams", "outpatient_visits", "admissions", "referrals_higher_level", "referrals_in_province", "referrals_abroad", "home_visits", "consultations"].map((k) => [t(k), fmt(a[k])]) : []);
+    table("table-activity", [t("activity"), t("count")], a.has_data ? ["periodic_exams", "outpatient_visits", "admissions", "referrals_higher_level", "referrals_in_province", "referrals_abroad", "home_visits", "consultations"].map((k) => [t(k), fmt(shown(a, k))]) : []);
     table("table-chronic", [t("condition"), t("people"), t("prevalence")], d.chronic.has_data ? d.chronic.rows.map((r) => [lang === "vi" ? r.label_vi : r.label_en, fmt(r.cadres), r.prevalence ?? "–"]) : []);
   }
 
