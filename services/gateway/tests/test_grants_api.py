@@ -1,12 +1,13 @@
-"""Grants as data through the gateway: assignment, revocation, history, and grants following a reorganisation;
-with the gateway's database on SQLite and on PostgreSQL."""
+"""Grants as data through the gateway: assignment, revocation, history, grants following a reorganisation,
+and the central-tier health-records flag; with the gateway's database on SQLite and on PostgreSQL."""
 
 from datetime import date
 
-from board_seed import API, principals
+from board_seed import API, new_cadre, principals
 from gateway_harness import PlatformFactory
 
 from contracts.events.registry import UnitSnapshot, UnitsReorganized
+from devstack.demo import demo_units
 
 
 async def test_grants_are_data_with_history(make_platform: PlatformFactory, database_url: str) -> None:
@@ -89,3 +90,56 @@ async def test_grants_follow_a_reorganisation(make_platform: PlatformFactory, da
     await platform.publish_to_gateway(dissolve, "VN.68")
     me = (await http.get(f"{API}/auth/me", headers=dalat)).json()
     assert me["grants"] == []  # moving up to the province would widen the grant: revoked, not remapped
+
+
+async def test_the_central_tier_health_flag_is_granted_as_data_and_reaches_the_services(
+    make_platform: PlatformFactory, database_url: str
+) -> None:
+    """A provincial board reads its central-tier cadre's registry entry but not their health records until an
+    administrator grants the flag: stored, listed, in the internal token clinical reads, and revocable."""
+    platform = await make_platform(principals(), gateway_database_url=database_url)
+    http = platform.http
+    admin, lamdong = await platform.headers("admin"), await platform.headers("lamdong")
+    (await http.post(f"{API}/registry/units/import", json=demo_units(), headers=admin)).raise_for_status()
+    cadre = (await http.post(f"{API}/registry/cadres", json=new_cadre("VN.68", "central"), headers=admin)).json()
+    await platform.deliver()
+    his = {"authorization": f"Bearer {await platform.client_token('his-bvdk')}"}
+    record = {
+        "kind": "periodic_exam",
+        "external_id": "TW-1",
+        "national_id": cadre["national_id"],
+        "occurred_on": "2026-03-01",
+        "diagnoses": [{"code": "C34.1", "description": "Ung thư phổi"}],
+    }
+    assert (await http.post(f"{API}/clinical/his/records", json=record, headers=his)).status_code == 201
+    timeline = f"{API}/clinical/cadres/{cadre['id']}/timeline"
+    assert (await http.get(f"{API}/registry/cadres/{cadre['id']}", headers=lamdong)).status_code == 200
+    assert (await http.get(timeline, headers=lamdong)).status_code == 404
+
+    body = {
+        "subject": "user:lamdong",
+        "unit_path": "VN.68",
+        "tiers": ["central"],
+        "actions": ["read"],
+        "central_tier_health_records": True,
+        "reason": "the province's hospital treats this cadre",
+    }
+    not_held = await http.post(f"{API}/gateway/grants", json=body, headers=await platform.headers("lamdong-admin"))
+    assert not_held.status_code == 403 and not_held.json()["code"] == "out_of_scope"  # it cannot give what it lacks
+    meaningless = await http.post(f"{API}/gateway/grants", json={**body, "tiers": ["district"]}, headers=admin)
+    assert meaningless.status_code == 422 and meaningless.json()["errors"][0]["loc"] == ["central_tier_health_records"]
+    created = await http.post(f"{API}/gateway/grants", json=body, headers=admin)
+    assert created.status_code == 201 and created.json()["central_tier_health_records"] is True, created.text
+
+    listed = (await http.get(f"{API}/gateway/grants", params={"subject": "user:lamdong"}, headers=admin)).json()
+    assert sorted(g["central_tier_health_records"] for g in listed) == [False, False, True]
+    me = (await http.get(f"{API}/auth/me", headers=lamdong)).json()
+    assert [g["tiers"] for g in me["grants"] if g["central_tier_health_records"]] == [["central"]]
+    answer = await http.get(timeline, headers=lamdong)  # clinical sees the flag only through the internal token
+    assert answer.status_code == 200 and [r["external_id"] for r in answer.json()["items"]] == ["TW-1"]
+
+    revoked = await http.post(
+        f"{API}/gateway/grants/{created.json()['id']}/revoke", json={"reason": "treatment over"}, headers=admin
+    )
+    assert revoked.status_code == 200
+    assert (await http.get(timeline, headers=lamdong)).status_code == 404

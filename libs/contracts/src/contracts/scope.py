@@ -26,11 +26,22 @@ class PrincipalKind(StrEnum):
 
 
 class Grant(BaseModel):
+    """What a principal may do (actions) with the records of cadres of some tiers managed at or below a unit.
+
+    `central_tier_health_records`: the health records of central-tier cadres are the most sensitive data
+    the platform holds, so a READ grant that includes the central tier opens them only with this flag set
+    (servicekit.scope.health_records_readable applies it). Without it the grant still reads those cadres'
+    registry data and counts them in aggregates: a provincial board knows who its central-tier cadres are
+    without reading their health. It is data like the rest of the grant: handed out through the gateway's
+    grant API and carried in the internal token.
+    """
+
     model_config = ConfigDict(frozen=True)
 
     unit_path: str
     tiers: frozenset[ManagementTier]
     actions: frozenset[Action]
+    central_tier_health_records: bool = False
 
 
 def unit_covers(grant_path: str, unit_path: str) -> bool:

@@ -6,6 +6,11 @@ managing unit (the unit itself or below it) and includes the cadre's tier. A boa
 (cadence rules, exam plans, clinic days, trips, issued reports) belong to the board of a unit, which
 manages the tiers of that unit's level: writing them needs a grant covering the unit with a tier the
 board manages, so the central board (central tier) cannot write a district board's plans.
+
+Health records (clinical's person-level reads) are the one place where scope is narrower than READ: a
+central-tier cadre's health records are readable only through a grant whose
+`central_tier_health_records` flag is set (health_records_readable / may_read_health_records). Aggregates
+are not person-level and keep the plain rules.
 """
 
 from typing import Any
@@ -13,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, false, or_
 
 from contracts.enums import PROVINCIAL_TIERS, Action, ManagementTier
-from contracts.scope import Principal, unit_covers
+from contracts.scope import Grant, Principal, unit_covers
 
 NATION = "VN"
 
@@ -56,6 +61,32 @@ def writable(principal: Principal, unit_column: Any, tier_column: Any) -> Column
 def may(principal: Principal, action: Action, unit_path: str, tier: ManagementTier) -> bool:
     """The Python twin of scope_filter, for one row."""
     return principal.may(action, unit_path, tier)
+
+
+def health_record_tiers(grant: Grant) -> frozenset[ManagementTier]:
+    """The tiers whose health records a READ grant opens: all its tiers, but the central tier only with the flag."""
+    if grant.central_tier_health_records:
+        return grant.tiers
+    return grant.tiers - {ManagementTier.CENTRAL}
+
+
+def health_records_readable(principal: Principal, unit_column: Any, tier_column: Any) -> ColumnElement[bool]:
+    """Rows of person-level health records the caller may read: `readable`, except that a central-tier
+    cadre's rows need a READ grant covering them with `central_tier_health_records` set."""
+    clauses = [
+        and_(within_unit(unit_column, grant.unit_path), tier_column.in_(sorted(tiers)))
+        for grant in principal.grants
+        if Action.READ in grant.actions and (tiers := health_record_tiers(grant))
+    ]
+    return or_(*clauses) if clauses else false()
+
+
+def may_read_health_records(principal: Principal, unit_path: str, tier: ManagementTier) -> bool:
+    """The Python twin of health_records_readable, for one cadre."""
+    return any(
+        Action.READ in grant.actions and tier in health_record_tiers(grant) and unit_covers(grant.unit_path, unit_path)
+        for grant in principal.grants
+    )
 
 
 def board_tiers(board_unit: str) -> frozenset[ManagementTier]:

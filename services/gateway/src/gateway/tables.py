@@ -4,7 +4,7 @@ model of the registry), break-the-glass grants, the hash-chained audit trail, re
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Column, Integer
+from sqlalchemy import JSON, BigInteger, Column, Integer, false
 from sqlalchemy.orm import registry as orm_registry
 from sqlmodel import Field, SQLModel
 
@@ -37,6 +37,8 @@ class GrantRow(GatewayModel, table=True):
     unit_path: str = Field(max_length=100, index=True)
     tiers: list[str] = Field(sa_column=Column(JSON, nullable=False))
     actions: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    # also opens central-tier cadres' health records (contracts.scope.Grant); false for rows written before it
+    central_tier_health_records: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     valid_from: datetime | None = None
     valid_to: datetime | None = None
     reason: str = Field(default="", max_length=500)

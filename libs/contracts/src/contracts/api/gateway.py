@@ -15,6 +15,11 @@ class GrantCreate(BaseModel):
     unit_path: str = Field(pattern=UNIT_PATH_PATTERN, description="materialised path of official codes, e.g. VN.68.672")
     tiers: list[ManagementTier] = Field(min_length=1)
     actions: list[Action] = Field(min_length=1)
+    central_tier_health_records: bool = Field(
+        default=False,
+        description="also read the health records of central-tier cadres (needs the central tier and read; "
+        "only a holder of the flag over the unit may hand it out)",
+    )
     valid_from: datetime | None = None
     valid_to: datetime | None = None
     reason: str = Field(default="", max_length=500)
@@ -26,6 +31,7 @@ class GrantRecord(BaseModel):
     unit_path: str
     tiers: list[ManagementTier]
     actions: list[Action]
+    central_tier_health_records: bool = False
     valid_from: datetime | None = None
     valid_to: datetime | None = None
     reason: str = ""

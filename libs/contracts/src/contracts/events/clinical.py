@@ -1,4 +1,11 @@
-"""Events published by clinical: topic `cadrecare.clinical.record.v1`."""
+"""Events published by clinical: topic `cadrecare.clinical.record.v1`.
+
+No diagnosis text is ever on the bus: a summary carries diagnoses as ICD-10 codes only (reporting groups
+them into its chronic-condition figures), never their names, descriptions or any free-text note of the
+record. The one free text an event may carry, the reason a HIS gave for withdrawing a record, is
+withheld for central-tier cadres (`ClinicalRecordWithdrawn.reason_withheld`), whose health records are
+the most sensitive tier: a HIS may write a diagnosis into it ("posted for the wrong patient: not C34").
+"""
 
 import uuid
 from datetime import date, datetime
@@ -12,7 +19,9 @@ from contracts.envelope import DomainEvent
 
 
 class RecordSummary(BaseModel):
-    """What other services need of a clinical record; never the full findings."""
+    """What other services need of a clinical record; never the full findings and never diagnosis text:
+    diagnoses are ICD-10 codes, kept for every tier because reporting's chronic-condition groups are
+    computed from them."""
 
     record_id: uuid.UUID
     version: int
@@ -27,7 +36,7 @@ class RecordSummary(BaseModel):
     at_home: bool = False
     classification: CodedValue | None = None
     referral_kind: ReferralKind | None = None
-    diagnoses: list[str] = []  # ICD-10 codes
+    diagnoses: list[str] = []  # ICD-10 codes only, no names or descriptions
     needs_follow_up: bool = False
     # Added in v1 (optional, consumers may ignore them):
     status: str = "current"  # current | withdrawn
@@ -50,9 +59,15 @@ class ClinicalRecordAmended(DomainEvent):
 
 
 class ClinicalRecordWithdrawn(DomainEvent):
+    """A record posted in error, kept and marked withdrawn. For a central-tier cadre the HIS's free-text
+    reason is not published: `reason` is empty and `reason_withheld` true (the reason stays in clinical,
+    readable by those who may read the record)."""
+
     event_type: ClassVar[str] = "vn.cadrecare.clinical.record.withdrawn"
     record: RecordSummary
     reason: str
+    # Added in v1 (optional, consumers may ignore it):
+    reason_withheld: bool = False
 
 
 EVENTS: tuple[type[DomainEvent], ...] = (ClinicalRecordRecorded, ClinicalRecordAmended, ClinicalRecordWithdrawn)

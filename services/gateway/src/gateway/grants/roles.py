@@ -1,5 +1,10 @@
 """Grant templates for the usual principals of a board (domain.md, "Data scope"). Grants stay data:
-these only build the rows an administrator would otherwise type."""
+these only build the rows an administrator would otherwise type.
+
+The central-tier health-records flag is in two templates only: the central board's (they are its cadres)
+and the administrator's (who hands grants out, and hands out only what it holds). A provincial board or
+an expert-council doctor reads its central-tier cadres' registry data, not their health records, unless an
+administrator grants the flag explicitly."""
 
 from contracts.enums import PROVINCIAL_TIERS, Action, ManagementTier
 from contracts.permissions import Permission
@@ -62,13 +67,13 @@ def district_board(district: str) -> tuple[Grant, ...]:
 
 def central_board() -> tuple[Grant, ...]:
     return (
-        Grant(unit_path="VN", tiers=frozenset({ManagementTier.CENTRAL}), actions=READ_WRITE),
+        Grant(unit_path="VN", tiers=frozenset({ManagementTier.CENTRAL}), actions=READ_WRITE, central_tier_health_records=True),
         Grant(unit_path="VN", tiers=ALL_TIERS, actions=frozenset({Action.AGGREGATE})),
     )
 
 
 def administrator() -> tuple[Grant, ...]:
-    return (Grant(unit_path="VN", tiers=ALL_TIERS, actions=READ_WRITE | {Action.AGGREGATE}),)
+    return (Grant(unit_path="VN", tiers=ALL_TIERS, actions=READ_WRITE | {Action.AGGREGATE}, central_tier_health_records=True),)
 
 
 def his_client(province: str) -> tuple[Grant, ...]:

@@ -45,7 +45,8 @@ async def assign(gateway: Gateway, caller: Caller, body: GrantCreate, target: st
     except DomainError as refused:
         await gateway.audit.append(caller.entry(ASSIGN, "POST", target, refused.status_code, detail=refused.detail))
         raise
-    detail = f"{grant.subject}: {grant.unit_path} {','.join(grant.tiers)} {','.join(grant.actions)}; {grant.reason}"
+    flag = " +central-tier health records" if grant.central_tier_health_records else ""
+    detail = f"{grant.subject}: {grant.unit_path} {','.join(grant.tiers)} {','.join(grant.actions)}{flag}; {grant.reason}"
     await gateway.audit.append(caller.entry(ASSIGN, "POST", target, 201, detail=detail[:DETAIL_LIMIT]))
     return grant
 

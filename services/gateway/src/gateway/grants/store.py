@@ -1,9 +1,14 @@
 """Grants as data: resolved per request (with a short cache), assigned and revoked by administrators
-through the API, remapped when the registry reorganises units. Rows are never deleted (history)."""
+through the API, remapped when the registry reorganises units. Rows are never deleted (history).
+
+The central-tier health-records flag (contracts.scope.Grant) travels with its row everywhere a row is
+copied (bootstrap, remapping), is merged apart from unflagged grants, and is handed out or revoked only
+by a holder of the flag over the grant's unit (servicekit.scope.may_read_health_records)."""
 
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +24,7 @@ from gateway.timestamps import aware
 from servicekit import clock
 from servicekit.db import Database
 from servicekit.errors import Forbidden, NotFound, Refused, field_error
+from servicekit.scope import may_read_health_records
 from servicekit.sql import insert_ignoring_duplicates, table_of
 
 BOOTSTRAP = "system:bootstrap"
@@ -38,6 +44,32 @@ def terms(row: GrantRow) -> GrantTerms:
 
 def record(row: GrantRow) -> GrantRecord:
     return GrantRecord.model_validate(row, from_attributes=True)
+
+
+def held_grants(rows: Iterable[GrantRow], now: datetime) -> tuple[Grant, ...]:
+    """The grants in force, merged as gateway.domain.grants_in_force merges them (equal unit and tiers), but
+    flagged rows apart from the others: merging never lends one row's flag to another row's actions."""
+    rows = list(rows)
+    plain = grants_in_force((terms(r) for r in rows if not r.central_tier_health_records), now)
+    flagged = grants_in_force((terms(r) for r in rows if r.central_tier_health_records), now)
+    return (*plain, *(g.model_copy(update={"central_tier_health_records": True}) for g in flagged))
+
+
+def may_hand_out_flag(writer: Principal, unit_path: str) -> bool:
+    """Only a holder of the central-tier health-records flag over the unit hands it out or takes it back."""
+    return may_read_health_records(writer, unit_path, ManagementTier.CENTRAL)
+
+
+def flag_errors(data: GrantCreate) -> list[str]:
+    """The flag means something only on a grant that reads the central tier."""
+    if not data.central_tier_health_records:
+        return []
+    errors = []
+    if ManagementTier.CENTRAL not in data.tiers:
+        errors.append("needs the central tier among the tiers")
+    if Action.READ not in data.actions:
+        errors.append("needs read among the actions")
+    return errors
 
 
 class GrantStore:
@@ -72,7 +104,7 @@ class GrantStore:
             rows = list(await session.scalars(queries.grants_of(subject)))
             if not rows:
                 rows = await self._bootstrap(session, subject)
-        grants = grants_in_force((terms(r) for r in rows), clock.now())
+        grants = held_grants(rows, clock.now())
         self._cache[subject] = (now_mono, grants)
         return grants
 
@@ -99,6 +131,7 @@ class GrantStore:
                     unit_path=grant.unit_path,
                     tiers=sorted(grant.tiers),
                     actions=sorted(grant.actions),
+                    central_tier_health_records=grant.central_tier_health_records,
                     reason="initial grants from the principals file",
                     granted_by=BOOTSTRAP,
                     granted_at=now,
@@ -115,7 +148,13 @@ class GrantStore:
             raise Refused("unknown principal", errors=[field_error("subject", f"no user or client {data.subject!r}")])
         if data.valid_from and data.valid_to and data.valid_to <= data.valid_from:
             raise Refused("empty validity period", errors=[field_error("valid_to", "must be after valid_from")])
-        if not may_hand_out(writer, data.unit_path, data.tiers, data.actions):
+        if problems := flag_errors(data):
+            raise Refused(
+                "the flag does not fit this grant", errors=[field_error("central_tier_health_records", "; ".join(problems))]
+            )
+        if not may_hand_out(writer, data.unit_path, data.tiers, data.actions) or (
+            data.central_tier_health_records and not may_hand_out_flag(writer, data.unit_path)
+        ):
             raise Forbidden("you can only hand out grants within your own", code="out_of_scope")
         await self.resolve(data.subject)  # records the initial grants first, so the history starts with them
         row = GrantRow(
@@ -123,6 +162,7 @@ class GrantStore:
             unit_path=data.unit_path,
             tiers=sorted(set(data.tiers)),
             actions=sorted(set(data.actions)),
+            central_tier_health_records=data.central_tier_health_records,
             valid_from=data.valid_from,
             valid_to=data.valid_to,
             reason=data.reason,
@@ -137,7 +177,9 @@ class GrantStore:
         row = await session.get(GrantRow, grant_id)
         if row is None or row.revoked_at is not None:
             raise NotFound("no such grant in force")
-        if not may_hand_out(writer, row.unit_path, terms(row).tiers, terms(row).actions):
+        if not may_hand_out(writer, row.unit_path, terms(row).tiers, terms(row).actions) or (
+            row.central_tier_health_records and not may_hand_out_flag(writer, row.unit_path)
+        ):
             raise NotFound("no such grant in force")  # outside the writer's own grants: not its to see
         row.revoked_at = clock.now()
         row.revoked_by = writer.subject
@@ -175,6 +217,7 @@ class GrantStore:
                         unit_path=successor,
                         tiers=list(row.tiers),
                         actions=list(row.actions),
+                        central_tier_health_records=row.central_tier_health_records,
                         valid_from=row.valid_from,
                         valid_to=row.valid_to,
                         reason=reason,
