@@ -29,7 +29,8 @@ async def running(*workers: EventConsumer | OutboxRelay) -> AsyncIterator[None]:
     finally:
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        _done, pending = await asyncio.wait(tasks, timeout=15)
+        assert not pending, f"workers that did not stop when cancelled: {pending}"
 
 
 def relay_of(db: Database, outbox: Outbox, kafka_broker: TansuBroker) -> OutboxRelay:

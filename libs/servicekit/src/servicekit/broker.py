@@ -18,6 +18,8 @@ from contracts.topics import ALL_TOPICS
 log = logging.getLogger(__name__)
 
 
+ADMIN_CALL_SECONDS = 10.0  # bound on a client's start-up and admin calls: a hung broker call becomes a retry
+
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 
 
@@ -100,7 +102,7 @@ class Broker:
                     retry_backoff_ms=200,
                 )
                 try:
-                    await producer.start()
+                    await asyncio.wait_for(producer.start(), ADMIN_CALL_SECONDS)
                 except BaseException:
                     await producer.stop()
                     raise
@@ -119,39 +121,47 @@ class Broker:
 
     async def ensure_topics(self, names: list[str]) -> None:
         """Create the missing topics with their partitions (not where topics are declared, e.g. Strimzi's KafkaTopic)."""
-        if not self.create_topics:
-            return
+        if self.create_topics:
+            await asyncio.wait_for(self._create_missing(names), ADMIN_CALL_SECONDS)
+
+    async def _create_missing(self, names: list[str]) -> None:
         admin = AIOKafkaAdminClient(**self.client_options(), request_timeout_ms=5000)
-        await admin.start()
         try:
+            await admin.start()
             existing = set(await admin.list_topics())
             missing = [NewTopic(name, self.partitions, 1) for name in names if name not in existing]
             if missing:
                 with contextlib.suppress(TopicAlreadyExistsError):  # another service created it first
                     await admin.create_topics(missing)
         finally:
-            await admin.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(admin.close(), 5)
 
     async def cluster_id(self) -> str:
         """The id of the cluster answering now: it names the log that offsets and "sent" refer to.
 
         Apache Kafka keeps its id for life; the embedded broker gets a new one at every start, because
         it starts with an empty log (offsets from before mean nothing in it).
-        Raises while the broker is unreachable.
+        Raises while the broker is unreachable, and after ADMIN_CALL_SECONDS if it does not answer
+        (a broker going away mid-handshake must not hold the caller for ever).
         """
         async with self._admin_lock:
-            if self._admin is None:
-                admin = AIOKafkaAdminClient(**self.client_options(), request_timeout_ms=5000)
-                await admin.start()
-                self._admin = admin
             try:
-                described = await asyncio.wait_for(self._admin.describe_cluster(), 5)
+                described = await asyncio.wait_for(self._describe_cluster(), ADMIN_CALL_SECONDS)
             except BaseException:
                 admin, self._admin = self._admin, None
-                with contextlib.suppress(Exception):
-                    await admin.close()
+                if admin is not None:
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(admin.close(), 5)
                 raise
         return str(described.get("cluster_id") or "")
+
+    async def _describe_cluster(self) -> dict[str, Any]:
+        if self._admin is None:
+            self._admin = AIOKafkaAdminClient(**self.client_options(), request_timeout_ms=5000)
+            await self._admin.start()
+        described: dict[str, Any] = await self._admin.describe_cluster()
+        return described
 
     async def ping(self, timeout: float = 1.0) -> None:
         host, _, port = self.bootstrap.split(",")[0].rpartition(":")

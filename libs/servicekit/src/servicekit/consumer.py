@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, EventEnvelope, Any], Awaitable[None]]
 CLAIM_ROWS_PER_INSERT = 500  # 8 bound parameters a row: well under SQLite's limit
+START_SECONDS = 30.0  # bound on connecting, assigning and seeking
 LOG_CHECK_SECONDS = 1.0  # how often a running consumer asks which broker log it is reading
 
 
@@ -91,7 +92,7 @@ class EventConsumer:
         try:
             while True:
                 try:
-                    await self._start()
+                    await asyncio.wait_for(self._start(), START_SECONDS)  # a hung start is retried, not waited on
                     backoff = 0.5
                     await self._loop()
                 except asyncio.CancelledError as exc:
