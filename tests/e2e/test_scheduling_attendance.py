@@ -4,7 +4,7 @@ posts the exam result to clinical, whose event sets the attendance in scheduling
 
 from collections.abc import Iterator
 from contextlib import closing
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -12,6 +12,7 @@ import pytest
 
 from devstack import demo
 from devstack.stack import Stack
+from servicekit import clock
 from tests.e2e.conftest import login
 from tests.e2e.helpers import eventually, new_cadre
 
@@ -53,7 +54,7 @@ def exam(national_id: str, external_id: str, occurred_on: date, **ids: Any) -> d
 
 def registered_in_clinical(his: httpx.Client, national_id: str) -> bool:
     probe = his.post(
-        "/api/v1/clinical/his/records/bulk", json={"items": [exam(national_id, "probe", date.today())], "validate_only": True}
+        "/api/v1/clinical/his/records/bulk", json={"items": [exam(national_id, "probe", clock.today())], "validate_only": True}
     )
     return bool(probe.json()["items"][0]["outcome"] == "created")
 
@@ -61,7 +62,7 @@ def registered_in_clinical(his: httpx.Client, national_id: str) -> bool:
 def test_rules_to_plan_to_letters_to_attendance_by_exam_result_to_coverage(
     stack: Stack, admin: httpx.Client, his: httpx.Client
 ) -> None:
-    today = datetime.now(UTC).date()
+    today = clock.today()  # Vietnam's date, as the services count it
     with closing(login(stack, "lamdong")) as board:
         before = roster_size(board)
         cadres = [

@@ -5,10 +5,12 @@ cadres, a convalescence trip for retired leaders with six registrations, and the
 Running it again adds nothing twice."""
 
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
+
+from servicekit import clock
 
 API = "/api/v1/scheduling"
 REGISTRY = "/api/v1/registry"
@@ -169,7 +171,7 @@ def _clinic_days(client: httpx.Client, today: date) -> int:
 
 
 def seed(client: httpx.Client) -> str:
-    today = datetime.now(UTC).date()
+    today = clock.today()  # Vietnam's date, as the services count it
     roster = _wait_for_roster(client)
     rounds, invited = _exam_plan(client, today)
     visits = _home_visits(client, today)

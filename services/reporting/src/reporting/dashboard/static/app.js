@@ -90,7 +90,8 @@
     $("who").textContent = sessionStorage.getItem("cc-user") || "";
     const units = await (await api("/reporting/units")).json();
     $("unit").replaceChildren(...units.map((u) => new Option(`${u.name} (${u.path})`, u.path)));
-    const today = new Date().toISOString().slice(0, 10);
+    // Vietnam's date, as the services count it (UTC's is still yesterday until 07:00 in Hà Nội)
+    const today = new Date().toLocaleDateString("en-CA", { timeZone: "Asia/Ho_Chi_Minh" });
     if (!$("period-end").value) $("period-end").value = today;
     if (!$("period-start").value) $("period-start").value = today.slice(0, 4) + "-01-01";
     await load();
