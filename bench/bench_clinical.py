@@ -37,11 +37,11 @@ import httpx
 
 from clinical import domain
 from contracts.api.clinical import PeriodicExamIn
+from contracts.roles import HIS_PERMISSIONS, his_client
 from contracts.scope import Principal, PrincipalKind
 from devstack import demo
 from devstack.config import StackConfig
 from devstack.stack import Stack
-from gateway.roles import HIS_PERMISSIONS, his_client
 from servicekit import migrations
 from servicekit.auth import InternalTokenSigner
 from servicekit.embedded import PostgresCluster

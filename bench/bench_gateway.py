@@ -28,9 +28,9 @@ import httpcore
 import httpx
 from argon2 import PasswordHasher
 
+from contracts import roles
 from contracts.scope import Principal, PrincipalKind
 from devstack.demo import demo_units
-from gateway import roles
 from gateway.identity import PrincipalsFile, UserRecord, write_principals
 from servicekit import migrations
 from servicekit.auth import InternalTokenSigner

@@ -98,7 +98,7 @@ PROVINCE = Principal(
                     ManagementTier.CENTRAL,
                     ManagementTier.TREATMENT_ONLY,
                 }
-            ),  # as gateway.roles.provincial_board grants: treatment_only too
+            ),  # as contracts.roles.provincial_board grants: treatment_only too
             actions=frozenset({Action.READ, Action.WRITE}),
         ),
         Grant(unit_path="VN.68", tiers=frozenset({ManagementTier.DISTRICT}), actions=frozenset({Action.READ})),

@@ -18,7 +18,7 @@ CENTRAL_NID, DISTRICT_NID = "068052000310", "068052000311"
 # Texts a HIS writes that name or describe a diagnosis: none of them may reach the bus for a central-tier cadre.
 DIAGNOSIS_TEXTS = ("Ung thư phổi thùy trên", "Tăng huyết áp độ 2", "nghi di căn não", "sai chẩn đoán C34")
 
-# As gateway.grants.roles.provincial_board("VN.68") grants them: the central tier is among its READ tiers.
+# As contracts.roles.provincial_board("VN.68") grants them: the central tier is among its READ tiers.
 LAMDONG_STAFF = Principal(
     subject="user:lamdong",
     kind=PrincipalKind.STAFF,

@@ -6,10 +6,10 @@ from typing import Any
 
 from gateway_harness import InProcessPlatform, PlatformFactory, client, user
 
+from contracts import roles
 from contracts.enums import Action, ManagementTier
 from contracts.scope import Grant, PrincipalKind
 from devstack.demo import demo_units
-from gateway import roles
 from gateway.identity import PrincipalsFile
 
 API = "/api/v1"

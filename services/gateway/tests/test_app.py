@@ -3,8 +3,8 @@ not the broker), its documents instead of FastAPI's, and its limits inside the c
 
 from gateway_harness import PlatformFactory, user
 
+from contracts import roles
 from contracts.scope import PrincipalKind
-from gateway import roles
 from gateway.identity import PrincipalsFile
 
 SERVICES = ("registry", "scheduling", "clinical", "reporting")

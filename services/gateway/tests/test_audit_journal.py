@@ -9,9 +9,9 @@ import pytest
 from gateway_harness import InProcessPlatform, PlatformFactory, user
 from sqlalchemy import text
 
+from contracts import roles
 from contracts.scope import PrincipalKind
 from devstack.demo import demo_units
-from gateway import roles
 from gateway.audit.journal import AuditJournal
 from gateway.audit.trail import AuditEntry, AuditTrail, AuditUnavailable
 from gateway.identity import PrincipalsFile

@@ -21,8 +21,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from gateway_harness import InProcessPlatform, PlatformFactory, user
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
+from contracts import roles
 from contracts.scope import Principal, PrincipalKind
-from gateway import roles
 from gateway.identity import PrincipalsFile
 from gateway.settings import OidcProvider
 from servicekit.auth import InternalTokenSigner

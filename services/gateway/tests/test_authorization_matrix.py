@@ -19,11 +19,11 @@ from typing import Any
 
 from gateway_harness import InProcessPlatform, PlatformFactory, client, user
 
+from contracts import roles
 from contracts.enums import Action, ManagementTier
 from contracts.events.registry import UnitsReorganized
 from contracts.scope import Grant, Principal, PrincipalKind, unit_covers
 from devstack.demo import demo_units
-from gateway import roles
 from gateway.forwarding.policy import allowed
 from gateway.identity import PrincipalsFile
 

@@ -3,9 +3,9 @@ reorganisations, and the audit hash chain."""
 
 from datetime import UTC, datetime, timedelta
 
+from contracts import roles
 from contracts.enums import Action, ManagementTier
 from contracts.scope import Grant, Principal, PrincipalKind
-from gateway import roles
 from gateway.domain import (
     GENESIS_HASH,
     GrantTerms,

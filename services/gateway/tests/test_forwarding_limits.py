@@ -8,9 +8,9 @@ import pytest
 from fastapi import FastAPI
 from gateway_harness import PlatformFactory, user
 
+from contracts import roles
 from contracts.scope import PrincipalKind
 from devstack.demo import demo_units
-from gateway import roles
 from gateway.forwarding.limits import RateLimiter, TooManyRequests
 from gateway.identity import PrincipalsFile
 from servicekit.pagination import MAX_PAGE_SIZE

@@ -1,9 +1,9 @@
 """The function-level route table the gateway enforces before forwarding (gateway.forwarding.policy),
 derived from the services' own declarations (contracts.route_permissions)."""
 
+from contracts import roles
 from contracts.permissions import Permission
 from contracts.route_permissions import RoutePermission, RouteTable, committed_route_table
-from gateway import roles
 from gateway.forwarding.policy import SERVICE_PERMISSIONS, allowed, compile_rules, matching_rule, required_permissions, rules
 
 

@@ -6,8 +6,8 @@ import re
 import pytest
 from gateway_harness import PlatformFactory, user
 
+from contracts import roles
 from contracts.scope import PrincipalKind
-from gateway import roles
 from gateway.forwarding.public import upstream_path
 from gateway.identity import PrincipalsFile
 from servicekit.errors import NotFound

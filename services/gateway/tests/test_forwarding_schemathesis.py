@@ -23,9 +23,9 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)  # starlette's TestClient on httpx
     from starlette.testclient import TestClient
 
+from contracts import roles
 from contracts.scope import PrincipalKind
 from devstack.demo import demo_units
-from gateway import roles
 from gateway.identity import PrincipalsFile
 
 API = "/api/v1"

@@ -12,9 +12,9 @@ import pytest
 from gateway_harness import PlatformFactory
 from pydantic import ValidationError
 
+from contracts import roles
 from contracts.scope import Principal, PrincipalKind
 from devstack.demo import DEMO_CLIENTS, DEMO_PRINCIPALS, DEMO_USERS
-from gateway import roles
 from gateway.identity import PrincipalsFile, SeedFile, SeedRefused, SeedRole, seed_principals
 
 API = "/api/v1"

@@ -22,9 +22,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from contracts import roles
 from contracts.permissions import Permission
 from contracts.scope import Grant, Principal, PrincipalKind
-from gateway.grants import roles
 
 _hasher = PasswordHasher()
 

@@ -3,7 +3,7 @@
 A READ grant that includes the central tier opens central-tier cadres' health records only with this
 flag (servicekit.scope.health_records_readable). Existing rows get false, except the grants in force on
 the nation (`VN`) that read the central tier: those are the central board's and the administrators'
-(gateway.grants.roles gives both the flag), whose reads would otherwise stop at the upgrade, and only a
+(contracts.roles gives both the flag), whose reads would otherwise stop at the upgrade, and only a
 holder of the flag may hand it out. Every other grant needs an administrator to set it anew.
 
 Revision ID: 0003

@@ -1,5 +1,6 @@
 """Grant templates for the usual principals of a board (domain.md, "Data scope"). Grants stay data:
-these only build the rows an administrator would otherwise type.
+these only build the rows an administrator would otherwise type. The gateway hands them out; tests of
+every service build their principals with them.
 
 The central-tier health-records flag is in two templates only: the central board's (they are its cadres)
 and the administrator's (who hands grants out, and hands out only what it holds). A provincial board or
