@@ -3,6 +3,7 @@
 import contextlib
 import os
 import pwd
+import random
 import shutil
 import socket
 import subprocess
@@ -13,27 +14,44 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+LISTENING_PORTS_FROM = 20000  # listening ports are taken below the ephemeral range, where no client socket lands
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def _bindable(ports: range) -> bool:
+    with contextlib.ExitStack() as held:
+        try:
+            for port in ports:
+                held.enter_context(socket.socket()).bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def free_port_run(count: int) -> int:
-    """The first of `count` consecutive free ports (a stack's services take neighbouring ports)."""
-    for _ in range(100):
-        base = free_port()
-        if base + count >= 65535:
-            continue
-        with contextlib.ExitStack() as held:
-            try:
-                for port in range(base, base + count):
-                    held.enter_context(socket.socket()).bind(("127.0.0.1", port))
-            except OSError:
-                continue
+    """The first of `count` consecutive free ports (a stack's services take neighbouring ports).
+
+    Chosen below the ephemeral range: a port the OS hands out for "any free port" can be given the
+    next moment to some client's outgoing connection, and a server starting later on it then fails
+    with "address already in use" (seen with the embedded stack's services)."""
+    low, _high = _ephemeral_range()
+    top = max(low - count, LISTENING_PORTS_FROM + 1)
+    for _ in range(200):
+        base = random.randrange(LISTENING_PORTS_FROM, top)
+        if _bindable(range(base, base + count)):
             return base
-    raise RuntimeError(f"no run of {count} free ports")
+    raise RuntimeError(f"no run of {count} free ports below {low}")
+
+
+def free_port() -> int:
+    return free_port_run(1)
 
 
 def wait_for_port(port: int, timeout: float = 15.0) -> None:
