@@ -27,7 +27,6 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from bench.cpu import CpuMeter as CpuMeter  # also imported from here by bench_xml130
 from clinical import domain
 from contracts.api.clinical import PeriodicExamIn
 from contracts.roles import HIS_PERMISSIONS, his_client
@@ -118,53 +118,6 @@ def wait_until_clinical_knows(his: httpx.Client, national_ids: list[str], timeou
 
 def percentile(samples: list[float], q: int) -> float:
     return statistics.quantiles(samples, n=100)[q - 1] * 1000 if len(samples) > 1 else float("nan")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process (and its reaped children), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
-
-
-def children_of(parent: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent:
-                    found.append(int(entry.name))
-            except (OSError, ValueError):
-                continue
-    return found
-
-
-@dataclass
-class CpuMeter:
-    """CPU seconds spent by each process of the stack (and by this load generator) over a measurement;
-    `postgres`, when given, is the cluster's postmaster: its backends count under "postgres"."""
-
-    pids: dict[str, int]
-    postgres: int | None = None
-    started: dict[int, float] = field(default_factory=dict)
-
-    def processes(self) -> dict[int, str]:
-        named = {pid: name for name, pid in {**self.pids, "load generator": os.getpid()}.items()}
-        if self.postgres is not None:
-            named |= {pid: "postgres" for pid in [self.postgres, *children_of(self.postgres)]}
-        return named
-
-    def start(self) -> None:
-        self.started = {pid: cpu_seconds(pid) for pid in self.processes()}
-
-    def spent(self) -> dict[str, float]:
-        totals: dict[str, float] = {}
-        for pid, name in self.processes().items():
-            try:
-                used = cpu_seconds(pid) - self.started.get(pid, 0.0)  # a backend started meanwhile: all of it
-            except OSError:
-                continue
-            totals[name] = totals.get(name, 0.0) + used
-        return totals
 
 
 async def single_posts(base: str, path: str, token: str, national_ids: list[str], seconds: float, prefix: str) -> dict[str, Any]:

@@ -197,7 +197,8 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-async def measure(directory: Path) -> None:
+def prepare(directory: Path) -> tuple[str, str]:
+    """Keys, the two migrated databases and the gateway's one user; returns the databases' URLs."""
     keys = directory / "keys"
     ensure_keypair(keys / "internal-private.pem", keys / "internal-public.pem")
     registry_db = f"sqlite+aiosqlite:///{directory / 'registry.db'}"
@@ -219,35 +220,94 @@ async def measure(directory: Path) -> None:
             ]
         ),
     )
-    registry_port, gateway_port, nginx_port = free_port(), free_port(), free_port()
-    processes = [
-        spawn(
-            "registry.app:create_app",
-            registry_port,
-            {
-                "REGISTRY_DATABASE_URL": registry_db,
-                "REGISTRY_DATA_DIR": str(directory),
-                "REGISTRY_INTERNAL_PUBLIC_KEY_FILE": str(keys / "internal-public.pem"),
-                "REGISTRY_KAFKA_BOOTSTRAP": "127.0.0.1:1",  # no broker: the relay retries in the background
-                "REGISTRY_LOG_LEVEL": "ERROR",
-            },
-            directory / "registry.log",
-        ),
-        spawn(
-            "gateway.app:create_app",
-            gateway_port,
-            {
-                "GATEWAY_DATA_DIR": str(directory),
-                "GATEWAY_DATABASE_URL": gateway_db,
-                "GATEWAY_REGISTRY_URL": f"http://127.0.0.1:{registry_port}",
-                "GATEWAY_KAFKA_BOOTSTRAP": "127.0.0.1:1",
-                "GATEWAY_RATE_PER_SECOND": "0",
-                "GATEWAY_AUDIT_DURABILITY": AUDIT_MODE,
-                "GATEWAY_LOG_LEVEL": "ERROR",
-            },
-            directory / "gateway.log",
-        ),
+    return registry_db, gateway_db
+
+
+def start_services(directory: Path, registry_port: int, gateway_port: int) -> list[subprocess.Popen[bytes]]:
+    registry_db, gateway_db = prepare(directory)
+    registry_env = {
+        "REGISTRY_DATABASE_URL": registry_db,
+        "REGISTRY_DATA_DIR": str(directory),
+        "REGISTRY_INTERNAL_PUBLIC_KEY_FILE": str(directory / "keys" / "internal-public.pem"),
+        "REGISTRY_KAFKA_BOOTSTRAP": "127.0.0.1:1",  # no broker: the relay retries in the background
+        "REGISTRY_LOG_LEVEL": "ERROR",
+    }
+    gateway_env = {
+        "GATEWAY_DATA_DIR": str(directory),
+        "GATEWAY_DATABASE_URL": gateway_db,
+        "GATEWAY_REGISTRY_URL": f"http://127.0.0.1:{registry_port}",
+        "GATEWAY_KAFKA_BOOTSTRAP": "127.0.0.1:1",
+        "GATEWAY_RATE_PER_SECOND": "0",
+        "GATEWAY_AUDIT_DURABILITY": AUDIT_MODE,
+        "GATEWAY_LOG_LEVEL": "ERROR",
+    }
+    return [
+        spawn("registry.app:create_app", registry_port, registry_env, directory / "registry.log"),
+        spawn("gateway.app:create_app", gateway_port, gateway_env, directory / "gateway.log"),
     ]
+
+
+async def seed(registry: str, gateway: str, direct_headers: dict[str, str]) -> tuple[str, str]:
+    """The units and one cadre, straight into the registry; returns the cadre's id and the admin's gateway token."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        (await http.post(f"{registry}/units/import", json=demo_units(), headers=direct_headers)).raise_for_status()
+        cadre = {
+            "full_name": "Nguyễn Văn Đo",
+            "date_of_birth": "1960-01-15",
+            "sex": "male",
+            "national_id": "068060123456",
+            "tier": "provincial_2",
+            "managing_unit": "VN.68",
+            "status": "retired",
+        }
+        created = await http.post(f"{registry}/cadres", json=cadre, headers=direct_headers)
+        created.raise_for_status()
+        token = (
+            await http.post(
+                f"{gateway}/api/v1/auth/token", data={"grant_type": "password", "username": "admin", "password": "bench"}
+            )
+        ).json()["access_token"]
+    return str(created.json()["id"]), str(token)
+
+
+Target = tuple[str, str, dict[str, str], int | None]  # name, URL, headers, pid of the proxying process
+
+
+async def compare(label: str, urls: list[Target], concurrency: int, baseline_name: str) -> list[str]:
+    """The targets in interleaved rounds; prints their figures and returns the verdicts against the goals."""
+    merged: list[Figures | None] = [None] * len(urls)
+    for _ in range(ROUNDS):
+        for index, (name, url, headers, pid) in enumerate(urls):
+            figures = await load(name, url, headers, concurrency, SECONDS / ROUNDS, pid)
+            previous = merged[index]
+            merged[index] = figures if previous is None else previous.merged(figures)
+    rows = [row for row in merged if row is not None]
+    with_nginx = len(rows) > 2
+    direct, through, baseline = rows[0], rows[1], rows[2] if with_nginx else rows[0]
+    print(f"\n{label}, concurrency {concurrency}")
+    for row in rows:
+        print(row.line())
+    added, ratio = through.p50 - direct.p50, through.throughput / baseline.throughput
+    print(
+        f"  p50 added by the gateway: {added:+.2f} ms"
+        + (f" (by nginx: {baseline.p50 - direct.p50:+.2f} ms)" if with_nginx else "")
+    )
+    print(f"  throughput, gateway / {baseline_name}: {ratio:.2f}")
+    verdicts = []
+    if concurrency == 1:
+        met = "met" if added <= GOAL_ADDED_MS else "NOT met"
+        verdicts.append(f"  {label}: p50 added {added:+.2f} ms at concurrency 1 (goal <= {GOAL_ADDED_MS:.0f} ms: {met})")
+    verdict = "met" if ratio >= GOAL_THROUGHPUT_RATIO else "NOT met"
+    verdicts.append(
+        f"  {label}: throughput {ratio:.2f} of {baseline_name}'s at concurrency {concurrency} "
+        f"(goal >= {GOAL_THROUGHPUT_RATIO:.2f}: {verdict})"
+    )
+    return verdicts
+
+
+async def measure(directory: Path) -> None:
+    registry_port, gateway_port, nginx_port = free_port(), free_port(), free_port()
+    processes = start_services(directory, registry_port, gateway_port)
     nginx = nginx_binary()
     try:
         wait_for_port(registry_port, 30)
@@ -257,29 +317,11 @@ async def measure(directory: Path) -> None:
         admin = Principal(
             subject="user:admin", kind=PrincipalKind.ADMIN, grants=roles.administrator(), permissions=roles.ADMIN_PERMISSIONS
         )
-        internal = InternalTokenSigner((keys / "internal-private.pem").read_bytes(), ttl_seconds=3600).sign(admin)
-        direct_headers = {"authorization": f"Bearer {internal}"}
+        private = (directory / "keys" / "internal-private.pem").read_bytes()
+        direct_headers = {"authorization": f"Bearer {InternalTokenSigner(private, ttl_seconds=3600).sign(admin)}"}
         registry = f"http://127.0.0.1:{registry_port}"
         gateway = f"http://127.0.0.1:{gateway_port}"
-        async with httpx.AsyncClient(timeout=30) as http:
-            (await http.post(f"{registry}/units/import", json=demo_units(), headers=direct_headers)).raise_for_status()
-            cadre = {
-                "full_name": "Nguyễn Văn Đo",
-                "date_of_birth": "1960-01-15",
-                "sex": "male",
-                "national_id": "068060123456",
-                "tier": "provincial_2",
-                "managing_unit": "VN.68",
-                "status": "retired",
-            }
-            created = await http.post(f"{registry}/cadres", json=cadre, headers=direct_headers)
-            created.raise_for_status()
-            cadre_id = created.json()["id"]
-            token = (
-                await http.post(
-                    f"{gateway}/api/v1/auth/token", data={"grant_type": "password", "username": "admin", "password": "bench"}
-                )
-            ).json()["access_token"]
+        cadre_id, token = await seed(registry, gateway, direct_headers)
         gateway_headers = {"authorization": f"Bearer {token}"}
         print(
             f"{SECONDS:.0f} s per target and concurrency in {ROUNDS} interleaved rounds; one uvicorn worker each, "
@@ -294,7 +336,7 @@ async def measure(directory: Path) -> None:
         verdicts: list[str] = []
         for label, path in targets:
             for concurrency in (1, CONCURRENCY):
-                urls: list[tuple[str, str, dict[str, str], int | None]] = [
+                urls: list[Target] = [
                     ("direct to the service", f"{registry}/{path}", direct_headers, None),
                     ("through the gateway", f"{gateway}/api/v1/registry/{path}", gateway_headers, gateway_pid),
                 ]
@@ -302,33 +344,7 @@ async def measure(directory: Path) -> None:
                     urls.append(
                         ("through nginx", f"http://127.0.0.1:{nginx_port}/api/v1/registry/{path}", direct_headers, nginx_pid)
                     )
-                merged: list[Figures | None] = [None] * len(urls)
-                for _ in range(ROUNDS):
-                    for index, (name, url, headers, pid) in enumerate(urls):
-                        figures = await load(name, url, headers, concurrency, SECONDS / ROUNDS, pid)
-                        previous = merged[index]
-                        merged[index] = figures if previous is None else previous.merged(figures)
-                rows = [row for row in merged if row is not None]
-                direct, through, baseline = rows[0], rows[1], rows[2] if nginx else rows[0]
-                print(f"\n{label}, concurrency {concurrency}")
-                for row in rows:
-                    print(row.line())
-                added, ratio = through.p50 - direct.p50, through.throughput / baseline.throughput
-                print(
-                    f"  p50 added by the gateway: {added:+.2f} ms"
-                    + (f" (by nginx: {baseline.p50 - direct.p50:+.2f} ms)" if nginx else "")
-                )
-                print(f"  throughput, gateway / {baseline_name}: {ratio:.2f}")
-                if concurrency == 1:
-                    met = "met" if added <= GOAL_ADDED_MS else "NOT met"
-                    verdicts.append(
-                        f"  {label}: p50 added {added:+.2f} ms at concurrency 1 (goal <= {GOAL_ADDED_MS:.0f} ms: {met})"
-                    )
-                verdict = "met" if ratio >= GOAL_THROUGHPUT_RATIO else "NOT met"
-                verdicts.append(
-                    f"  {label}: throughput {ratio:.2f} of {baseline_name}'s at concurrency {concurrency} "
-                    f"(goal >= {GOAL_THROUGHPUT_RATIO:.2f}: {verdict})"
-                )
+                verdicts += await compare(label, urls, concurrency, baseline_name)
         print("\nAgainst the goals:")
         print("\n".join(verdicts))
     finally:

@@ -144,6 +144,9 @@ async def load(url: str) -> tuple[list[dict[str, Any]], float]:
     return cadres, time.monotonic() - started
 
 
+Timings = dict[str, list[float]]
+
+
 async def timed(samples: int, call: Callable[[int], Awaitable[httpx.Response]]) -> list[float]:
     durations = []
     for i in range(samples):
@@ -166,10 +169,8 @@ def import_csv(rng: random.Random, rows: int) -> bytes:
     return out.getvalue().encode()
 
 
-async def measure(url: str, keys: tuple[bytes, Path], data_dir: Path, cadres: list[dict[str, Any]]) -> None:
-    settings = RegistrySettings(database_url=url, data_dir=data_dir, internal_public_key_file=keys[1], log_level="WARNING")
-    app = create_app(settings, run_workers=False)
-    signer = InternalTokenSigner(keys[0], ttl_seconds=3600)
+def principals() -> tuple[Principal, Principal]:
+    """The administrator and Tỉnh 01's provincial board."""
     admin = Principal(
         subject="user:bench", kind=PrincipalKind.ADMIN, permissions=PERMISSIONS,
         grants=(Grant(unit_path="VN", tiers=frozenset(ManagementTier), actions=RW | {Action.AGGREGATE}),),
@@ -184,6 +185,100 @@ async def measure(url: str, keys: tuple[bytes, Path], data_dir: Path, cadres: li
             Grant(unit_path="VN.01", tiers=frozenset({ManagementTier.DISTRICT}), actions=frozenset({Action.READ})),
         ),
     )
+    return admin, board
+
+
+Headers = dict[str, str]
+Cadres = list[dict[str, Any]]
+
+
+async def lookups(http: httpx.AsyncClient, as_admin: Headers, as_board: Headers, sample: list[dict[str, Any]]) -> Timings:
+    return {
+        "baseline GET /healthz": await timed(SAMPLES, lambda i: http.get("/healthz")),
+        "baseline GET /cadres/{id}": await timed(SAMPLES, lambda i: http.get(f"/cadres/{sample[i]['id']}", headers=as_admin)),
+        "list a province's page (board)": await timed(
+            SAMPLES, lambda i: http.get("/cadres", headers=as_board, params={"offset": (i % 20) * 50})
+        ),
+        "list a province's page (admin, unit=)": await timed(
+            SAMPLES, lambda i: http.get("/cadres", headers=as_admin, params={"unit": f"VN.{PROVINCES[i % 63]}"})
+        ),
+    }
+
+
+async def searches(http: httpx.AsyncClient, as_admin: Headers, sample: Cadres, carded: Cadres) -> Timings:
+    def search(params: Callable[[int], dict[str, Any]]) -> Awaitable[list[float]]:
+        return timed(SAMPLES, lambda i: http.get("/cadres", headers=as_admin, params=params(i)))
+
+    def province(i: int) -> str:
+        return f"VN.{PROVINCES[i % 63]}"
+
+    return {
+        "search full name, no diacritics (nation)": await search(lambda i: {"q": sample[i]["name_folded"]}),
+        "search full name, with diacritics (province)": await search(
+            lambda i: {"q": sample[i]["full_name"], "unit": sample[i]["managing_unit"]}
+        ),
+        "search given name (province)": await search(lambda i: {"q": sample[i]["full_name"].split()[-1], "unit": province(i)}),
+        "search middle+given, substring fallback (nation)": await search(
+            lambda i: {"q": " ".join(sample[i]["name_folded"].split()[1:])}
+        ),
+        "search by CCCD": await search(lambda i: {"q": sample[i]["national_id"]}),
+        "search by card number": await search(lambda i: {"card_number": carded[i % len(carded)]["card_number"]}),
+        "search tier+status in a province": await search(
+            lambda i: {"unit": province(i), "tier": "provincial_2", "status": "retired"}
+        ),
+        "as-of count, a province, random date": await timed(
+            SAMPLES,
+            lambda i: http.get(
+                "/cadre-counts",
+                headers=as_admin,
+                params={"unit": province(i), "on": date(2012 + i % 13, 1 + i % 12, 28).isoformat()},
+            ),
+        ),
+        "count now, a province": await timed(
+            SAMPLES, lambda i: http.get("/cadre-counts", headers=as_admin, params={"unit": province(i)})
+        ),
+    }
+
+
+async def bulk_transfer(http: httpx.AsyncClient, as_admin: Headers, cadres: list[dict[str, Any]]) -> None:
+    movers = [c["id"] for c in cadres if c["tier"] in ("provincial_2", "provincial_3") and c["managing_unit"] != "VN.02"][:10000]
+    body = {
+        "filter": {"ids": [str(m) for m in movers]},
+        "to_unit": "VN.02",
+        "effective_date": "2026-01-01",
+        "reason": "bench: bulk transfer",
+    }
+    started = time.perf_counter()
+    answer = await http.post("/transfers", headers=as_admin, json=body, timeout=300)
+    elapsed = time.perf_counter() - started
+    assert answer.status_code == 200 and answer.json()["moved"] == len(movers), answer.text[:500]
+    print(f"bulk transfer of {len(movers)} cadres: {elapsed:.2f} s (target <= 10 s)")
+
+
+async def csv_import(http: httpx.AsyncClient, as_admin: Headers) -> None:
+    content = import_csv(random.Random(11), 10000)
+    started = time.perf_counter()
+    dry = await http.post("/cadres/import", headers={**as_admin, "content-type": "text/csv"}, content=content, timeout=300)
+    dry_elapsed = time.perf_counter() - started
+    assert dry.status_code == 200 and dry.json()["valid_rows"] == 10000, dry.text[:500]
+    started = time.perf_counter()
+    done = await http.post(
+        "/cadres/import",
+        headers={**as_admin, "content-type": "text/csv"},
+        content=content,
+        params={"dry_run": False},
+        timeout=300,
+    )
+    elapsed = time.perf_counter() - started
+    assert done.status_code == 200 and done.json()["imported"] == 10000, done.text[:500]
+    print(f"CSV import of 10000 rows: dry run {dry_elapsed:.2f} s, import {elapsed:.2f} s (target <= 15 s)")
+
+
+async def measure(url: str, keys: tuple[bytes, Path], data_dir: Path, cadres: list[dict[str, Any]]) -> None:
+    settings = RegistrySettings(database_url=url, data_dir=data_dir, internal_public_key_file=keys[1], log_level="WARNING")
+    app = create_app(settings, run_workers=False)
+    signer = InternalTokenSigner(keys[0], ttl_seconds=3600)
+    admin, board = principals()
     as_admin = {"authorization": f"Bearer {signer.sign(admin)}"}
     as_board = {"authorization": f"Bearer {signer.sign(board)}"}
     rng = random.Random(7)
@@ -191,100 +286,13 @@ async def measure(url: str, keys: tuple[bytes, Path], data_dir: Path, cadres: li
     with_cards = [c for c in cadres[:20000] if c["card_number"]]
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://registry", timeout=120) as http:
         await http.get("/cadres", headers=as_admin, params={"limit": 1})  # warm-up
-        results: dict[str, list[float]] = {}
-        results["baseline GET /healthz"] = await timed(SAMPLES, lambda i: http.get("/healthz"))
-        results["baseline GET /cadres/{id}"] = await timed(
-            SAMPLES, lambda i: http.get(f"/cadres/{sample[i]['id']}", headers=as_admin)
-        )
-        results["list a province's page (board)"] = await timed(
-            SAMPLES, lambda i: http.get("/cadres", headers=as_board, params={"offset": (i % 20) * 50})
-        )
-        results["list a province's page (admin, unit=)"] = await timed(
-            SAMPLES, lambda i: http.get("/cadres", headers=as_admin, params={"unit": f"VN.{PROVINCES[i % 63]}"})
-        )
-        results["search full name, no diacritics (nation)"] = await timed(
-            SAMPLES, lambda i: http.get("/cadres", headers=as_admin, params={"q": sample[i]["name_folded"]})
-        )
-        results["search full name, with diacritics (province)"] = await timed(
-            SAMPLES,
-            lambda i: http.get(
-                "/cadres", headers=as_admin, params={"q": sample[i]["full_name"], "unit": sample[i]["managing_unit"]}
-            ),
-        )
-        results["search given name (province)"] = await timed(
-            SAMPLES,
-            lambda i: http.get(
-                "/cadres", headers=as_admin, params={"q": sample[i]["full_name"].split()[-1], "unit": f"VN.{PROVINCES[i % 63]}"}
-            ),
-        )
-        results["search middle+given, substring fallback (nation)"] = await timed(
-            SAMPLES,
-            lambda i: http.get("/cadres", headers=as_admin, params={"q": " ".join(sample[i]["name_folded"].split()[1:])}),
-        )
-        results["search by CCCD"] = await timed(
-            SAMPLES, lambda i: http.get("/cadres", headers=as_admin, params={"q": sample[i]["national_id"]})
-        )
-        results["search by card number"] = await timed(
-            SAMPLES,
-            lambda i: http.get(
-                "/cadres", headers=as_admin, params={"card_number": with_cards[i % len(with_cards)]["card_number"]}
-            ),
-        )
-        results["search tier+status in a province"] = await timed(
-            SAMPLES,
-            lambda i: http.get(
-                "/cadres",
-                headers=as_admin,
-                params={"unit": f"VN.{PROVINCES[i % 63]}", "tier": "provincial_2", "status": "retired"},
-            ),
-        )
-        results["as-of count, a province, random date"] = await timed(
-            SAMPLES,
-            lambda i: http.get(
-                "/cadre-counts",
-                headers=as_admin,
-                params={"unit": f"VN.{PROVINCES[i % 63]}", "on": date(2012 + i % 13, 1 + i % 12, 28).isoformat()},
-            ),
-        )
-        results["count now, a province"] = await timed(
-            SAMPLES, lambda i: http.get("/cadre-counts", headers=as_admin, params={"unit": f"VN.{PROVINCES[i % 63]}"})
-        )
+        results = await lookups(http, as_admin, as_board, sample) | await searches(http, as_admin, sample, with_cards)
         base = p95(results["baseline GET /cadres/{id}"])
         print(f"{'operation':52} {'p50 ms':>8} {'p95 ms':>8} {'p95 / p95 of GET /cadres/{id}':>30}")
         for name, durations in results.items():
             print(f"{name:52} {statistics.median(durations) * 1000:8.1f} {p95(durations):8.1f} {p95(durations) / base:30.1f}")
-
-        movers = [c["id"] for c in cadres if c["tier"] in ("provincial_2", "provincial_3") and c["managing_unit"] != "VN.02"][
-            :10000
-        ]
-        body = {
-            "filter": {"ids": [str(m) for m in movers]},
-            "to_unit": "VN.02",
-            "effective_date": "2026-01-01",
-            "reason": "bench: bulk transfer",
-        }
-        started = time.perf_counter()
-        answer = await http.post("/transfers", headers=as_admin, json=body, timeout=300)
-        elapsed = time.perf_counter() - started
-        assert answer.status_code == 200 and answer.json()["moved"] == len(movers), answer.text[:500]
-        print(f"bulk transfer of {len(movers)} cadres: {elapsed:.2f} s (target <= 10 s)")
-
-        content = import_csv(random.Random(11), 10000)
-        started = time.perf_counter()
-        dry = await http.post("/cadres/import", headers={**as_admin, "content-type": "text/csv"}, content=content, timeout=300)
-        dry_elapsed = time.perf_counter() - started
-        assert dry.status_code == 200 and dry.json()["valid_rows"] == 10000, dry.text[:500]
-        started = time.perf_counter()
-        done = await http.post(
-            "/cadres/import",
-            headers={**as_admin, "content-type": "text/csv"},
-            content=content,
-            params={"dry_run": False},
-            timeout=300,
-        )
-        elapsed = time.perf_counter() - started
-        assert done.status_code == 200 and done.json()["imported"] == 10000, done.text[:500]
-        print(f"CSV import of 10000 rows: dry run {dry_elapsed:.2f} s, import {elapsed:.2f} s (target <= 15 s)")
+        await bulk_transfer(http, as_admin, cadres)
+        await csv_import(http, as_admin)
     await app.state.runtime.db.dispose()
 
 

@@ -100,32 +100,25 @@ def plan_body(rule_set_id: str) -> dict[str, Any]:
     }
 
 
-async def run(cluster: PostgresCluster, keys: Path) -> None:
-    admin = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{cluster.port}/postgres")
-    await admin.execute('CREATE DATABASE "bench_scheduling"')
-    await admin.close()
-    url = cluster.url("bench_scheduling")
-    migrations.upgrade("scheduling", url)
-    db = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{cluster.port}/bench_scheduling")
+ROSTER_COLUMNS = [
+    "cadre_id",
+    "full_name",
+    "managing_unit",
+    "tier",
+    "status",
+    "status_since",
+    "sex",
+    "residence_address",
+    "eligibility",
+    "updated_at",
+]
 
+
+async def load_roster(db: asyncpg.Connection) -> float:
+    """The roster with COPY; returns the baseline: seconds to copy the roster table once."""
     started = time.perf_counter()
     cadres, history = roster_rows(CADRES)
-    await db.copy_records_to_table(
-        "rostercadre",
-        records=cadres,
-        columns=[
-            "cadre_id",
-            "full_name",
-            "managing_unit",
-            "tier",
-            "status",
-            "status_since",
-            "sex",
-            "residence_address",
-            "eligibility",
-            "updated_at",
-        ],
-    )
+    await db.copy_records_to_table("rostercadre", records=cadres, columns=ROSTER_COLUMNS)
     await db.copy_records_to_table(
         "rosterhistory", records=history, columns=["cadre_id", "valid_from", "managing_unit", "tier", "status", "recorded_at"]
     )
@@ -137,6 +130,97 @@ async def run(cluster: PostgresCluster, keys: Path) -> None:
     baseline = time.perf_counter() - started
     await db.execute("DROP TABLE roster_copy")
     print(f"baseline: copying the roster table once (CREATE TABLE AS): {baseline:.2f}s")
+    return baseline
+
+
+async def generate(client: httpx.AsyncClient, headers: dict[str, str], db: asyncpg.Connection, baseline: float) -> str:
+    """The national plan created and generated (then generated again); returns its id."""
+    rules = await client.post(
+        "/cadence-rules",
+        headers=headers,
+        json={
+            "board_unit": "VN",
+            "year": YEAR,
+            "rules": [
+                {"tier": t, "status": s, "exams_per_year": 1 if s == "active" else 2}
+                for t, _w in TIERS
+                if t != "treatment_only"
+                for s in ("active", "retired")
+            ],
+        },
+    )
+    rules.raise_for_status()
+    plan = await client.post("/plans", headers=headers, json=plan_body(rules.json()["id"]))
+    plan.raise_for_status()
+    plan_id: str = plan.json()["id"]
+
+    started = time.perf_counter()
+    generated = await client.post(f"/plans/{plan_id}/generate", headers=headers)
+    generation = time.perf_counter() - started
+    generated.raise_for_status()
+    invited = generated.json()["invited"]
+    outbox = await db.fetchval("SELECT count(*) FROM outbox")
+    print(
+        f"generate national plan: {invited:,} invitations (+{outbox - 1:,} InvitationIssued outbox rows) "
+        f"for {CADRES:,} cadres in {generation:.2f}s  ({generation / baseline:.1f}x the baseline; goal <= 30 s)"
+    )
+    over = await db.fetchval(
+        "SELECT count(*) FROM (SELECT i.round_id, i.facility, i.appointment_date, count(*) n FROM invitation i "
+        "GROUP BY 1, 2, 3) d JOIN planfacility f ON f.code = d.facility AND d.n > f.daily_capacity"
+    )
+    print(f"  facility-days over capacity: {over}")
+
+    started = time.perf_counter()
+    again = await client.post(f"/plans/{plan_id}/generate", headers=headers)
+    print(f"generate again (idempotent): {again.json()['invited']} new in {time.perf_counter() - started:.2f}s")
+    return plan_id
+
+
+async def examine_half(db: asyncpg.Connection) -> None:
+    """Half of all invitations examined or deferred, on their appointment dates."""
+    await db.execute(
+        "INSERT INTO invitationchange"
+        " (invitation_id, plan_id, previous_status, status, reason, effective_date, actor, recorded_at) "
+        "SELECT id, plan_id, status, CASE WHEN random() < 0.8 THEN 'attended' ELSE 'deferred' END, NULL, "
+        "appointment_date, 'bench', now() FROM invitation WHERE random() < 0.5"
+    )
+    await db.execute(
+        "UPDATE invitation i SET status = c.status, status_since = c.effective_date"
+        " FROM invitationchange c WHERE c.invitation_id = i.id"
+    )
+    await db.execute("ANALYZE")
+
+
+async def coverage(client: httpx.AsyncClient, headers: dict[str, str], db: asyncpg.Connection, plan_id: str) -> None:
+    unit = province(1)
+    in_province = await db.fetchval(
+        "SELECT count(*) FROM invitation WHERE managing_unit = $1 OR managing_unit LIKE $2", unit, unit + ".%"
+    )
+    for label, extra in (("now", {}), ("as of a date in round 1", {"as_of": date(YEAR, 4, 1).isoformat()})):
+        timings = []
+        for _ in range(COVERAGE_RUNS):
+            started = time.perf_counter()
+            answer = await client.get(
+                "/coverage", headers=headers, params={"plan_id": plan_id, "unit": unit, "by": ["round", "unit"], **extra}
+            )
+            timings.append((time.perf_counter() - started) * 1000)
+            answer.raise_for_status()
+        timings.sort()
+        p95 = timings[int(0.95 * len(timings)) - 1]
+        print(
+            f"coverage of province {unit} ({in_province:,} invitations) by round and unit, {label}: "
+            f"p50 {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms over {COVERAGE_RUNS} calls (goal p95 <= 100 ms)"
+        )
+
+
+async def run(cluster: PostgresCluster, keys: Path) -> None:
+    admin = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{cluster.port}/postgres")
+    await admin.execute('CREATE DATABASE "bench_scheduling"')
+    await admin.close()
+    url = cluster.url("bench_scheduling")
+    migrations.upgrade("scheduling", url)
+    db = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{cluster.port}/bench_scheduling")
+    baseline = await load_roster(db)
 
     private, public = keys / "private.pem", keys / "public.pem"
     ensure_keypair(private, public)
@@ -145,76 +229,9 @@ async def run(cluster: PostgresCluster, keys: Path) -> None:
     settings = SchedulingSettings(database_url=url, data_dir=keys, internal_public_key_file=public, log_level="WARNING")
     app = create_app(settings, run_workers=False)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://scheduling", timeout=600) as client:
-        rules = await client.post(
-            "/cadence-rules",
-            headers=headers,
-            json={
-                "board_unit": "VN",
-                "year": YEAR,
-                "rules": [
-                    {"tier": t, "status": s, "exams_per_year": 1 if s == "active" else 2}
-                    for t, _w in TIERS
-                    if t != "treatment_only"
-                    for s in ("active", "retired")
-                ],
-            },
-        )
-        rules.raise_for_status()
-        plan = await client.post("/plans", headers=headers, json=plan_body(rules.json()["id"]))
-        plan.raise_for_status()
-        plan_id = plan.json()["id"]
-
-        started = time.perf_counter()
-        generated = await client.post(f"/plans/{plan_id}/generate", headers=headers)
-        generation = time.perf_counter() - started
-        generated.raise_for_status()
-        invited = generated.json()["invited"]
-        outbox = await db.fetchval("SELECT count(*) FROM outbox")
-        print(
-            f"generate national plan: {invited:,} invitations (+{outbox - 1:,} InvitationIssued outbox rows) "
-            f"for {CADRES:,} cadres in {generation:.2f}s  ({generation / baseline:.1f}x the baseline; goal <= 30 s)"
-        )
-        over = await db.fetchval(
-            "SELECT count(*) FROM (SELECT i.round_id, i.facility, i.appointment_date, count(*) n FROM invitation i "
-            "GROUP BY 1, 2, 3) d JOIN planfacility f ON f.code = d.facility AND d.n > f.daily_capacity"
-        )
-        print(f"  facility-days over capacity: {over}")
-
-        started = time.perf_counter()
-        again = await client.post(f"/plans/{plan_id}/generate", headers=headers)
-        print(f"generate again (idempotent): {again.json()['invited']} new in {time.perf_counter() - started:.2f}s")
-
-        # half of all invitations examined or deferred, on their appointment dates
-        await db.execute(
-            "INSERT INTO invitationchange"
-            " (invitation_id, plan_id, previous_status, status, reason, effective_date, actor, recorded_at) "
-            "SELECT id, plan_id, status, CASE WHEN random() < 0.8 THEN 'attended' ELSE 'deferred' END, NULL, "
-            "appointment_date, 'bench', now() FROM invitation WHERE random() < 0.5"
-        )
-        await db.execute(
-            "UPDATE invitation i SET status = c.status, status_since = c.effective_date"
-            " FROM invitationchange c WHERE c.invitation_id = i.id"
-        )
-        await db.execute("ANALYZE")
-        unit = province(1)
-        in_province = await db.fetchval(
-            "SELECT count(*) FROM invitation WHERE managing_unit = $1 OR managing_unit LIKE $2", unit, unit + ".%"
-        )
-        for label, extra in (("now", {}), ("as of a date in round 1", {"as_of": date(YEAR, 4, 1).isoformat()})):
-            timings = []
-            for _ in range(COVERAGE_RUNS):
-                started = time.perf_counter()
-                answer = await client.get(
-                    "/coverage", headers=headers, params={"plan_id": plan_id, "unit": unit, "by": ["round", "unit"], **extra}
-                )
-                timings.append((time.perf_counter() - started) * 1000)
-                answer.raise_for_status()
-            timings.sort()
-            p95 = timings[int(0.95 * len(timings)) - 1]
-            print(
-                f"coverage of province {unit} ({in_province:,} invitations) by round and unit, {label}: "
-                f"p50 {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms over {COVERAGE_RUNS} calls (goal p95 <= 100 ms)"
-            )
+        plan_id = await generate(client, headers, db, baseline)
+        await examine_half(db)
+        await coverage(client, headers, db, plan_id)
         await recurring_care(client, headers, db)
     await app.state.runtime.db.dispose()
     await db.close()

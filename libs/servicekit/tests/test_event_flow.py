@@ -18,6 +18,7 @@ from servicekit.consumer import EventConsumer
 from servicekit.db import Database
 from servicekit.embedded import TansuBroker
 from servicekit.outbox import Outbox, OutboxRelay
+from servicekit.testing.events import record_of
 
 
 async def test_events_flow_once_and_redelivery_is_applied_once(db: Database, kafka_broker: TansuBroker) -> None:
@@ -280,20 +281,7 @@ async def test_consumer_in_group_mode_applies_from_stored_positions(db: Database
 
 
 def _record(envelope: EventEnvelope, offset: int) -> ConsumerRecord[bytes, bytes]:
-    value = envelope.payload_bytes()
-    return ConsumerRecord(
-        topic=CADRES.name,
-        partition=0,
-        offset=offset,
-        timestamp=0,
-        timestamp_type=0,
-        key=b"k",
-        value=value,
-        checksum=None,
-        serialized_key_size=1,
-        serialized_value_size=len(value),
-        headers=tuple(envelope.to_kafka_headers()),
-    )
+    return record_of(envelope, CADRES.name, offset, "k")
 
 
 async def test_a_batch_claims_its_events_at_once_and_applies_each_once(db: Database, kafka_broker: TansuBroker) -> None:

@@ -19,46 +19,27 @@ from sqlalchemy import func, select
 sys.path.insert(0, str(Path(__file__).parent))
 
 from clinical.app import create_app
-from clinical.projections import project_cadre
+from clinical.projections import consumers
 from clinical.settings import ClinicalSettings
 from clinical.tables import KIT
+from contracts import roles
 from contracts.enums import Action, CadreStatus, ManagementTier, Sex
-from contracts.envelope import DomainEvent, EventEnvelope
+from contracts.envelope import DomainEvent
 from contracts.events.registry import CadreRegistered, CadreSnapshot
-from contracts.permissions import Permission
-from contracts.scope import Grant, Principal, PrincipalKind
+from contracts.scope import Principal
 from servicekit import clock, migrations
+from servicekit.testing.events import EventFeed
+from servicekit.testing.principals import principal_for
 
 ALL_TIERS = frozenset(ManagementTier)
 WRITE = frozenset({Action.WRITE})
 READ_WRITE = frozenset({Action.READ, Action.WRITE})
 
-HIS_LAMDONG = Principal(
-    subject="client:his-bvdk-lamdong",
-    kind=PrincipalKind.HIS,
-    facility="68-BVDK",
-    grants=(Grant(unit_path="VN.68", tiers=ALL_TIERS, actions=WRITE),),
-    permissions=frozenset({Permission.CLINICAL_WRITE, Permission.CLINICAL_READ_OWN}),
-)
-HIS_SAIGON = Principal(
-    subject="client:his-thong-nhat",
-    kind=PrincipalKind.HIS,
-    facility="79-BVTN",
-    grants=(Grant(unit_path="VN.79", tiers=ALL_TIERS, actions=WRITE),),
-    permissions=frozenset({Permission.CLINICAL_WRITE, Permission.CLINICAL_READ_OWN}),
-)
-DALAT_STAFF = Principal(
-    subject="user:dalat",
-    kind=PrincipalKind.STAFF,
-    grants=(Grant(unit_path="VN.68.672", tiers=frozenset({ManagementTier.DISTRICT}), actions=READ_WRITE),),
-    permissions=frozenset({Permission.CLINICAL_READ}),
-)
-LAMDONG_DOCTOR = Principal(
-    subject="user:lamdong-doctor",
-    kind=PrincipalKind.DOCTOR,
-    grants=(Grant(unit_path="VN.68", tiers=ALL_TIERS, actions=frozenset({Action.READ})),),
-    permissions=frozenset({Permission.CLINICAL_READ}),
-)
+# As the gateway signs them in: each its role's grants and permissions.
+HIS_LAMDONG = principal_for(roles.his_client, "VN.68", subject="client:his-bvdk-lamdong", facility="68-BVDK")
+HIS_SAIGON = principal_for(roles.his_client, "VN.79", subject="client:his-thong-nhat", facility="79-BVTN")
+DALAT_STAFF = principal_for(roles.district_board, "VN.68.672", subject="user:dalat")
+LAMDONG_DOCTOR = principal_for(roles.expert_council_doctor, "VN.68", subject="user:lamdong-doctor")
 
 Sign = Callable[[Principal], dict[str, str]]
 SeedCadre = Callable[..., Awaitable[uuid.UUID]]
@@ -79,10 +60,16 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
+def feed_of(app: FastAPI) -> EventFeed:
+    """The registry's events, as clinical's consumers receive them."""
+    feed: EventFeed | None = getattr(app.state, "test_feed", None)
+    if feed is None:
+        feed = app.state.test_feed = EventFeed(consumers(app.state.runtime), source="cadrecare/registry")
+    return feed
+
+
 async def apply_cadre_event(app: FastAPI, event: DomainEvent, subject: str) -> None:
-    envelope = EventEnvelope.wrap(event, source="cadrecare/registry", subject=subject)
-    async with app.state.runtime.db.transaction() as session:
-        await project_cadre(session, envelope, event)  # type: ignore[arg-type]
+    await feed_of(app).send(event, subject=subject)
 
 
 def snapshot(cadre_id: uuid.UUID, **overrides: Any) -> CadreSnapshot:

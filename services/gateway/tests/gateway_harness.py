@@ -7,7 +7,6 @@ consumers' own `process` (idempotency and positions included) instead of going t
 import importlib
 import shutil
 import tempfile
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -15,14 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka.structs import ConsumerRecord
 from argon2 import PasswordHasher
 from fastapi import FastAPI
-from sqlalchemy import select
 
-from contracts.envelope import DomainEvent, EventEnvelope
+from contracts.envelope import DomainEvent
 from contracts.scope import Grant, PrincipalKind
-from contracts.topics import topic_of
 from gateway import projections
 from gateway.app import create_app as create_gateway
 from gateway.context import Gateway
@@ -31,6 +27,8 @@ from gateway.settings import GatewaySettings
 from servicekit import migrations
 from servicekit.consumer import EventConsumer
 from servicekit.runtime import Runtime
+from servicekit.testing.events import EventFeed, outbox_records
+from servicekit.testing.principals import RoleGrants, principal_for
 
 SERVICES = ("registry", "scheduling", "clinical", "reporting")
 _cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # verification reads the cost from the hash
@@ -49,6 +47,12 @@ def user(username: str, kind: PrincipalKind, grants: Sequence[Grant], permission
         grants=list(grants),
         permissions=sorted(permissions),
     )
+
+
+def user_in_role(username: str, role: RoleGrants, *units: str, kind: PrincipalKind | None = None) -> UserRecord:
+    """A user the gateway signs in with `role` applied to `units`: the role's grants and its kind's permissions."""
+    principal = principal_for(role, *units, kind=kind)
+    return user(username, principal.kind, principal.grants, sorted(principal.permissions))
 
 
 def client(client_id: str, grants: Sequence[Grant], permissions: Sequence[str], facility: str = "68-BVDK") -> ClientRecord:
@@ -77,12 +81,12 @@ def migrated_sqlite(package: str, target: Path) -> str:
     return f"sqlite+aiosqlite:///{target}"
 
 
-def _service_consumers(service: str, runtime: Runtime) -> list[EventConsumer]:
+def _service_consumers(service: str, runtime: Runtime[Any]) -> list[EventConsumer]:
     try:
         module = importlib.import_module(f"{service}.projections")
     except ModuleNotFoundError:
         return []
-    make: Callable[[Runtime], list[EventConsumer]] | None = getattr(module, "consumers", None)
+    make: Callable[[Runtime[Any]], list[EventConsumer]] | None = getattr(module, "consumers", None)
     return list(make(runtime)) if make else []
 
 
@@ -94,6 +98,7 @@ class InProcessPlatform:
     http: httpx.AsyncClient
     consumers: list[EventConsumer]
     delivered: dict[str, int] = field(default_factory=dict)
+    _feed: EventFeed | None = None
 
     async def token(self, username: str) -> str:
         answer = await self.http.post(
@@ -115,56 +120,28 @@ class InProcessPlatform:
     async def headers(self, username: str) -> dict[str, str]:
         return {"authorization": f"Bearer {await self.token(username)}"}
 
+    @property
+    def feed(self) -> EventFeed:
+        """servicekit's event feed on every consumer of the platform (the gateway's and the services')."""
+        if self._feed is None:
+            self._feed = EventFeed(self.consumers, source="cadrecare/registry")
+        return self._feed
+
     async def deliver(self) -> int:
         """Carry every new outbox row of every service to every consumer of its topic; returns how many rows."""
         carried = 0
         for name, app in self.services.items():
-            runtime: Runtime = app.state.runtime
-            table = runtime.tables.outbox
-            async with runtime.db.transaction() as session:
-                rows = (
-                    await session.execute(select(table).where(table.c.id > self.delivered.get(name, 0)).order_by(table.c.id))
-                ).all()
-            for row in rows:
-                record = ConsumerRecord(
-                    topic=row.topic,
-                    partition=0,
-                    offset=row.id,
-                    timestamp=0,
-                    timestamp_type=0,
-                    key=row.key.encode(),
-                    value=row.payload,
-                    checksum=None,
-                    serialized_key_size=len(row.key),
-                    serialized_value_size=len(row.payload),
-                    headers=tuple((n, v.encode()) for n, v in row.headers),
-                )
-                for consumer in self.consumers:
-                    if row.topic in consumer.topics:
-                        await consumer.process(record)
-                self.delivered[name] = row.id
+            runtime: Runtime[Any] = app.state.runtime
+            for row_id, record in await outbox_records(runtime.db, runtime.tables, after=self.delivered.get(name, 0)):
+                await self.feed.deliver(record)
+                self.delivered[name] = row_id
                 carried += 1
         return carried
 
     async def publish_to_gateway(self, event: DomainEvent, subject: str) -> None:
         """An event as if the registry had published it (for events no service API makes yet)."""
-        envelope = EventEnvelope.wrap(event, source="cadrecare/registry", subject=subject, correlation_id=None)
-        record = ConsumerRecord(
-            topic=topic_of(type(event)).name,
-            partition=1,
-            offset=int(uuid.uuid4().int % 10**9),
-            timestamp=0,
-            timestamp_type=0,
-            key=subject.encode(),
-            value=envelope.payload_bytes(),
-            checksum=None,
-            serialized_key_size=len(subject),
-            serialized_value_size=0,
-            headers=tuple(envelope.to_kafka_headers()),
-        )
-        for consumer in self.consumers:
-            if record.topic in consumer.topics and consumer.name.startswith("gateway"):
-                await consumer.process(record)
+        gateway_consumers = [consumer for consumer in self.consumers if consumer.name.startswith("gateway")]
+        await self.feed.send(event, subject=subject, only=gateway_consumers)
 
 
 PlatformFactory = Callable[..., Awaitable[InProcessPlatform]]

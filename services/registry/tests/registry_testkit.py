@@ -11,60 +11,32 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from contracts.enums import PROVINCIAL_TIERS, Action, ManagementTier
-from contracts.permissions import Permission
+from contracts import roles
+from contracts.enums import Action, ManagementTier
 from contracts.scope import Grant, Principal, PrincipalKind
 from devstack.demo_registry import lam_dong_2025
 from registry.app import create_app
 from registry.settings import RegistrySettings
 from registry.tables import KIT
 from servicekit import migrations
+from servicekit.testing.principals import principal_for
 
 ALL = frozenset(ManagementTier)
 RW = frozenset({Action.READ, Action.WRITE})
-STAFF: frozenset[str] = frozenset(
-    {
-        Permission.REGISTRY_CADRES_READ,
-        Permission.REGISTRY_CADRES_WRITE,
-        Permission.REGISTRY_UNITS_READ,
-        Permission.REGISTRY_PROPOSALS_PROPOSE,
-        Permission.REGISTRY_PROPOSALS_APPRAISE,
-    }
-)
-ADMIN_PERMISSIONS = STAFF | {
-    Permission.REGISTRY_UNITS_WRITE,
-    Permission.REGISTRY_PROPOSALS_APPROVE,
-    Permission.REGISTRY_CARDS_LOOKUP,
-}
+STAFF: frozenset[str] = frozenset(roles.STAFF_PERMISSIONS)
+ADMIN_PERMISSIONS: frozenset[str] = frozenset(roles.ADMIN_PERMISSIONS)
 
 
 def principal(name: str, grants: tuple[Grant, ...], permissions: frozenset[str] = STAFF) -> Principal:
+    """A staff user with grants of a test's own (the boards' usual principals are below)."""
     return Principal(subject=f"user:{name}", kind=PrincipalKind.STAFF, permissions=permissions, grants=grants)
 
 
-ADMIN = Principal(
-    subject="user:admin",
-    kind=PrincipalKind.ADMIN,
-    permissions=ADMIN_PERMISSIONS,
-    grants=(Grant(unit_path="VN", tiers=ALL, actions=RW | {Action.AGGREGATE}),),
-)
-LAMDONG = principal(
-    "lamdong",
-    (
-        Grant(unit_path="VN.68", tiers=PROVINCIAL_TIERS | {ManagementTier.CENTRAL, ManagementTier.TREATMENT_ONLY}, actions=RW),
-        Grant(unit_path="VN.68", tiers=frozenset({ManagementTier.DISTRICT}), actions=frozenset({Action.READ})),
-    ),
-)
-DALAT = principal(
-    "dalat",
-    (Grant(unit_path="VN.68.672", tiers=frozenset({ManagementTier.DISTRICT, ManagementTier.TREATMENT_ONLY}), actions=RW),),
-)
-HIS = Principal(
-    subject="client:his",
-    kind=PrincipalKind.HIS,
-    permissions=frozenset({Permission.REGISTRY_CARDS_LOOKUP}),
-    grants=(Grant(unit_path="VN.68", tiers=ALL, actions=frozenset({Action.WRITE})),),
-)
+# As the gateway signs them in: each its role's grants and permissions.
+ADMIN = principal_for(roles.administrator, subject="user:admin")
+LAMDONG = principal_for(roles.provincial_board, "VN.68", subject="user:lamdong")
+DALAT = principal_for(roles.district_board, "VN.68.672", subject="user:dalat")
+HIS = principal_for(roles.his_client, "VN.68", subject="client:his")
 
 _serial = itertools.count(1)
 

@@ -9,54 +9,29 @@ from typing import Any
 
 import httpx
 
+from contracts import roles
 from contracts.codesystems import HEALTH_CLASSIFICATION_1266, CodedValue
 from contracts.enums import Action, CadreStatus, EncounterKind, ManagementTier, ReferralKind, Sex, UnitLevel
 from contracts.events.clinical import ClinicalRecordAmended, ClinicalRecordRecorded, ClinicalRecordWithdrawn, RecordSummary
 from contracts.events.registry import CadreRegistered, CadreRetired, CadreSnapshot, UnitCreated, UnitSnapshot
 from contracts.events.scheduling import ExamPlanPublished, InvitationIssued, InvitationStatusChanged, RoundSnapshot
-from contracts.permissions import Permission
-from contracts.scope import Grant, Principal, PrincipalKind
+from contracts.scope import Principal
 from reporting.feed import EventFeed
+from servicekit.testing.principals import principal_for
 
 Sign = Callable[[Principal], dict[str, str]]
 ALL = frozenset(ManagementTier)
-PERMS = frozenset({Permission.REPORTING_READ})
 RW = frozenset({Action.READ, Action.WRITE})
 PROVINCIAL = frozenset(
     {ManagementTier.PROVINCIAL_1, ManagementTier.PROVINCIAL_2, ManagementTier.PROVINCIAL_3, ManagementTier.CENTRAL}
 )
 
-ADMIN = Principal(
-    subject="user:admin",
-    kind=PrincipalKind.ADMIN,
-    permissions=PERMS,
-    grants=(Grant(unit_path="VN", tiers=ALL, actions=RW | {Action.AGGREGATE}),),
-)
-LAMDONG = Principal(
-    subject="user:lamdong",
-    kind=PrincipalKind.STAFF,
-    permissions=PERMS,
-    grants=(
-        Grant(unit_path="VN.68", tiers=PROVINCIAL | {ManagementTier.TREATMENT_ONLY}, actions=RW),
-        Grant(unit_path="VN.68", tiers=frozenset({ManagementTier.DISTRICT}), actions=frozenset({Action.READ})),
-    ),
-)
-DALAT = Principal(
-    subject="user:dalat",
-    kind=PrincipalKind.STAFF,
-    permissions=PERMS,
-    grants=(Grant(unit_path="VN.68.672", tiers=frozenset({ManagementTier.DISTRICT, ManagementTier.TREATMENT_ONLY}), actions=RW),),
-)
-CENTRAL = Principal(
-    subject="user:central",
-    kind=PrincipalKind.STAFF,
-    permissions=PERMS,
-    grants=(
-        Grant(unit_path="VN", tiers=frozenset({ManagementTier.CENTRAL}), actions=RW),
-        Grant(unit_path="VN", tiers=ALL, actions=frozenset({Action.AGGREGATE})),
-    ),
-)
-NOBODY = Principal(subject="user:his", kind=PrincipalKind.HIS, permissions=frozenset({Permission.CLINICAL_WRITE}))
+# The boards as the gateway signs them in (their role's grants and permissions).
+ADMIN = principal_for(roles.administrator, subject="user:admin")
+LAMDONG = principal_for(roles.provincial_board, "VN.68", subject="user:lamdong")
+DALAT = principal_for(roles.district_board, "VN.68.672", subject="user:dalat")
+CENTRAL = principal_for(roles.central_board, subject="user:central")
+NOBODY = principal_for(roles.his_client, "VN.68", subject="user:his")  # a hospital: no reporting permission
 
 PERIOD = {"period_start": "2023-01-01", "period_end": "2023-06-30"}
 

@@ -14,50 +14,32 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from contracts.enums import Action, CadreStatus, ManagementTier, Sex, UnitLevel
+from contracts import roles
+from contracts.enums import CadreStatus, ManagementTier, Sex, UnitLevel
 from contracts.envelope import DomainEvent, EventEnvelope
 from contracts.events import parse_payload
 from contracts.events.registry import CadreRegistered, CadreSnapshot, UnitCreated, UnitSnapshot
-from contracts.permissions import Permission
-from contracts.scope import Grant, Principal, PrincipalKind
+from contracts.scope import Principal
 from scheduling import projections
 from scheduling.app import create_app
 from scheduling.settings import SchedulingSettings
 from scheduling.tables import KIT
 from servicekit import clock, migrations
+from servicekit.testing.events import EventFeed
+from servicekit.testing.principals import principal_for, without_tiers
 
 ALL = frozenset(ManagementTier)
-PERMISSIONS = frozenset({Permission.SCHEDULING_READ.value, Permission.SCHEDULING_WRITE.value})
 TODAY = clock.today()  # the service's "today" is Vietnam's date
 YEAR = TODAY.year + 1  # every round lies ahead: "next rounds" and as-of dates stay meaningful whenever this runs
 
-ADMIN = Principal(
-    subject="user:admin",
-    kind=PrincipalKind.ADMIN,
-    permissions=PERMISSIONS,
-    grants=(Grant(unit_path="VN", tiers=ALL, actions=frozenset({Action.READ, Action.WRITE, Action.AGGREGATE})),),
+# As the gateway signs them in: each its role's grants and permissions.
+ADMIN = principal_for(roles.administrator, subject="user:admin")
+# Lâm Đồng's board without the central-tier and treatment-only grants its role also gives: scheduling's
+# tests of a board refused a central-tier cadre (convalescence, home visits) are written against it.
+LAMDONG = without_tiers(
+    principal_for(roles.provincial_board, "VN.68", subject="user:lamdong"), ManagementTier.CENTRAL, ManagementTier.TREATMENT_ONLY
 )
-LAMDONG = Principal(
-    subject="user:lamdong",
-    kind=PrincipalKind.STAFF,
-    permissions=PERMISSIONS,
-    grants=(
-        Grant(
-            unit_path="VN.68",
-            tiers=frozenset({ManagementTier.PROVINCIAL_1, ManagementTier.PROVINCIAL_2, ManagementTier.PROVINCIAL_3}),
-            actions=frozenset({Action.READ, Action.WRITE}),
-        ),
-        Grant(unit_path="VN.68", tiers=frozenset({ManagementTier.DISTRICT}), actions=frozenset({Action.READ})),
-    ),
-)
-DALAT = Principal(
-    subject="user:dalat",
-    kind=PrincipalKind.STAFF,
-    permissions=PERMISSIONS,
-    grants=(
-        Grant(unit_path="VN.68.672", tiers=frozenset({ManagementTier.DISTRICT}), actions=frozenset({Action.READ, Action.WRITE})),
-    ),
-)
+DALAT = principal_for(roles.district_board, "VN.68.672", subject="user:dalat")
 
 Sign = Callable[[Principal], dict[str, str]]
 Feed = Callable[..., Awaitable[None]]
@@ -126,22 +108,11 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 def feed(app: FastAPI) -> Feed:
-    """Apply one event as the consumers do: the same handler, in one transaction."""
-    runtime = app.state.runtime
-    registry_handler = projections.cadre_handler(runtime.outbox)
-    exam_handler = projections.exam_handler(runtime.outbox)
+    """Apply one event as the consumers do (servicekit's event feed on scheduling's own consumers)."""
+    events = EventFeed(projections.consumers(app.state.runtime))
 
     async def apply(event: DomainEvent, *, at: datetime | None = None) -> None:
-        envelope = EventEnvelope.wrap(event, source="cadrecare/test", subject=str(uuid.uuid4()))
-        if at is not None:
-            envelope.time = at
-        async with runtime.db.transaction() as session:
-            if isinstance(event, UnitCreated):
-                await projections.project_unit(session, envelope, event)
-            elif type(event).__module__.endswith("registry"):
-                await registry_handler(session, envelope, event)
-            else:
-                await exam_handler(session, envelope, event)
+        await events.send(event, time=at)
 
     return apply
 

@@ -25,7 +25,7 @@ from servicekit.idempotency import OwnerOf, install_idempotency, internal_caller
 from servicekit.logs import configure_logging, correlation_id_var, new_correlation_id
 from servicekit.metrics import MetricsMiddleware, metrics_endpoint
 from servicekit.outbox import OutboxRelay
-from servicekit.runtime import Runtime
+from servicekit.runtime import Runtime, SettingsT
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ async def background_tasks(coroutines: Iterable[tuple[str, Coroutine[Any, Any, N
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def default_checks(runtime: Runtime) -> dict[str, ReadinessCheck]:
+def default_checks(runtime: Runtime[Any]) -> dict[str, ReadinessCheck]:
     async def database() -> None:
         await runtime.db.ping()
 
@@ -99,7 +99,7 @@ def default_checks(runtime: Runtime) -> dict[str, ReadinessCheck]:
     return {"database": database, "broker": broker}
 
 
-def health_router(runtime: Runtime, checks: Mapping[str, ReadinessCheck] | None = None) -> APIRouter:
+def health_router(runtime: Runtime[Any], checks: Mapping[str, ReadinessCheck] | None = None) -> APIRouter:
     router = APIRouter(tags=["health"])
     probes = default_checks(runtime) if checks is None else checks
 
@@ -125,12 +125,12 @@ def health_router(runtime: Runtime, checks: Mapping[str, ReadinessCheck] | None 
 
 
 def create_service_app(
-    runtime: Runtime,
+    runtime: Runtime[SettingsT],
     *,
     title: str,
     description: str,
     routers: Sequence[APIRouter],
-    consumers: Callable[[Runtime], Sequence[EventConsumer]] = lambda _runtime: (),
+    consumers: Callable[[Runtime[SettingsT]], Sequence[EventConsumer]] = lambda _runtime: (),
     run_workers: bool = True,
     publishes_events: bool = True,
     housekeeping: Sequence[Worker] = (),

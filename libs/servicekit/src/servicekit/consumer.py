@@ -1,26 +1,26 @@
 """The idempotent consumer.
 
-Each message is handled in one database transaction that also records the event id (so a
-redelivered event is skipped) and the consumer's next offset (so a restart resumes exactly there).
-A crash anywhere before the commit loses nothing and doubles nothing: the transaction never happened.
+Each message is handled in one database transaction that also records the event id (so a redelivered
+event is skipped) and the consumer's next offset (so a restart resumes exactly there). A crash anywhere
+before the commit loses nothing and doubles nothing: the transaction never happened.
 
-A single instance (embedded default, tests) assigns itself every partition and seeks to the
-positions stored in its own database: no group coordination. With `group_id` set, replicas share
-partitions through a consumer group and seek to the stored positions on every assignment.
-A message that keeps failing goes to `<topic>.dlq` with its error; its partition moves on.
+A single instance (embedded default, tests) assigns itself every partition and seeks to the positions
+stored in its own database: no group coordination. With `group_id` set, replicas share partitions through
+a consumer group and seek to the stored positions on every assignment. A message that keeps failing goes
+to `<topic>.dlq` with its error (servicekit.retry: how often it is tried); its partition moves on.
 
-A stored position belongs to one broker log, named by the cluster id written beside it. A position
-from another cluster (the embedded broker restarted empty) is not trusted; nor, while running, is a
-position past the end of the log (a topic recreated). The consumer says so in the log and reads
-those partitions from the beginning, skipping the event ids already applied: nothing is missed and
-nothing doubled. It asks for the cluster at most once a second, so a broker replaced under it is noticed too.
+A stored position belongs to one broker log, named by the cluster id written beside it. A position from
+another cluster (the embedded broker restarted empty) is not trusted; nor, while running, is a position
+past the end of the log (a topic recreated). The consumer says so in the log and reads those partitions
+from the beginning, skipping the event ids already applied: nothing is missed and nothing doubled. It
+asks for the cluster at most once a second, so a broker replaced under it is noticed too.
 """
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -36,6 +36,7 @@ from servicekit.db import Database
 from servicekit.logs import correlation_id_var
 from servicekit.metrics import EVENTS_CONSUMED
 from servicekit.positions import SeekOnAssign, StoredPositions
+from servicekit.retry import Backoff, Every, retried
 from servicekit.sql import insert_ignoring_duplicates
 from servicekit.tables import KitTables
 
@@ -45,6 +46,11 @@ Handler = Callable[[AsyncSession, EventEnvelope, Any], Awaitable[None]]
 CLAIM_ROWS_PER_INSERT = 500  # 8 bound parameters a row: well under SQLite's limit
 START_SECONDS = 30.0  # bound on connecting, assigning and seeking
 LOG_CHECK_SECONDS = 1.0  # how often a running consumer asks which broker log it is reading
+RECONNECT_FIRST_WAIT = 0.5  # seconds before the first reconnection (then doubling, servicekit.retry)
+
+
+def describe(exc: BaseException) -> str:  # an error as the log and the dead letter name it
+    return f"{type(exc).__name__}: {exc}"
 
 
 class PoisonMessage(Exception):
@@ -82,18 +88,22 @@ class EventConsumer:
         self._consumer: AIOKafkaConsumer | None = None
         self._batch_error = ""
         self._cluster: str | None = None  # the broker log the positions refer to
-        self._log_checked_at = 0.0
+        self._log_check = Every(LOG_CHECK_SECONDS)
+        self._reconnect = Backoff(RECONNECT_FIRST_WAIT)
         # Test seam: called after the effects, before the commit (fault-injection tests raise here).
         self.before_commit: Callable[[EventEnvelope], Awaitable[None]] | None = None
 
+    @property
+    def batch_error(self) -> str:  # why the last batch was rolled back (the one-by-one path then decides)
+        return self._batch_error
+
     async def run(self) -> None:
         """Consume forever; reconnects with backoff while the broker is unreachable or was replaced."""
-        backoff = 0.5
         try:
             while True:
                 try:
                     await asyncio.wait_for(self._start(), START_SECONDS)  # a hung start is retried, not waited on
-                    backoff = 0.5
+                    self._reconnect.reset()
                     await self._loop()
                 except asyncio.CancelledError as exc:
                     if being_cancelled():
@@ -103,9 +113,9 @@ class EventConsumer:
                 except Exception as exc:  # noqa: BLE001 - broker faults: reconnect and resume from stored positions
                     reason = str(exc) or type(exc).__name__
                 await self._stop()
-                log.warning("consumer %s stopped, restarting in %.1fs: %s", self.name, backoff, reason)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+                wait = self._reconnect.failed()
+                log.warning("consumer %s stopped, restarting in %.1fs: %s", self.name, wait, reason)
+                await asyncio.sleep(wait)
         finally:
             await self._stop()
 
@@ -121,7 +131,7 @@ class EventConsumer:
         await consumer.start()
         self._consumer = consumer
         self._cluster = await self.broker.cluster_id()
-        self._log_checked_at = time.monotonic()
+        self._log_check.mark()
         if self.group_id:
             consumer.subscribe(self.topics, listener=SeekOnAssign(self.seek_to_stored))
             return
@@ -168,9 +178,8 @@ class EventConsumer:
         Either way the events already applied are skipped by id.
         """
         assert self._consumer is not None
-        if time.monotonic() - self._log_checked_at < LOG_CHECK_SECONDS:
+        if not self._log_check.due():
             return False
-        self._log_checked_at = time.monotonic()
         cluster = await self.broker.cluster_id()
         if cluster != self._cluster:
             raise BrokerReplaced(f"the broker's log changed (cluster {cluster}, was {self._cluster})")
@@ -248,7 +257,7 @@ class EventConsumer:
                 if self.before_commit is not None:
                     await self.before_commit(applied[-1] if applied else envelopes[-1])
         except Exception as exc:  # noqa: BLE001 - the batch is rolled back; one by one decides
-            self._batch_error = f"{type(exc).__name__}: {exc}"
+            self._batch_error = describe(exc)
             return failed_at if failed_at is not None else 0
         EVENTS_CONSUMED.labels(self.name, "applied").inc(len(applied))
         for envelope in applied:
@@ -313,18 +322,16 @@ class EventConsumer:
         self, message: ConsumerRecord[Any, Any], envelope: EventEnvelope, handler: Handler, attempts_made: int
     ) -> None:
         error = self._batch_error
-        for attempt in range(1 + attempts_made, self.max_attempts + 1):
-            try:
-                await self._apply(message, envelope, handler)
+        if attempts_made < self.max_attempts:
+            work, told = partial(self._apply, message, envelope, handler), partial(self._log_failure, envelope)
+            failure = await retried(work, self.max_attempts, self.retry_backoff, attempts_made, PoisonMessage, told)
+            if failure is None:
                 return
-            except PoisonMessage as exc:
-                error = str(exc)
-                break
-            except Exception as exc:  # noqa: BLE001 - a handler fault: retry, then dead-letter
-                error = f"{type(exc).__name__}: {exc}"
-                log.warning("consumer %s attempt %d failed on %s: %s", self.name, attempt, envelope.id, error)
-                await asyncio.sleep(self.retry_backoff * attempt)
+            error = str(failure) if isinstance(failure, PoisonMessage) else describe(failure)
         await self._dead_letter(message, str(envelope.id), error)
+
+    def _log_failure(self, envelope: EventEnvelope, attempt: int, exc: BaseException) -> None:
+        log.warning("consumer %s attempt %d failed on %s: %s", self.name, attempt, envelope.id, describe(exc))
 
     async def _apply(self, message: ConsumerRecord[Any, Any], envelope: EventEnvelope, handler: Handler) -> None:
         processed = self.tables.processed_events
@@ -338,7 +345,8 @@ class EventConsumer:
                 except (UnknownEventType, ValueError) as exc:
                     raise PoisonMessage(f"invalid payload: {exc}") from exc
                 await handler(session, envelope, payload)
-                await self._write_record(session, message, str(envelope.id), "applied", None)
+                row = self._processed_row(message, str(envelope.id), "applied")
+                await session.execute(insert(self.tables.processed_events).values(**row))
             else:
                 EVENTS_CONSUMED.labels(self.name, "duplicate").inc()
             await self._write_position(session, message)
@@ -371,13 +379,6 @@ class EventConsumer:
                 row = self._processed_row(message, event_id, outcome, error)
                 await session.execute(insert_ignoring_duplicates(session, self.tables.processed_events).values(**row))
             await self._write_position(session, message)
-
-    async def _write_record(
-        self, session: AsyncSession, message: ConsumerRecord[Any, Any], event_id: str, outcome: str, error: str | None
-    ) -> None:
-        await session.execute(
-            insert(self.tables.processed_events).values(**self._processed_row(message, event_id, outcome, error))
-        )
 
     async def _write_position(self, session: AsyncSession, message: ConsumerRecord[Any, Any]) -> None:
         await self.positions.write(session, (message.topic, message.partition), message.offset + 1, self._cluster)

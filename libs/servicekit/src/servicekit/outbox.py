@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from servicekit.broker import Broker, being_cancelled
 from servicekit.db import Database, after_commit, is_sqlite
 from servicekit.logs import current_correlation_id
 from servicekit.metrics import OUTBOX_PUBLISHED, OUTBOX_RELAY_FAILURES
+from servicekit.retry import Backoff, Every
 from servicekit.sql import upsert
 from servicekit.tables import KitTables
 
@@ -161,6 +161,7 @@ RELAY_LOCK_KEY = 0x0CADC0DE  # advisory lock id of "the relay of this database"
 RELAY_NAME = "outbox"  # the relay_state row of this database's one relay
 BROKER_CHECK_SECONDS = 1.0  # how often the relay asks which broker it is talking to
 PRUNE_EVERY_SECONDS = 600.0
+RETRY_FIRST_WAIT = 0.2  # seconds before the relay's first retry (then doubling, servicekit.retry)
 
 
 class OutboxRelay:
@@ -190,8 +191,9 @@ class OutboxRelay:
         self.linger_seconds = linger_seconds  # after a wake-up, let a few more commits join the batch
         self.retention = retention
         self._cluster: str | None = None  # the cluster the sent rows are known to be in
-        self._broker_checked_at = 0.0
-        self._pruned_at = 0.0
+        self._broker_check = Every(BROKER_CHECK_SECONDS)
+        self._prune = Every(PRUNE_EVERY_SECONDS)
+        self._backoff = Backoff(RETRY_FIRST_WAIT)
 
     async def run(self) -> None:
         leadership = await self._become_leader()
@@ -226,29 +228,27 @@ class OutboxRelay:
             await asyncio.sleep(2)
 
     async def _relay_forever(self) -> None:
-        backoff = 0.2
         while True:
             try:
                 published = await self.publish_pending()
-                backoff = 0.2
+                self._backoff.reset()
                 if published < self.batch_size:
                     await self._wait_for_work()
             except asyncio.CancelledError as exc:
                 if being_cancelled():
                     raise
                 # aiokafka lets a cancellation of its own escape when the broker goes away mid-call
-                await self._after_failure(backoff, f"a broker call was cancelled ({exc!r})")
-                backoff = min(backoff * 2, 5.0)
+                await self._after_failure(f"a broker call was cancelled ({exc!r})")
             except Exception as exc:  # noqa: BLE001 - any broker or database fault: retry later
-                await self._after_failure(backoff, str(exc) or type(exc).__name__)
-                backoff = min(backoff * 2, 5.0)
+                await self._after_failure(str(exc) or type(exc).__name__)
 
-    async def _after_failure(self, backoff: float, reason: str) -> None:
+    async def _after_failure(self, reason: str) -> None:
         OUTBOX_RELAY_FAILURES.inc()
-        log.warning("outbox relay failed, retrying in %.1fs: %s", backoff, reason)
-        self._broker_checked_at = 0.0  # the broker may come back as another one
+        wait = self._backoff.failed()
+        log.warning("outbox relay failed, retrying in %.1fs: %s", wait, reason)
+        self._broker_check.again()  # the broker may come back as another one
         await self.broker.reset_producer()
-        await asyncio.sleep(backoff)
+        await asyncio.sleep(wait)
 
     async def _wait_for_work(self) -> None:
         with contextlib.suppress(TimeoutError):
@@ -262,10 +262,13 @@ class OutboxRelay:
         Asks the broker at most once a second (always after a failure). Returns how many rows were
         marked to be sent again.
         """
-        if time.monotonic() - self._broker_checked_at < BROKER_CHECK_SECONDS:
+        if not self._broker_check.due():
             return 0
-        cluster = await self.broker.cluster_id()
-        self._broker_checked_at = time.monotonic()
+        try:
+            cluster = await self.broker.cluster_id()
+        except BaseException:
+            self._broker_check.again()  # not asked after all: ask again at the next call
+            raise
         if cluster == self._cluster:
             return 0
         if self._cluster is not None:
@@ -292,9 +295,8 @@ class OutboxRelay:
 
     async def prune_sent(self) -> int:
         """Forget sent rows older than the retention period (at most once every ten minutes)."""
-        if time.monotonic() - self._pruned_at < PRUNE_EVERY_SECONDS and self._pruned_at:
+        if not self._prune.due():
             return 0
-        self._pruned_at = time.monotonic()
         table = self.outbox.table
         async with self.db.transaction() as session:
             pruned = await session.execute(table.delete().where(table.c.sent_at < datetime.now(UTC) - self.retention))

@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import MetaData
@@ -15,10 +15,15 @@ from servicekit.outbox import Outbox
 from servicekit.settings import ServiceSettings
 from servicekit.tables import KitTables, kit_tables
 
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
+
 
 @dataclass
-class Runtime:
-    settings: ServiceSettings
+class Runtime(Generic[SettingsT]):
+    """Typed by its service's settings class (`Runtime[RegistrySettings]`), so a service reads its own
+    settings from `runtime.settings` as they are declared."""
+
+    settings: SettingsT
     db: Database
     tables: KitTables
     outbox: Outbox
@@ -55,7 +60,7 @@ def broker_of(settings: ServiceSettings, client_id: str | None = None) -> Broker
     )
 
 
-def build_runtime(settings: ServiceSettings, metadata: MetaData) -> Runtime:
+def build_runtime(settings: SettingsT, metadata: MetaData) -> Runtime[SettingsT]:
     tables = kit_tables_of(metadata)
     return Runtime(
         settings=settings,
@@ -67,8 +72,10 @@ def build_runtime(settings: ServiceSettings, metadata: MetaData) -> Runtime:
     )
 
 
-def get_runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
+def get_runtime(request: Request) -> Runtime[Any]:
+    """The running service's runtime; a service annotates it with its own settings class:
+    `Annotated[Runtime[RegistrySettings], Depends(get_runtime)]`."""
+    runtime: Runtime[Any] = request.app.state.runtime
     return runtime
 
 
@@ -92,5 +99,5 @@ async def transaction(request: Request) -> AsyncIterator[AsyncSession]:
             request.state.write_session = None
 
 
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+RuntimeDep = Annotated[Runtime[ServiceSettings], Depends(get_runtime)]
 SessionDep = Annotated[AsyncSession, Depends(transaction, scope="function")]

@@ -4,6 +4,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from clinical.settings import ClinicalSettings
 from clinical.tables import KIT, ClinicalRecord, PatientCadre
 from contracts.enums import CadreStatus
 from contracts.envelope import EventEnvelope
@@ -32,6 +33,8 @@ async def project_cadre(session: AsyncSession, envelope: EventEnvelope, event: C
         "cadre_id": cadre.id,
         "national_id": cadre.national_id,
         "card_number": cadre.card_number,
+        "bhyt_number": cadre.bhyt_number,
+        "bhyt_valid_to": cadre.bhyt_valid_to,
         "managing_unit": cadre.managing_unit,
         "tier": cadre.tier.value,
         "status": cadre.status.value,
@@ -47,7 +50,7 @@ async def project_cadre(session: AsyncSession, envelope: EventEnvelope, event: C
         )
 
 
-def consumers(runtime: Runtime) -> list[EventConsumer]:
+def consumers(runtime: Runtime[ClinicalSettings]) -> list[EventConsumer]:
     handlers: dict[type, Handler] = {event: project_cadre for event in CADRES.events}
     return [
         EventConsumer(

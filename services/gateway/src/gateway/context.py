@@ -22,6 +22,7 @@ from gateway.break_glass.store import BreakGlass, OpenGlass
 from gateway.forwarding.limits import RateLimiter
 from gateway.forwarding.proxy import Proxy
 from gateway.grants.store import GrantStore
+from gateway.identities.store import IdentityStore
 from gateway.identity import Directory
 from gateway.settings import GatewaySettings
 from servicekit.auth import Unauthenticated, bearer_token, require_permission
@@ -35,8 +36,9 @@ API_PREFIX = "/api/v1"  # the platform's API: the gateway's own routes and every
 @dataclass
 class Gateway:
     settings: GatewaySettings
-    runtime: Runtime
-    directory: Directory
+    runtime: Runtime[GatewaySettings]
+    directory: Directory  # the principals file: the seed of `identities`
+    identities: IdentityStore  # who may sign in
     issuer: TokenIssuer
     authenticator: Authenticator
     grants: GrantStore
@@ -98,7 +100,7 @@ async def token_subject(request: Request) -> str:
 async def current_caller(
     request: Request, gateway: GatewayDep, token: Annotated[VerifiedToken, Depends(verified_token)]
 ) -> Caller:
-    known = gateway.directory.principal(token.subject)
+    known = await gateway.identities.principal(token.subject)
     if known is None:
         raise Unauthenticated("the token's subject is not known here")
     gateway.limiter.check(known.subject)

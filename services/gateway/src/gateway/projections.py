@@ -7,6 +7,7 @@ from contracts.envelope import DomainEvent, EventEnvelope
 from contracts.events.registry import CadreEvent, UnitsReorganized
 from contracts.topics import CADRES
 from gateway.grants.store import GrantStore
+from gateway.settings import GatewaySettings
 from gateway.tables import KIT, CadreScope
 from servicekit.consumer import EventConsumer, Handler
 from servicekit.runtime import Runtime
@@ -36,6 +37,6 @@ def handlers(grants: GrantStore) -> dict[type[DomainEvent], Handler]:
     return by_event
 
 
-def consumers(runtime: Runtime, grants: GrantStore) -> list[EventConsumer]:
+def consumers(runtime: Runtime[GatewaySettings], grants: GrantStore) -> list[EventConsumer]:
     attempts = runtime.settings.consumer_max_attempts
     return [EventConsumer("gateway-registry", runtime.db, KIT, runtime.broker, handlers(grants), max_attempts=attempts)]

@@ -9,12 +9,9 @@ from typing import Annotated
 from fastapi import Depends
 
 from registry.domain import Problem
-from registry.settings import RegistrySettings
+from registry.settings import RegistryRuntime
 from servicekit import clock
 from servicekit.errors import Refused, field_error
-from servicekit.runtime import RuntimeDep
-
-DEFAULT_HORIZON_DAYS: int = RegistrySettings.model_fields["future_horizon_days"].default
 
 
 @dataclass(frozen=True)
@@ -23,10 +20,8 @@ class Rules:
     horizon_days: int
 
 
-async def todays_rules(runtime: RuntimeDep) -> Rules:  # async: no thread hop per request
-    settings = runtime.settings
-    horizon = settings.future_horizon_days if isinstance(settings, RegistrySettings) else DEFAULT_HORIZON_DAYS
-    return Rules(today=clock.today(), horizon_days=horizon)
+async def todays_rules(runtime: RegistryRuntime) -> Rules:  # async: no thread hop per request
+    return Rules(today=clock.today(), horizon_days=runtime.settings.future_horizon_days)
 
 
 RulesDep = Annotated[Rules, Depends(todays_rules)]

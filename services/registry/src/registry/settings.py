@@ -1,5 +1,9 @@
+from typing import Annotated
+
+from fastapi import Depends
 from pydantic_settings import SettingsConfigDict
 
+from servicekit.runtime import Runtime, get_runtime
 from servicekit.settings import ServiceSettings
 
 
@@ -8,3 +12,6 @@ class RegistrySettings(ServiceSettings):
 
     service_name: str = "registry"
     future_horizon_days: int = 30  # how far ahead an effective date may lie
+
+
+RegistryRuntime = Annotated[Runtime[RegistrySettings], Depends(get_runtime)]

@@ -29,6 +29,7 @@ from contracts.events.scheduling import (
 from contracts.topics import CADRES
 from reporting.domain import chronic_groups, effective_date, month_of, province_of
 from reporting.pending import RecordCandidate, known_cadre, written_before_commit
+from reporting.settings import ReportingSettings
 from reporting.tables import (
     KIT,
     ConvalescenceRegistrationFact,
@@ -315,5 +316,5 @@ def build_consumers(db: Database, broker: Broker, max_attempts: int = 3) -> list
     ]
 
 
-def consumers(runtime: Runtime) -> list[EventConsumer]:
+def consumers(runtime: Runtime[ReportingSettings]) -> list[EventConsumer]:
     return build_consumers(runtime.db, runtime.broker, runtime.settings.consumer_max_attempts)

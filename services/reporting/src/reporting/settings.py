@@ -1,7 +1,9 @@
-from pydantic import Field
+from typing import Annotated
+
+from fastapi import Depends
 from pydantic_settings import SettingsConfigDict
 
-from reporting.domain import DEFAULT_MIN_CELL_SIZE
+from servicekit.runtime import Runtime, get_runtime
 from servicekit.settings import ServiceSettings
 
 
@@ -9,13 +11,6 @@ class ReportingSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="REPORTING_", extra="ignore")
 
     service_name: str = "reporting"
-    min_cell_size: int = Field(
-        default=DEFAULT_MIN_CELL_SIZE,
-        ge=1,
-        description="aggregates resting on fewer cadres than this are suppressed (central roll-up)",
-    )
 
 
-def min_cell_size_of(settings: ServiceSettings) -> int:
-    """The configured suppression threshold of a running service's settings (the default if they are not reporting's)."""
-    return settings.min_cell_size if isinstance(settings, ReportingSettings) else DEFAULT_MIN_CELL_SIZE
+ReportingRuntime = Annotated[Runtime[ReportingSettings], Depends(get_runtime)]

@@ -11,6 +11,7 @@ from sqlalchemy import Index
 from sqlalchemy.orm import registry as orm_registry
 from sqlmodel import Field, SQLModel
 
+from servicekit.columns import TripColumns, UnitColumns
 from servicekit.runtime import kit_tables_of
 
 
@@ -67,14 +68,8 @@ class CadreInterval(ReportingModel, table=True):
     valid_to: date | None = None
 
 
-class UnitFact(ReportingModel, table=True):
+class UnitFact(ReportingModel, UnitColumns, table=True):
     path: str = Field(primary_key=True, max_length=100)
-    code: str = Field(max_length=20)
-    name: str = Field(max_length=200)
-    level: str = Field(max_length=20)
-    parent_path: str | None = Field(default=None, max_length=100, index=True)
-    valid_from: date
-    valid_to: date | None = None
 
 
 class UnitSuccessor(ReportingModel, table=True):
@@ -175,16 +170,10 @@ class DiagnosisFact(ReportingModel, table=True):
     tier: str | None = Field(default=None, max_length=30)
 
 
-class ConvalescenceTripFact(ReportingModel, table=True):
+class ConvalescenceTripFact(ReportingModel, TripColumns, table=True):
     """A convalescence trip (nghỉ dưỡng) as scheduling published it."""
 
     trip_id: uuid.UUID = Field(primary_key=True)
-    board_unit: str = Field(max_length=100, index=True)
-    title: str = Field(max_length=300)
-    destination: str = Field(max_length=300)
-    starts_on: date
-    ends_on: date
-    quota: int
     published_at: datetime  # the envelope's time: a later publication wins
 
 

@@ -28,6 +28,7 @@ from scheduling.convalescence import registrations as convalescence
 from scheduling.domain import EXAMINABLE_STATUSES
 from scheduling.home_visits import service as home_visits
 from scheduling.invitations import from_events as invitations
+from scheduling.settings import SchedulingSettings
 from scheduling.tables import KIT, RosterCadre, RosterHistory, RosterUnit
 from servicekit import clock
 from servicekit.consumer import EventConsumer, Handler
@@ -142,7 +143,7 @@ def exam_handler(outbox: Outbox) -> Handler:
     return handle
 
 
-def consumers(runtime: Runtime) -> list[EventConsumer]:
+def consumers(runtime: Runtime[SchedulingSettings]) -> list[EventConsumer]:
     on_cadre = cadre_handler(runtime.outbox)
     registry_handlers: dict[type, Handler] = {event: on_cadre for event in CADRES.events}
     registry_handlers.update({event: project_unit for event in UNITS.events})

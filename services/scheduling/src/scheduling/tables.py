@@ -8,6 +8,7 @@ from sqlalchemy.orm import registry as orm_registry
 from sqlmodel import Field, SQLModel
 
 from servicekit import clock
+from servicekit.columns import TripColumns
 from servicekit.runtime import kit_tables_of
 
 
@@ -248,14 +249,8 @@ class ConvalescenceRule(SchedulingModel, table=True):
     created_at: datetime = Field(default_factory=clock.now)
 
 
-class ConvalescenceTrip(SchedulingModel, table=True):
+class ConvalescenceTrip(SchedulingModel, TripColumns, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    board_unit: str = Field(max_length=100, index=True)
-    title: str = Field(max_length=300)
-    destination: str = Field(max_length=300)
-    starts_on: date
-    ends_on: date
-    quota: int
     rule_id: uuid.UUID = Field(foreign_key="convalescencerule.id")
     rule_version: int
     created_by: str = Field(max_length=200)

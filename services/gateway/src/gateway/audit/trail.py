@@ -40,13 +40,14 @@ from servicekit import clock
 from servicekit.db import Database
 from servicekit.errors import DomainError
 from servicekit.pagination import PageParams, paginate
+from servicekit.retry import Backoff
 from servicekit.sql import insert_ignoring_duplicates, table_of
 
 log = logging.getLogger(__name__)
 
 VERIFY_CHUNK = 2000
 GROUP_COMMIT_MAX = 500
-RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
+RETRY_FIRST_WAIT = 0.2  # seconds before chaining is retried (then doubling, servicekit.retry)
 
 
 class AuditUnavailable(DomainError):
@@ -175,7 +176,7 @@ class AuditTrail:
                 log.warning("the audit backlog (%d records) is not chained yet", len(self._queue))
 
     async def _drain(self) -> None:
-        failures = 0
+        backoff = Backoff(RETRY_FIRST_WAIT)
         while self._queue:
             if self.journal is not None and len(self._queue) < GROUP_COMMIT_MAX:
                 await asyncio.sleep(self.linger_seconds)  # the records are safe in the journal: batch them
@@ -190,10 +191,9 @@ class AuditTrail:
                 if kept:
                     self._queue = kept + self._queue
                     log.warning("chaining %d journaled audit records failed (%s): retrying", len(kept), exc)
-                    await asyncio.sleep(RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)])
-                    failures += 1
+                    await asyncio.sleep(backoff.failed())
                 continue
-            failures = 0
+            backoff.reset()
             for _, future in batch:
                 if future is not None and not future.done():
                     future.set_result(None)

@@ -2,7 +2,6 @@
 issuer URL and JWKS). Every decode names its algorithms explicitly: never "none", never HMAC."""
 
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -10,10 +9,12 @@ from typing import Any
 
 import httpx
 import jwt
+from cachetools import LRUCache
 
 from gateway.auth.tokens import TokenIssuer
 from gateway.settings import OidcProvider
 from servicekit import clock
+from servicekit.retry import Every
 
 ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"})
 
@@ -45,21 +46,21 @@ class JwksCache:
         self.min_refresh_seconds = min_refresh_seconds
         self.monotonic = monotonic
         self.keys: dict[str, jwt.PyJWK] = {}
-        self.fetched_at: float | None = None
+        self._refresh_allowed = Every(min_refresh_seconds, monotonic)  # an unknown key id cannot make us hammer the provider
 
     async def refresh(self) -> None:
         response = await self.client.get(self.url, timeout=5)
         response.raise_for_status()
         key_set = jwt.PyJWKSet.from_dict(response.json())
         self.keys = {key.key_id: key for key in key_set.keys if key.key_id}
-        self.fetched_at = self.monotonic()
+        self._refresh_allowed.mark()
 
     async def key(self, kid: str) -> jwt.PyJWK:
-        stale = self.fetched_at is None or self.monotonic() - self.fetched_at >= self.min_refresh_seconds
-        if kid not in self.keys and stale:
+        if kid not in self.keys and self._refresh_allowed.due():
             try:
                 await self.refresh()
             except (httpx.HTTPError, ValueError, jwt.PyJWTError) as exc:
+                self._refresh_allowed.again()  # a failed fetch is asked again at the next unknown key
                 raise jwt.InvalidTokenError(f"the provider's keys are unavailable: {type(exc).__name__}") from exc
         if kid not in self.keys:
             raise jwt.InvalidTokenError("unknown key id")
@@ -115,7 +116,7 @@ class Authenticator:
         self.own = own
         self.external = {p.provider.issuer: p for p in providers}
         self.remembered = remembered
-        self._verified: OrderedDict[str, VerifiedToken] = OrderedDict()
+        self._verified: LRUCache[str, VerifiedToken] = LRUCache(maxsize=remembered)
 
     async def verify(self, token: str) -> VerifiedToken:
         known = self._verified.get(token)
@@ -126,8 +127,6 @@ class Authenticator:
             raise jwt.ExpiredSignatureError("Signature has expired")
         verified = await self._verify(token)
         self._verified[token] = verified
-        if len(self._verified) > self.remembered:
-            self._verified.popitem(last=False)
         return verified
 
     async def _verify(self, token: str) -> VerifiedToken:

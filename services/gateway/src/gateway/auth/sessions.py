@@ -12,6 +12,9 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from cachetools import LRUCache, TTLCache
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from gateway.auth import queries
 from gateway.tables import RefreshTokenRow, RevokedTokenRow
 from gateway.timestamps import aware
@@ -36,7 +39,9 @@ class Sessions:
         self.refresh_ttl = timedelta(seconds=refresh_seconds)
         self.cache_seconds = cache_seconds
         self.monotonic = monotonic
-        self._checked: dict[str, tuple[float, bool]] = {}
+        # a revocation is final (kept until evicted); "not revoked" is re-asked after cache_seconds
+        self._revoked: LRUCache[str, bool] = LRUCache(maxsize=100_000)
+        self._not_revoked: TTLCache[str, bool] = TTLCache(maxsize=100_000, ttl=cache_seconds, timer=monotonic)
 
     async def issue_refresh(self, subject: str, family: str | None = None) -> str:
         token = secrets.token_urlsafe(32)
@@ -84,6 +89,10 @@ class Sessions:
             await session.execute(queries.close_family(row.family, now))
             return True
 
+    async def close_all(self, session: AsyncSession, subject: str) -> None:
+        """Every session of a principal ends (in the caller's transaction: it was disabled)."""
+        await session.execute(queries.close_sessions_of(subject, clock.now()))
+
     async def revoke_access(self, jti: str, subject: str, expires_at: datetime) -> None:
         now = clock.now()
         async with self.db.transaction() as session:
@@ -93,16 +102,15 @@ class Sessions:
                 )
             )
             await session.execute(queries.expired_revocations(now))
-        self._checked[jti] = (self.monotonic(), True)
+        self._revoked[jti] = True
+        self._not_revoked.pop(jti, None)
 
     async def is_revoked(self, jti: str) -> bool:
-        cached = self._checked.get(jti)
-        now = self.monotonic()
-        if cached is not None and (cached[1] or now - cached[0] < self.cache_seconds):
-            return cached[1]
+        if jti in self._revoked:
+            return True
+        if jti in self._not_revoked:
+            return False
         async with self.db.transaction() as session:
             revoked = await session.scalar(queries.revoked_access(jti)) is not None
-        if len(self._checked) > 100_000:
-            self._checked.clear()
-        self._checked[jti] = (now, revoked)
+        (self._revoked if revoked else self._not_revoked)[jti] = True
         return revoked

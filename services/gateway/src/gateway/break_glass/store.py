@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cachetools import TTLCache
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.api.common import Page
@@ -25,6 +26,8 @@ from servicekit.db import Database
 from servicekit.errors import Conflict, NotFound
 from servicekit.pagination import PageParams, paginate
 from servicekit.scope import may
+
+CACHED_SUBJECTS = 10_000  # a bound on the cache's memory: the least recently asked go first
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ class BreakGlass:
         self.default_minutes = default_minutes
         self.cache_seconds = cache_seconds
         self.monotonic = monotonic
-        self._cache: dict[str, tuple[float, tuple[OpenGlass, ...]]] = {}
+        self._cache: TTLCache[str, tuple[OpenGlass, ...]] = TTLCache(maxsize=CACHED_SUBJECTS, ttl=cache_seconds, timer=monotonic)
 
     async def request(self, session: AsyncSession, principal: Principal, data: BreakGlassCreate) -> BreakGlassRecord:
         scope = await session.get(CadreScope, data.cadre_id)
@@ -91,13 +94,12 @@ class BreakGlass:
 
     async def open_for(self, subject: str) -> tuple[OpenGlass, ...]:
         cached = self._cache.get(subject)
-        now_mono = self.monotonic()
-        if cached is not None and now_mono - cached[0] < self.cache_seconds:
-            return cached[1]
+        if cached is not None:
+            return cached
         async with self.db.transaction() as session:
             rows = await session.scalars(queries.in_force_for(subject, clock.now()))
             opened = tuple(OpenGlass(r.id, str(r.cadre_id), r.managing_unit, ManagementTier(r.tier)) for r in rows)
-        self._cache[subject] = (now_mono, opened)
+        self._cache[subject] = opened
         return opened
 
     async def for_board(

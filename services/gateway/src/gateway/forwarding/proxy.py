@@ -3,13 +3,12 @@ swapped for a short-lived signed internal token (re-used for a few seconds per p
 timeouts answered with 504."""
 
 import asyncio
-import time
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpcore
 import httpx
+from cachetools import TTLCache
 
 from contracts.scope import Principal
 from servicekit.auth import InternalTokenSigner
@@ -51,7 +50,7 @@ class Proxy:
         self.timeout = timeout
         # a cached token must keep well over half of its life when used
         self.token_cache_seconds = min(token_cache_seconds, signer.ttl.total_seconds() / 2)
-        self._tokens: OrderedDict[Principal, tuple[float, str]] = OrderedDict()
+        self._tokens: TTLCache[Principal, str] = TTLCache(maxsize=10_000, ttl=self.token_cache_seconds)
         # httpx for the occasional calls (readiness, API documents) and for in-process services (tests);
         # forwarding over the network goes through httpcore's pool directly: the same connections, half the cost
         self.client = httpx.AsyncClient(
@@ -63,15 +62,9 @@ class Proxy:
         self._timeouts = {"connect": 2.0, "read": timeout, "write": timeout, "pool": timeout}
 
     def internal_token(self, principal: Principal) -> str:
-        now = time.monotonic()
-        cached = self._tokens.get(principal)
-        if cached is not None and now - cached[0] < self.token_cache_seconds:
-            return cached[1]
-        token = self.signer.sign(principal)
-        self._tokens[principal] = (now, token)
-        self._tokens.move_to_end(principal)
-        if len(self._tokens) > 10_000:
-            self._tokens.popitem(last=False)
+        token = self._tokens.get(principal)
+        if token is None:
+            token = self._tokens[principal] = self.signer.sign(principal)
         return token
 
     def base_of(self, service: str) -> str:
@@ -112,7 +105,8 @@ class Proxy:
                 answer = await self.pool.request(
                     method,
                     url,
-                    headers=[(name.encode(), value.encode()) for name, value in headers.items()],
+                    # latin-1 both ways, as the headers were received: the bytes the client sent
+                    headers=[(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()],
                     content=content,
                     extensions={"timeout": self._timeouts},
                 )

@@ -3,20 +3,21 @@ through the API, remapped when the registry reorganises units. Rows are never de
 
 The central-tier health-records flag (contracts.scope.Grant) travels with its row everywhere a row is
 copied (bootstrap, remapping), is merged apart from unflagged grants, and is handed out or revoked only
-by a holder of the flag over the grant's unit (servicekit.scope.may_read_health_records)."""
+by a holder of the flag over the grant's unit (gateway.domain.grant_within_own)."""
 
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 
+from cachetools import TTLCache
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.api.gateway import GrantCreate, GrantRecord
 from contracts.enums import Action, ManagementTier
 from contracts.events.registry import UnitsReorganized
 from contracts.scope import Grant, Principal
-from gateway.domain import GrantTerms, grants_in_force, may_hand_out, remap_unit
+from gateway.domain import GrantTerms, grant_within_own, grants_in_force, remap_unit
 from gateway.grants import queries
 from gateway.identity import Directory
 from gateway.tables import GrantRow
@@ -24,10 +25,10 @@ from gateway.timestamps import aware
 from servicekit import clock
 from servicekit.db import Database
 from servicekit.errors import Forbidden, NotFound, Refused, field_error
-from servicekit.scope import may_read_health_records
 from servicekit.sql import insert_ignoring_duplicates, table_of
 
 BOOTSTRAP = "system:bootstrap"
+CACHED_SUBJECTS = 10_000  # a bound on the cache's memory: the least recently resolved go first
 REORGANISATION = "system:reorganisation"
 
 
@@ -55,11 +56,6 @@ def held_grants(rows: Iterable[GrantRow], now: datetime) -> tuple[Grant, ...]:
     return (*plain, *(g.model_copy(update={"central_tier_health_records": True}) for g in flagged))
 
 
-def may_hand_out_flag(writer: Principal, unit_path: str) -> bool:
-    """Only a holder of the central-tier health-records flag over the unit hands it out or takes it back."""
-    return may_read_health_records(writer, unit_path, ManagementTier.CENTRAL)
-
-
 def flag_errors(data: GrantCreate) -> list[str]:
     """The flag means something only on a grant that reads the central tier."""
     if not data.central_tier_health_records:
@@ -78,14 +74,16 @@ class GrantStore:
         db: Database,
         directory: Directory,
         *,
+        known: Callable[[str], Awaitable[bool]],
         cache_seconds: float = 2.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.db = db
-        self.directory = directory
+        self.directory = directory  # the principals file: the initial grants of its principals
+        self.known = known  # whether a subject may sign in at all (gateway.identities)
         self.cache_seconds = cache_seconds
         self.monotonic = monotonic
-        self._cache: dict[str, tuple[float, tuple[Grant, ...]]] = {}
+        self._cache: TTLCache[str, tuple[Grant, ...]] = TTLCache(maxsize=CACHED_SUBJECTS, ttl=cache_seconds, timer=monotonic)
 
     def invalidate(self, subject: str | None = None) -> None:
         if subject is None:
@@ -97,15 +95,14 @@ class GrantStore:
         """The grants in force for a subject now; the first time, its grants from the principals file are
         recorded as its initial grants."""
         cached = self._cache.get(subject)
-        now_mono = self.monotonic()
-        if cached is not None and now_mono - cached[0] < self.cache_seconds:
-            return cached[1]
+        if cached is not None:
+            return cached
         async with self.db.transaction() as session:
             rows = list(await session.scalars(queries.grants_of(subject)))
             if not rows:
                 rows = await self._bootstrap(session, subject)
         grants = held_grants(rows, clock.now())
-        self._cache[subject] = (now_mono, grants)
+        self._cache[subject] = grants
         return grants
 
     async def bootstrap_all(self) -> None:
@@ -139,12 +136,38 @@ class GrantStore:
             )
         return list(await session.scalars(queries.grants_of(subject)))
 
+    async def held_by(self, session: AsyncSession, subjects: Iterable[str]) -> dict[str, tuple[Grant, ...]]:
+        """The grants in force now of several subjects at once (a subject with none maps to ())."""
+        wanted = set(subjects)
+        rows: dict[str, list[GrantRow]] = {subject: [] for subject in wanted}
+        for row in await session.scalars(queries.unrevoked_of(wanted)) if wanted else ():
+            rows[row.subject].append(row)
+        now = clock.now()
+        return {subject: held_grants(subject_rows, now) for subject, subject_rows in rows.items()}
+
+    async def give(self, session: AsyncSession, subject: str, grants: Iterable[Grant], *, granted_by: str, reason: str) -> None:
+        """A new principal's grants, as its role gives them (checked by the caller against the writer's own)."""
+        for grant in grants:
+            session.add(
+                GrantRow(
+                    subject=subject,
+                    unit_path=grant.unit_path,
+                    tiers=sorted(grant.tiers),
+                    actions=sorted(grant.actions),
+                    central_tier_health_records=grant.central_tier_health_records,
+                    reason=reason,
+                    granted_by=granted_by,
+                )
+            )
+        await session.flush()
+        self.invalidate(subject)
+
     async def listing(self, session: AsyncSession, *, subject: str | None, history: bool) -> list[GrantRecord]:
         rows = await session.scalars(queries.listing(subject=subject, history=history, now=clock.now()))
         return [record(r) for r in rows]
 
     async def assign(self, session: AsyncSession, writer: Principal, data: GrantCreate) -> GrantRecord:
-        if self.directory.principal(data.subject) is None:
+        if not await self.known(data.subject):
             raise Refused("unknown principal", errors=[field_error("subject", f"no user or client {data.subject!r}")])
         if data.valid_from and data.valid_to and data.valid_to <= data.valid_from:
             raise Refused("empty validity period", errors=[field_error("valid_to", "must be after valid_from")])
@@ -152,9 +175,13 @@ class GrantStore:
             raise Refused(
                 "the flag does not fit this grant", errors=[field_error("central_tier_health_records", "; ".join(problems))]
             )
-        if not may_hand_out(writer, data.unit_path, data.tiers, data.actions) or (
-            data.central_tier_health_records and not may_hand_out_flag(writer, data.unit_path)
-        ):
+        wanted = Grant(
+            unit_path=data.unit_path,
+            tiers=frozenset(data.tiers),
+            actions=frozenset(data.actions),
+            central_tier_health_records=data.central_tier_health_records,
+        )
+        if not grant_within_own(writer, wanted):
             raise Forbidden("you can only hand out grants within your own", code="out_of_scope")
         await self.resolve(data.subject)  # records the initial grants first, so the history starts with them
         row = GrantRow(
@@ -177,9 +204,8 @@ class GrantStore:
         row = await session.get(GrantRow, grant_id)
         if row is None or row.revoked_at is not None:
             raise NotFound("no such grant in force")
-        if not may_hand_out(writer, row.unit_path, terms(row).tiers, terms(row).actions) or (
-            row.central_tier_health_records and not may_hand_out_flag(writer, row.unit_path)
-        ):
+        held = terms(row).as_grant().model_copy(update={"central_tier_health_records": row.central_tier_health_records})
+        if not grant_within_own(writer, held):
             raise NotFound("no such grant in force")  # outside the writer's own grants: not its to see
         row.revoked_at = clock.now()
         row.revoked_by = writer.subject
