@@ -18,6 +18,7 @@ from datetime import date
 from typing import Any
 
 from gateway_harness import InProcessPlatform, PlatformFactory, client, user
+from matrix_board_writes import BOARD_WRITES, Writes, expected, outcome
 
 from contracts import roles
 from contracts.enums import Action, ManagementTier
@@ -110,6 +111,19 @@ ROLES: dict[str, Role] = {
     ),
     "anonymous": Role(None, lambda p, d: (), frozenset(), False, (T.DISTRICT, T.PROVINCIAL_2)),
 }
+# Two more roles for the board-level writes: the administrator (every board's records) and a provincial board
+# writing for its district boards under a delegation (their records too, not the central board's).
+BOARD_ROLES: dict[str, Role] = {
+    **ROLES,
+    "administrator": Role(PrincipalKind.ADMIN, lambda p, d: roles.administrator(), roles.ADMIN_PERMISSIONS, False, (T.CENTRAL,)),
+    "delegating_provincial": Role(
+        PrincipalKind.STAFF,
+        lambda p, d: roles.provincial_board(p, delegated_write_districts=True),
+        roles.STAFF_PERMISSIONS,
+        False,
+        (T.PROVINCIAL_2, T.DISTRICT),
+    ),
+}
 RELATIONS: dict[str, tuple[str, str]] = {  # relation -> (unit seen from a district home, from a province home)
     "own": (DISTRICT, PROVINCE),
     "child": ("VN.68.672.24778", DISTRICT),
@@ -122,7 +136,7 @@ VARIANTS = ("in_tier", "out_of_tier")
 
 
 def oracle(name: str) -> Principal | None:
-    role = ROLES[name]
+    role = BOARD_ROLES[name]
     if role.kind is None:
         return None
     return Principal(subject=name, kind=role.kind, grants=role.grants(PROVINCE, DISTRICT), permissions=role.permissions)
@@ -141,7 +155,7 @@ def principals() -> PrincipalsFile:
     users = [user("admin", PrincipalKind.ADMIN, roles.administrator(), roles.ADMIN_PERMISSIONS)]
     users.append(user("nobody", PrincipalKind.STAFF, (), ()))
     clients = []
-    for name, role in ROLES.items():
+    for name, role in BOARD_ROLES.items():
         if role.kind is None:
             continue
         for login, (province, district) in ((name, (PROVINCE, DISTRICT)), (f"{name}-premerger", (OLD_PROVINCE, OLD_DISTRICT))):
@@ -167,6 +181,13 @@ class Matrix:
     pool: dict[tuple[str, str], Cadre]
     cells: int = 0
     failures: list[str] = field(default_factory=list)
+    writes: dict[str, int] = field(default_factory=lambda: {"allowed": 0, "unexpected allows": 0, "unexpected denies": 0})
+
+    def wrote(self, expected_allowed: bool, allowed: bool) -> None:
+        """A board-level write's effect, counted by kind (a failure is recorded by `check` as well)."""
+        self.writes["allowed"] += allowed
+        self.writes["unexpected allows"] += allowed and not expected_allowed
+        self.writes["unexpected denies"] += expected_allowed and not allowed
 
     def check(self, cell: str, expected: object, actual: object) -> None:
         self.cells += 1
@@ -200,7 +221,7 @@ def only_aggregates(who: Principal, unit: str) -> bool:
 
 async def login(platform: InProcessPlatform, name: str) -> dict[str, str]:
     base = name.removesuffix("-premerger")
-    if ROLES.get(base) and ROLES[base].is_client:
+    if BOARD_ROLES.get(base) and BOARD_ROLES[base].is_client:
         return {"authorization": f"Bearer {await platform.client_token(name)}"}
     return await platform.headers(name)
 
@@ -251,7 +272,7 @@ async def build(make_platform: PlatformFactory) -> Matrix:
     )
     await platform.publish_to_gateway(merge, PROVINCE)
     headers: dict[str, dict[str, str]] = {}
-    for name, role in ROLES.items():
+    for name, role in BOARD_ROLES.items():
         if role.kind is not None:
             headers[name] = await login(platform, name)
             headers[f"{name}-premerger"] = await login(platform, f"{name}-premerger")
@@ -299,7 +320,19 @@ async def run_target_reads(m: Matrix) -> None:
         m.check(f"{cell} registry counts status", denied_status(who, "registry.cadres.read") or 200, counts.status_code)
         if counts.status_code == 200:
             aggregate = len(m.visible(who, Action.READ, Action.AGGREGATE, under=unit))  # counts are de-identified aggregates
-            m.check(f"{cell} registry counts", aggregate, sum(r["count"] for r in counts.json()))
+            rows = counts.json()
+            if who is not None and only_aggregates(who, unit):  # small cells and their complements hidden, as 0
+                shown = [r["count"] for r in rows if "count" not in r["suppressed"]]
+                m.check(f"{cell} registry counts not small", [], [n for n in shown if 0 < n < MIN_CELL])
+                m.check(f"{cell} registry counts hidden as 0", [], [r for r in rows if r["suppressed"] and r["count"]])
+                # every row counts someone: with a row hidden, what is shown adds up to less than the truth
+                m.check(
+                    f"{cell} registry counts",
+                    aggregate if len(shown) == len(rows) else True,
+                    sum(shown) if len(shown) == len(rows) else sum(shown) < aggregate,
+                )
+            else:
+                m.check(f"{cell} registry counts", aggregate, sum(r["count"] for r in rows))
 
         report = await http.get(f"{API}/reporting/cadre-counts", params={"unit": unit}, headers=caller)
         m.check(f"{cell} reporting counts status", denied_status(who, "reporting.read") or 200, report.status_code)
@@ -375,6 +408,31 @@ async def run_writes(m: Matrix) -> None:
     m.check("refused creations changed nothing", len(m.pool) + created_allowed, total)
 
 
+BOARD_RELATIONS = {**RELATIONS, "nation": ("VN", "VN")}  # the central board's own unit, from every home
+
+
+async def run_board_writes(m: Matrix) -> None:
+    """Every board-level write × every role × the boards of every relation: answer and effect (expected from
+    matrix_board_writes.administers: the tiers a board of each level manages, and the role's grants)."""
+    http = m.platform.http
+    w = Writes(http, await m.platform.headers("admin"))
+    for board in sorted({unit for pair in BOARD_RELATIONS.values() for unit in pair}):
+        await w.prepare(board)
+    for write, name, relation in itertools.product(BOARD_WRITES, BOARD_ROLES, BOARD_RELATIONS):
+        role, who = BOARD_ROLES[name], oracle(name)
+        board = BOARD_RELATIONS[relation][0 if role.homed_in_district else 1]
+        caller = m.headers[f"{name}-premerger" if relation == "merged" else name]
+        (method, path, options), handle = await write.request(w, board)
+        before = await write.before(w, board, handle)
+        answer = await http.request(method, f"{API}{path}", headers=caller, **options)
+        want = expected(write, who, board)
+        cell = f"{name}/{relation} {write.name} on {board}"
+        m.check(cell, want, outcome(want, answer.status_code))
+        changed = before != await write.after(w, board, handle)
+        m.check(f"{cell} effect", want == write.success, changed)
+        m.wrote(want == write.success, changed or answer.status_code == write.success)
+
+
 ROLE_OPERATIONS: list[tuple[str, str, str, Callable[[Principal | None], object]]] = [
     ("GET", "/registry/units", "registry.units.read", lambda who: None),
     ("GET", "/gateway/grants", "gateway.grants.read", lambda who: None),
@@ -420,6 +478,31 @@ GATEWAY_PERMISSIONS = {
     ("GET", f"{API}/gateway/audit"): "audit.read",
     ("GET", f"{API}/gateway/audit/verify"): "audit.read",
     ("POST", f"{API}/gateway/audit/purge"): "audit.purge",
+    **{
+        (method, f"{API}/gateway/{route}"): "gateway.identities.administer"
+        for method, route in (
+            ("GET", "roles"),
+            ("GET", "users"),
+            ("POST", "users"),
+            ("GET", "users/{username}"),
+            ("POST", "users/{username}/disable"),
+            ("POST", "users/{username}/enable"),
+            ("POST", "users/{username}/unlock"),
+            ("POST", "users/{username}/password"),
+            ("GET", "his-clients"),
+            ("POST", "his-clients"),
+            ("GET", "his-clients/{client_id}"),
+            ("POST", "his-clients/{client_id}/disable"),
+            ("POST", "his-clients/{client_id}/enable"),
+            ("POST", "his-clients/{client_id}/rotate-secret"),
+        )
+    },
+}
+# The gateway's own operations any signed-in caller may use (each answers for the caller alone).
+SIGNED_IN_ONLY = {
+    ("GET", f"{API}/auth/me"),
+    ("POST", f"{API}/auth/logout"),
+    ("GET", f"{API}/gateway/break-glass/mine"),
 }
 PUBLIC = {f"{API}/auth/token", f"{API}/auth/revoke", "/healthz", "/readyz"}
 
@@ -447,8 +530,13 @@ async def run_sweep(m: Matrix) -> int:
                 if who is None:
                     expected: int | None = 401
                 elif path.startswith(f"{API}/gateway/") or path.startswith(f"{API}/auth/"):
+                    if (method.upper(), path) in SIGNED_IN_ONLY:
+                        continue
                     permission = GATEWAY_PERMISSIONS.get((method.upper(), path))
-                    expected = None if permission is None or who.has_permission(permission) else 403
+                    if permission is None:  # a new gateway operation must say who may use it
+                        m.check(f"sweep {method.upper()} {path} has an expected permission", True, False)
+                        continue
+                    expected = None if who.has_permission(permission) else 403
                 else:
                     service, rest = path.removeprefix(f"{API}/").split("/", 1)
                     expected = None if allowed(who.permissions, service, method.upper(), rest) else 403
@@ -466,10 +554,14 @@ async def test_authorization_matrix(make_platform: PlatformFactory) -> None:
     await run_role_operations(m)
     await run_break_glass(m)
     await run_writes(m)
+    await run_board_writes(m)
     swept = await run_sweep(m)
     verified = (await m.platform.http.get(f"{API}/gateway/audit/verify", headers=m.headers["auditor"])).json()
     m.check("the audit chain verifies after the run", True, verified["valid"])
     assert not m.failures, f"{len(m.failures)} of {m.cells} cells failed:\n" + "\n".join(m.failures[:80])
-    assert m.cells >= 1000, m.cells
+    assert m.cells >= 2500, m.cells
     assert swept >= 40, swept  # every operation of every service was swept
+    assert m.writes["unexpected allows"] == m.writes["unexpected denies"] == 0, m.writes
+    assert m.writes["allowed"] > 0, m.writes  # the writes allowed did happen: the refusals are not a broken request
     print(f"authorization matrix: {m.cells} cells, {swept} operations swept, {verified['records_checked']} audit records")
+    print(f"board-level writes: {len(BOARD_WRITES) * len(BOARD_ROLES) * len(BOARD_RELATIONS)} calls, {m.writes}")

@@ -70,7 +70,10 @@ def test_an_unprinted_total_does_not_force_a_second_cell() -> None:
 
 
 def test_the_roll_up_suppresses_provinces_against_the_national_total_too() -> None:
-    one_small = {"VN.01": {"cadres_total": [50, 50]}, "VN.02": {"cadres_total": [4, 4]}, "VN.03": {"cadres_total": [30, 30]}}
+    def province(n: int) -> dict[str, list[int]]:  # consistent rows: every cadre active, of the district tier
+        return {"cadres_total": [n, n], "cadres_active": [n, n], "cadres_district": [n, n]}
+
+    one_small = {"VN.01": province(50), "VN.02": province(4), "VN.03": province(30)}
     shown = suppressed_table(one_small, 10)
     assert shown["VN.02", "cadres_total"].suppressed
     assert shown["VN.03", "cadres_total"].suppressed  # else 84 - 50 - 30 gives VN.02's 4

@@ -7,6 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from servicekit.suppression import DEFAULT_MIN_CELL_SIZE
+
 
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore")
@@ -48,6 +50,11 @@ class ServiceSettings(BaseSettings):
         description="how long sent events stay in the outbox, to be sent again to a broker that lost them",
     )
     consumer_max_attempts: int = 3
+    min_cell_size: int = Field(
+        default=DEFAULT_MIN_CELL_SIZE,
+        ge=1,
+        description="figures shown to an aggregate-only caller resting on fewer cadres than this are suppressed",
+    )
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -70,15 +70,3 @@ async def resolve_unit(session: AsyncSession, principal: Principal, unit: str) -
     if found is None or not overlaps:
         raise NotFound(f"unknown unit {unit!r}", errors=[field_error(["query", "unit"], f"no unit {unit!r} in your scope")])
     return found
-
-
-def aggregate_only(principal: Principal, unit: str) -> bool:
-    """True when some tier is visible here only through an AGGREGATE grant: small cells are then suppressed."""
-    read: set[ManagementTier] = set()
-    aggregated: set[ManagementTier] = set()
-    for grant in principal.grants:
-        if Action.READ in grant.actions and unit_covers(grant.unit_path, unit):
-            read |= grant.tiers
-        if Action.AGGREGATE in grant.actions and (unit_covers(grant.unit_path, unit) or unit_covers(unit, grant.unit_path)):
-            aggregated |= grant.tiers
-    return bool(aggregated - read)

@@ -9,11 +9,11 @@ from datetime import date
 
 from contracts.api.reporting import ArithmeticCheck, ReportKind
 from contracts.codesystems import HEALTH_CLASSIFICATION_1266
-from reporting.suppression import RawCell as RawCell  # the suppression rules live in one module
 from reporting.suppression import suppress as suppress
+from servicekit.suppression import DEFAULT_MIN_CELL_SIZE as DEFAULT_MIN_CELL_SIZE  # the rules live in one module
+from servicekit.suppression import RawCell as RawCell
 
 COUNTED_STATUSES = ("active", "retired")  # under care; the deceased and the removed are not counted
-DEFAULT_MIN_CELL_SIZE = 10
 
 
 def province_of(path: str) -> str:

@@ -1,24 +1,16 @@
-"""Small-cell suppression: the one rule every figure an aggregate-only caller can reach goes through (the
-dashboard, the board report in every format, issued reports, the national roll-up). No I/O.
-
-A count resting on 1 .. min_cell_size-1 cadres is hidden (primary). Every printed total is a linear
-relation `total = sum(parts)`; a relation with exactly one hidden member would give it back by
-subtraction, so the smallest other non-zero shown member is hidden too (complementary), until no
-relation has exactly one hidden member. Zeros are shown: they identify nobody.
+"""Reporting's figures for the one suppression rule (`servicekit.suppression`): the sections the dashboard
+and the board report share (live and issued, in every format), the cadre counts and the roll-up's cells,
+described as cells and relations. No I/O.
 
 Fields that may be None (classification, chronic conditions, convalescence) are hidden as None; the
-required integer fields of the API are hidden as 0 and named in the model's `suppressed` list (the API
-stays compatible; every renderer reads that list), so a hidden 0 is never taken for a fact.
+required integer fields are hidden as 0 and named in the model's `suppressed` list (every renderer reads it).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Hashable, Mapping, Sequence
 from typing import TypeVar
-
-from pydantic import BaseModel
 
 from contracts.api.reporting import (
     ActivityCounts,
@@ -36,98 +28,17 @@ from contracts.api.reporting import (
     ExamCoverageRow,
     MonthlyPoint,
 )
+from servicekit.suppression import FigureSet, RawCell, hidden_keys, nulled, zeroed
+
+__all__ = ["RawCell", "hidden_keys", "suppress", "suppressed_cadre_counts", "suppressed_dashboard", "suppressed_report"]
 
 K = TypeVar("K", bound=Hashable)
-
-
-@dataclass(frozen=True)
-class RawCell:
-    value: int
-    cadres: int  # distinct cadres behind the value: what decides primary suppression
-
-
-def hidden_keys(cells: Mapping[K, RawCell], groups: Sequence[tuple[K, Sequence[K]]], min_cadres: int) -> set[K]:
-    """The cells to hide: primary (1..min_cadres-1 cadres), then complementary within every (total, parts)."""
-    hidden = {key for key, cell in cells.items() if 0 < cell.cadres < min_cadres}
-    changed = True
-    while changed:
-        changed = False
-        for total_key, parts in groups:
-            if total_key not in cells:
-                continue  # a total printed nowhere: the parts alone give nothing away
-            members = [p for p in parts if p in cells]
-            if sum(1 for m in (total_key, *members) if m in hidden) != 1:
-                continue
-            candidates = [p for p in members if p not in hidden and cells[p].value != 0]
-            if candidates:
-                hidden.add(min(candidates, key=lambda p: abs(cells[p].value)))
-            elif total_key not in hidden:
-                hidden.add(total_key)  # every other part is zero: the total would be the hidden part
-            else:
-                continue
-            changed = True
-    return hidden
 
 
 def suppress(cells: Mapping[K, RawCell], groups: Sequence[tuple[K, Sequence[K]]], min_cadres: int) -> dict[K, Cell]:
     """The cells as the roll-up shows them: a hidden cell has no value and says it is suppressed."""
     hidden = hidden_keys(cells, groups, min_cadres)
     return {key: Cell(value=None, suppressed=True) if key in hidden else Cell(value=cell.value) for key, cell in cells.items()}
-
-
-# --- figure sets: the API's sections as cells and relations -----------------------------------------
-
-Hide = Callable[[], None]
-
-
-@dataclass
-class FigureSet:
-    """Cells keyed by name with what hiding each does to the models, and the relations between them."""
-
-    cells: dict[str, RawCell] = field(default_factory=dict)
-    groups: list[tuple[str, list[str]]] = field(default_factory=list)
-    on_hidden: dict[str, list[Hide]] = field(default_factory=lambda: defaultdict(list))
-
-    def count(self, key: str, value: int, *hides: Hide, cadres: int | None = None) -> str:
-        self.cells[key] = RawCell(value, value if cadres is None else cadres)
-        self.on_hidden[key].extend(hides)
-        return key
-
-    def also(self, key: str, *hides: Hide) -> None:
-        """More places that print the cell `key` (already counted)."""
-        self.on_hidden[key].extend(hides)
-
-    def relation(self, total: str, parts: Iterable[str]) -> None:
-        self.groups.append((total, list(parts)))
-
-    def apply(self, min_cadres: int) -> set[str]:
-        hidden = hidden_keys(self.cells, self.groups, min_cadres)
-        for key in sorted(hidden):
-            for hide in self.on_hidden.get(key, []):
-                hide()
-        return hidden
-
-
-def zeroed(model: BaseModel, name: str) -> Hide:
-    """Hide a required integer field: 0, named in the model's `suppressed` list."""
-
-    def hide() -> None:
-        setattr(model, name, 0)
-        hidden: list[str] = getattr(model, "suppressed")  # noqa: B009 - every model given here has the list
-        if name not in hidden:
-            hidden.append(name)
-
-    return hide
-
-
-def nulled(model: BaseModel, *names: str) -> Hide:
-    """Hide optional fields (a count and the rate drawn from it): None."""
-
-    def hide() -> None:
-        for name in names:
-            setattr(model, name, None)
-
-    return hide
 
 
 def _cadres(figures: FigureSet, c: CadreCountSection) -> None:

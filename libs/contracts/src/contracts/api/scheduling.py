@@ -200,6 +200,7 @@ class CoverageRow(BaseModel):
     open: int = Field(description="invited or confirmed, not yet examined")
     cancelled: int
     rate: float = Field(description="attended / invited, in percent, two decimals (cut, as in 142/193 = 73.57)")
+    suppressed: list[str] = []  # fields hidden from an aggregate-only caller (shown as 0 here; never a fact)
 
 
 class UnitsFinished(BaseModel):
@@ -217,3 +218,5 @@ class CoverageReport(BaseModel):
     rows: list[CoverageRow]
     total: CoverageRow
     units_finished: UnitsFinished
+    aggregate_only: bool = False  # the caller may only aggregate some tier here: small counts suppressed
+    min_cell_size: int | None = None  # the threshold applied when `aggregate_only`

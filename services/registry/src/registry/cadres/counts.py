@@ -1,5 +1,6 @@
 """Cadres counted by managing unit, tier and status: now (from the cadres), as of a date (from the periods),
-or as of a date with each unit followed through the reorganisations since onto today's unit."""
+or as of a date with each unit followed through the reorganisations since onto today's unit. A caller who may
+only aggregate some tier of the unit sees them suppressed (servicekit.suppression)."""
 
 import uuid
 from collections.abc import Iterable, Sequence
@@ -13,6 +14,16 @@ from contracts.scope import Principal, unit_covers
 from registry.cadres import queries
 from registry.tables import UnitSuccession
 from servicekit.scope import may
+from servicekit.suppression import (
+    DEFAULT_MIN_CELL_SIZE,
+    FigureSet,
+    Key,
+    add_marginals,
+    aggregate_only,
+    no_roll_up,
+    units_up_to,
+    zeroed,
+)
 
 
 def _counts(rows: Iterable[tuple[str, str, str, int]]) -> list[CadreCount]:
@@ -20,13 +31,34 @@ def _counts(rows: Iterable[tuple[str, str, str, int]]) -> list[CadreCount]:
 
 
 async def count_cadres(
-    session: AsyncSession, principal: Principal, unit: str, on: date | None = None, mapped: bool = False
+    session: AsyncSession,
+    principal: Principal,
+    unit: str,
+    on: date | None = None,
+    mapped: bool = False,
+    min_cell_size: int = DEFAULT_MIN_CELL_SIZE,
 ) -> list[CadreCount]:
     if on is None:
-        return _counts(await session.execute(queries.counts_now(principal, unit)))
-    if not mapped:
-        return _counts(await session.execute(queries.counts_as_of(principal, unit, on)))
-    return await mapped_counts(session, principal, unit, on)
+        counted = _counts(await session.execute(queries.counts_now(principal, unit)))
+    elif not mapped:
+        counted = _counts(await session.execute(queries.counts_as_of(principal, unit, on)))
+    else:
+        counted = await mapped_counts(session, principal, unit, on)
+    return suppressed_counts(counted, unit, min_cell_size) if aggregate_only(principal, unit) else counted
+
+
+def suppressed_counts(counts: list[CadreCount], unit: str, min_cadres: int) -> list[CadreCount]:
+    """The counts as an aggregate-only caller sees them. The list prints no total, but its sums by tier, by
+    status and by the subtree of each unit are what the reader adds up, and what other outputs print."""
+    shown = [c.model_copy(deep=True) for c in counts]
+    figures = FigureSet()
+    leaves: dict[Key, str] = {}
+    for c in shown:
+        key = (c.managing_unit, c.tier.value, c.status.value)
+        leaves[key] = figures.count("=".join(key), c.count, zeroed(c, "count"))
+    add_marginals(figures, leaves, (units_up_to(unit), no_roll_up, no_roll_up), lambda total: "sum:" + "=".join(total))
+    figures.apply(min_cadres)
+    return shown
 
 
 async def mapped_counts(session: AsyncSession, principal: Principal, unit: str, on: date) -> list[CadreCount]:

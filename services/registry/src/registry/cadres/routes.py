@@ -87,7 +87,9 @@ async def count_cadres(
     unit: str,
     caller: CadreReader,
     session: SessionDep,
+    runtime: RuntimeDep,
     on: Annotated[date | None, Query(description="as of this date (from the history); today if absent")] = None,
     mapped: Annotated[bool, Query(description="with `on`: units followed through later reorganisations")] = False,
 ) -> list[CadreCount]:
-    return await counts.count_cadres(session, caller, unit, on, mapped)
+    """Cadres by managing unit, tier and status; small counts suppressed for a caller who may only aggregate."""
+    return await counts.count_cadres(session, caller, unit, on, mapped, runtime.settings.min_cell_size)

@@ -10,9 +10,9 @@ from contracts.api.reporting import BoardReport, IssuedReport, IssuedReportSumma
 from reporting.access import ReportingReader, UnitQuery
 from reporting.board_reports import exports, service
 from reporting.periods import EndQuery, StartQuery, period_of
-from reporting.settings import min_cell_size_of
+from reporting.settings import ReportingRuntime
 from servicekit.idempotency import ServiceRouter
-from servicekit.runtime import RuntimeDep, SessionDep
+from servicekit.runtime import SessionDep
 
 router = ServiceRouter(tags=["reporting"])
 
@@ -34,7 +34,7 @@ async def board_report(
     unit: UnitQuery,
     caller: ReportingReader,
     session: SessionDep,
-    runtime: RuntimeDep,
+    runtime: ReportingRuntime,
     kind: ReportKind = ReportKind.SIX_MONTHLY,
     period_start: StartQuery = None,
     period_end: EndQuery = None,
@@ -43,7 +43,7 @@ async def board_report(
     """Báo cáo 6 tháng / năm for a board: JSON, or downloadable as XLSX or PDF (built from the same figures,
     suppressed alike for a caller who may only aggregate the unit)."""
     start, end = period_of(period_start, period_end)
-    report = await service.board_report(session, caller, unit, kind, start, end, min_cell_size_of(runtime.settings))
+    report = await service.board_report(session, caller, unit, kind, start, end, runtime.settings.min_cell_size)
     if format is ReportFormat.JSON:
         return report
     content = exports.to_xlsx(report) if format is ReportFormat.XLSX else exports.to_pdf(report)
@@ -58,14 +58,14 @@ async def issue_board_report(
     unit: UnitQuery,
     caller: ReportingReader,
     session: SessionDep,
-    runtime: RuntimeDep,
+    runtime: ReportingRuntime,
     kind: ReportKind = ReportKind.SIX_MONTHLY,
     period_start: StartQuery = None,
     period_end: EndQuery = None,
 ) -> IssuedReport:
     """Issue the board's report for the period: stored as computed now (it never changes) and announced (ReportIssued)."""
     start, end = period_of(period_start, period_end)
-    return await service.issue(session, runtime.outbox, caller, unit, kind, start, end, min_cell_size_of(runtime.settings))
+    return await service.issue(session, runtime.outbox, caller, unit, kind, start, end, runtime.settings.min_cell_size)
 
 
 @router.get("/reports/board/issued", response_model=list[IssuedReportSummary])
@@ -75,6 +75,6 @@ async def issued_board_reports(unit: UnitQuery, caller: ReportingReader, session
 
 @router.get("/reports/board/issued/{report_id}", response_model=IssuedReport)
 async def issued_board_report(
-    report_id: uuid.UUID, caller: ReportingReader, session: SessionDep, runtime: RuntimeDep
+    report_id: uuid.UUID, caller: ReportingReader, session: SessionDep, runtime: ReportingRuntime
 ) -> IssuedReport:
-    return await service.issued(session, caller, report_id, min_cell_size_of(runtime.settings))
+    return await service.issued(session, caller, report_id, runtime.settings.min_cell_size)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.api.reporting import BoardReport, IssuedReport, IssuedReportSummary, ReportKind
 from contracts.events.reporting import ReportIssued
 from contracts.scope import Principal
-from reporting.access import aggregate_only, resolve_unit
+from reporting.access import resolve_unit
 from reporting.board_reports import queries
 from reporting.board_reports.checks import activity_checks, cadre_checks, classification_checks, coverage_checks
 from reporting.board_reports.convalescence import convalescence_figures
@@ -28,6 +28,7 @@ from servicekit import clock
 from servicekit.errors import Forbidden, NotFound, Refused, field_error
 from servicekit.outbox import Outbox
 from servicekit.scope import administers_board
+from servicekit.suppression import aggregate_only
 
 
 async def board_report(

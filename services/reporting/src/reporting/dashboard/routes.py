@@ -11,9 +11,9 @@ from contracts.api.reporting import CadreCountReport, DashboardSummary, UnitOpti
 from reporting.access import ReportingReader, UnitQuery
 from reporting.dashboard import service
 from reporting.periods import AsOfQuery, EndQuery, StartQuery, period_of
-from reporting.settings import min_cell_size_of
+from reporting.settings import ReportingRuntime
 from servicekit.idempotency import ServiceRouter
-from servicekit.runtime import RuntimeDep, SessionDep
+from servicekit.runtime import SessionDep
 
 PAGE_DIR = Path(str(resources.files("reporting.dashboard") / "static"))
 
@@ -21,8 +21,8 @@ router = ServiceRouter(tags=["reporting"])
 
 
 @router.get("/cadre-counts", response_model=CadreCountReport)
-async def cadre_counts(unit: str, caller: ReportingReader, session: SessionDep, runtime: RuntimeDep) -> CadreCountReport:
-    return await service.cadre_counts(session, caller, unit, min_cell_size_of(runtime.settings))
+async def cadre_counts(unit: str, caller: ReportingReader, session: SessionDep, runtime: ReportingRuntime) -> CadreCountReport:
+    return await service.cadre_counts(session, caller, unit, runtime.settings.min_cell_size)
 
 
 @router.get("/units", response_model=list[UnitOption])
@@ -36,11 +36,11 @@ async def summary(
     unit: UnitQuery,
     caller: ReportingReader,
     session: SessionDep,
-    runtime: RuntimeDep,
+    runtime: ReportingRuntime,
     period_start: StartQuery = None,
     period_end: EndQuery = None,
     as_of: AsOfQuery = None,
 ) -> DashboardSummary:
     """The dashboard's figures for a unit and everything below it, over a period (counts as of its end)."""
     start, end = period_of(period_start, period_end, as_of)
-    return await service.dashboard(session, caller, unit, start, end, min_cell_size_of(runtime.settings))
+    return await service.dashboard(session, caller, unit, start, end, runtime.settings.min_cell_size)

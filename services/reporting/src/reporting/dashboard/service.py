@@ -7,11 +7,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.api.reporting import CadreCountReport, CadreCountRow, DashboardSummary, UnitOption
 from contracts.enums import CadreStatus, ManagementTier
 from contracts.scope import Principal
-from reporting.access import aggregate_only, resolve_unit, visible_units
+from reporting.access import resolve_unit, visible_units
 from reporting.dashboard import figures, queries
 from reporting.periods import NO_DATA, check_period
 from reporting.suppression import suppressed_cadre_counts, suppressed_dashboard
 from servicekit import clock
+from servicekit.suppression import aggregate_only
 
 
 async def cadre_counts(session: AsyncSession, principal: Principal, unit: str, min_cell_size: int) -> CadreCountReport:

@@ -11,7 +11,8 @@ from scheduling.access import Reader
 from scheduling.coverage import service
 from scheduling.coverage.queries import CoverageFilter
 from servicekit.idempotency import ServiceRouter
-from servicekit.runtime import SessionDep
+from servicekit.pagination import RoundFilter, YearFilter
+from servicekit.runtime import RuntimeDep, SessionDep
 
 router = ServiceRouter(tags=["scheduling"])
 
@@ -20,13 +21,15 @@ router = ServiceRouter(tags=["scheduling"])
 async def get_coverage(
     caller: Reader,
     session: SessionDep,
+    runtime: RuntimeDep,
     plan_id: uuid.UUID | None = None,
-    year: int | None = None,
+    year: YearFilter = None,
     unit: str | None = None,
-    round: Annotated[int | None, Query(ge=1)] = None,
+    round: RoundFilter = None,
     by: Annotated[list[CoverageDimension] | None, Query()] = None,
     as_of: date | None = None,
 ) -> CoverageReport:
-    """Invited, attended, deferred, no-show and the rate, grouped by the dimensions asked (e.g. by=round&by=unit)."""
+    """Invited, attended, deferred, no-show and the rate, grouped by the dimensions asked (e.g. by=round&by=unit);
+    small counts suppressed for a caller who may only aggregate some tier of the unit."""
     where = CoverageFilter(plan_id=plan_id, year=year, unit=unit, round_number=round, as_of=as_of)
-    return await service.coverage(session, caller, where, by or [])
+    return await service.coverage(session, caller, where, by or [], runtime.settings.min_cell_size)

@@ -1,5 +1,6 @@
 """Coverage per plan, round, group, unit and facility, now or as of any date; and which units have finished
-their round ("9 of 12 districts")."""
+their round ("9 of 12 districts"). A caller who may only aggregate some tier of the unit sees small counts
+suppressed."""
 
 from collections import defaultdict
 from collections.abc import Sequence
@@ -12,9 +13,12 @@ from contracts.api.scheduling import CoverageDimension, CoverageReport, Coverage
 from contracts.enums import CadreStatus, ManagementTier
 from contracts.scope import Principal
 from scheduling.coverage.queries import CoverageFilter, counts, groups
+from scheduling.coverage.suppression import suppressed_coverage
 from scheduling.domain import UnitProgress, child_unit, finished_units, rate
 from scheduling.plans.queries import plan_in_scope
 from servicekit import clock
+from servicekit.scope import NATION
+from servicekit.suppression import DEFAULT_MIN_CELL_SIZE, aggregate_only
 
 S = InvitationStatus
 D = CoverageDimension
@@ -89,7 +93,11 @@ async def _group_labels(session: AsyncSession, where: CoverageFilter) -> dict[st
 
 
 async def coverage(
-    session: AsyncSession, principal: Principal, where: CoverageFilter, by: Sequence[CoverageDimension]
+    session: AsyncSession,
+    principal: Principal,
+    where: CoverageFilter,
+    by: Sequence[CoverageDimension],
+    min_cell_size: int = DEFAULT_MIN_CELL_SIZE,
 ) -> CoverageReport:
     base_unit = where.unit
     if where.plan_id is not None:
@@ -109,7 +117,7 @@ async def coverage(
     ]
     below = {u: p for u, p in tallies.progress.items() if u != base_unit}
     done, not_done = finished_units(below)
-    return CoverageReport(
+    report = CoverageReport(
         plan_id=where.plan_id,
         unit=base_unit,
         as_of=where.as_of or clock.today(),
@@ -120,3 +128,4 @@ async def coverage(
             finished=len(done), total=len(done) + len(not_done), finished_units=done, unfinished_units=not_done
         ),
     )
+    return suppressed_coverage(report, min_cell_size) if aggregate_only(principal, base_unit or NATION) else report
