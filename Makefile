@@ -10,6 +10,7 @@ export UV_PYTHON_DOWNLOADS := never
 PACKAGES := libs/contracts libs/servicekit libs/devstack services/gateway services/registry services/scheduling services/clinical services/reporting
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+FUZZ_EXAMPLES ?= 50
 
 $(STAMP): constraints.txt requirements.in $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m pip install -q "uv==$(UV_VERSION)"
@@ -51,8 +52,9 @@ typecheck: $(STAMP) ## mypy --strict over every package (fails on any finding)
 	$(VENV)/bin/mypy libs/*/src services/*/src
 
 .PHONY: contracts
-contracts: $(STAMP) ## regenerate the JSON Schema snapshots, AsyncAPI document (refuses breaking changes) and the gateway's route table
+contracts: $(STAMP) ## regenerate the JSON Schema snapshots, AsyncAPI document, event examples (refuse breaking changes) and the gateway's route table
 	$(PY) -m contracts.snapshots
+	$(PY) -m contracts.examples
 	$(PY) -m tests.contract.route_table
 
 .PHONY: constraints
@@ -67,6 +69,10 @@ migration: $(STAMP) ## new migration from model changes: make migration SERVICE=
 bench: install ## run the benchmarks and print their figures (not part of make test); BENCH="registry" for one
 	@bash scripts/system-deps.sh bench
 	$(PY) -m bench $(BENCH)
+
+.PHONY: fuzz
+fuzz: install ## schemathesis against the live platform, every operation and caller, FUZZ_EXAMPLES (50) each; not part of make test
+	CADRECARE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -s tests/e2e/test_fuzz_live.py
 
 .PHONY: clean
 clean: ## remove the data directory (demo data is loaded again on the next run)

@@ -88,9 +88,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_http_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        code = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
-            exc.status_code, "http_error"
-        )
+        codes = {400: "malformed_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+        code = codes.get(exc.status_code, "http_error")  # 400: a body that is not JSON at all (or nested past parsing)
         return problem_response(exc.status_code, code, str(exc.detail), headers=dict(exc.headers or {}))
 
     async def on_client_disconnect(request: Request, _exc: Exception) -> JSONResponse:

@@ -1,4 +1,5 @@
-"""Pagination, once: the query parameters every list takes, one cap from settings, and the page it answers.
+"""Pagination, once: the query parameters every list takes (and its bounded integer filters), one cap from
+settings, and the page it answers.
 
 The cap is the same number in a service's OpenAPI (`le=`), in what the service enforces and in
 what the gateway lets through (`MAX_PAGE_SIZE`, which the gateway's limits import).
@@ -31,6 +32,13 @@ MAX_OFFSET = 10_000_000  # far beyond any list; keeps a huge integer from reachi
 
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="items to skip")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"items per page, at most {MAX_PAGE_SIZE}")]
+
+# The integer filters lists take, bounded like the page: an unbounded integer reaches SQL, where one beyond
+# 64 bits is an overflow (a 500), not an empty list. Bounded here, it is a 422 naming the parameter.
+MIN_YEAR, MAX_YEAR = 1900, 2200
+MAX_ROUND = 100
+YearFilter = Annotated[int | None, Query(ge=MIN_YEAR, le=MAX_YEAR, description="a calendar year")]
+RoundFilter = Annotated[int | None, Query(ge=1, le=MAX_ROUND, description="a round of an exam plan (1, 2, ...)")]
 
 
 def page_params(offset: Offset = 0, limit: Limit = DEFAULT_PAGE_SIZE) -> PageParams:

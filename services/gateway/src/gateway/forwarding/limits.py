@@ -14,6 +14,9 @@ from servicekit.errors import DomainError, Refused, field_error, problem_respons
 from servicekit.pagination import MAX_PAGE_SIZE
 
 PAGE_PARAMETERS = ("limit", "page_size", "size")  # query parameters that size a page, whatever a service calls it
+# A page or batch over the cap is what the service's own schema refuses (le=, max_length=): the same code,
+# `invalid_request` (docs/his-integration.md), whether the gateway or the service says it.
+SCHEMA_MISMATCH = "invalid_request"
 
 
 class PayloadTooLarge(DomainError):
@@ -111,9 +114,9 @@ def check_page_size(query: dict[str, str]) -> None:
     for name in PAGE_PARAMETERS:
         value = query.get(name)
         if value is not None and value.isdigit() and int(value) > MAX_PAGE_SIZE:
-            errors.append(field_error(["query", name], f"at most {MAX_PAGE_SIZE} items per page"))
+            errors.append(field_error(["query", name], f"at most {MAX_PAGE_SIZE} items per page", "less_than_equal"))
     if errors:
-        raise Refused("the page is too large", errors=errors)
+        raise Refused("the page is too large", errors=errors, code=SCHEMA_MISMATCH)
 
 
 def check_batch_size(body: bytes, content_type: str | None, maximum: int) -> None:
@@ -125,13 +128,13 @@ def check_batch_size(body: bytes, content_type: str | None, maximum: int) -> Non
         return
     try:
         document = json.loads(body)
-    except ValueError:
-        return  # the service answers the malformed body itself
+    except (ValueError, RecursionError):
+        return  # the service answers a malformed (or absurdly nested) body itself, with a 4xx
+    too_many = f"at most {maximum} items in one request"
     if isinstance(document, list) and len(document) > maximum:
-        raise Refused("the batch is too large", errors=[field_error("body", f"at most {maximum} items in one request")])
+        raise Refused("the batch is too large", errors=[field_error("body", too_many, "too_long")], code=SCHEMA_MISMATCH)
     if isinstance(document, dict):
         for key, value in document.items():
             if isinstance(value, list) and len(value) > maximum:
-                raise Refused(
-                    "the batch is too large", errors=[field_error(["body", key], f"at most {maximum} items in one request")]
-                )
+                errors = [field_error(["body", key], too_many, "too_long")]
+                raise Refused("the batch is too large", errors=errors, code=SCHEMA_MISMATCH)

@@ -20,6 +20,7 @@ from gateway.domain import widened_for_record
 from gateway.forwarding.limits import check_batch_size, check_page_size
 from gateway.forwarding.policy import WRITE_METHODS, allowed
 from gateway.forwarding.proxy import FORWARDED_REQUEST_HEADERS, FORWARDED_RESPONSE_HEADERS, UpstreamAnswer
+from gateway.forwarding.target import upstream_target
 from servicekit.errors import DomainError, Forbidden
 from servicekit.logs import current_correlation_id
 
@@ -33,8 +34,8 @@ def _subjects(header: str | None, path: str) -> list[str]:
     return [m.lower() for m in UUID_PATTERN.findall(path)]  # a write or a refused read names its record in the path
 
 
-async def _admitted_body(gateway: Gateway, service: str, path: str, request: Request, caller: Caller) -> bytes:
-    """The request's body, once the gateway's own rules let the request through (DomainError if not)."""
+async def _admitted(gateway: Gateway, service: str, path: str, request: Request, caller: Caller) -> tuple[bytes, str, str]:
+    """The request's body and its upstream path and query, once the gateway's own rules let it through (DomainError if not)."""
     method, principal = request.method, caller.principal
     gateway.proxy.base_of(service)  # 404 for an unknown service before anything else
     if not allowed(principal.permissions, service, method, path):
@@ -42,9 +43,10 @@ async def _admitted_body(gateway: Gateway, service: str, path: str, request: Req
     if method in WRITE_METHODS and not any(Action.WRITE in g.actions for g in principal.grants):
         raise Forbidden("the caller holds no grant to write", code="out_of_scope")
     check_page_size(dict(request.query_params))
+    raw_path, raw_query = upstream_target(request.scope, service)
     body = await request.body()
     check_batch_size(body, request.headers.get("content-type"), gateway.settings.max_batch_items)
-    return body
+    return body, raw_path, raw_query
 
 
 def _through_glass(caller: Caller, path: str, query: str) -> tuple[Principal, str | None]:
@@ -72,7 +74,7 @@ async def forward(gateway: Gateway, service: str, path: str, request: Request, c
     operation = f"{service}:{method} /{path}"
     target = f"/{service}/{path}" + (f"?{request.url.query}" if request.url.query else "")
     try:
-        body = await _admitted_body(gateway, service, path, request, caller)
+        body, raw_path, raw_query = await _admitted(gateway, service, path, request, caller)
     except DomainError as refused:
         await gateway.audit.append(
             caller.entry(operation, method, target, refused.status_code, subjects=_subjects(None, path), detail=refused.detail)
@@ -89,9 +91,9 @@ async def forward(gateway: Gateway, service: str, path: str, request: Request, c
         answer = await gateway.proxy.send(
             service,
             method,
-            path,
+            raw_path,
             principal=principal,
-            query=request.url.query,
+            query=raw_query,
             content=body,
             headers=headers,
             correlation_id=current_correlation_id(),

@@ -35,6 +35,14 @@ HEADER_ALIASES: dict[str, str] = {
     "dien thoai": "phone",
     "so dien thoai": "phone",
     "dien uu tien": "eligibility",
+    "ma the bhyt": "bhyt_number",
+    "so the bhyt": "bhyt_number",
+    "the bhyt": "bhyt_number",
+    "gt the tu": "bhyt_valid_from",
+    "bhyt tu ngay": "bhyt_valid_from",
+    "gt the den": "bhyt_valid_to",
+    "bhyt den ngay": "bhyt_valid_to",
+    "han the bhyt": "bhyt_valid_to",
 }
 VALUE_ALIASES: dict[str, dict[str, str]] = {
     "sex": {"nam": "male", "nu": "female"},
@@ -48,7 +56,7 @@ VALUE_ALIASES: dict[str, dict[str, str]] = {
         "chi kham dieu tri": "treatment_only",
     },
 }
-DATE_FIELDS = ("date_of_birth", "status_since")
+DATE_FIELDS = ("date_of_birth", "status_since", "bhyt_valid_from", "bhyt_valid_to")
 
 
 class UnreadableFile(ValueError):
@@ -85,6 +93,8 @@ def _normalise(field: str, value: str | None) -> Any:
             return f"{year.zfill(4)}-{month.zfill(2)}-{day.zfill(2)}"
     if field == "eligibility":
         return [v.strip() for v in value.replace(",", ";").split(";") if v.strip()]
+    if field == "bhyt_number":
+        return value.replace(" ", "").upper()  # printed cards group the code: "HT 3 68 0123456789"
     if field == "national_id" and value.isdigit() and len(value) < 12:
         return value.zfill(12)  # Excel drops the leading zero of 001...: a CCCD stored as a number
     return value
@@ -124,4 +134,9 @@ def read_rows(content: bytes, content_type: str) -> list[dict[str, Any]]:
     dialect: type[csv.Dialect] | csv.Dialect = csv.excel
     with contextlib.suppress(csv.Error):
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    return _rows([list(r) for r in csv.reader(io.StringIO(text), dialect)])
+    # newline="": the csv module reads line ends itself, so a lone carriage return (an old Mac file, a stray
+    # \r typed into a cell) ends a row or stays in a quoted cell instead of raising
+    try:
+        return _rows([list(r) for r in csv.reader(io.StringIO(text, newline=""), dialect)])
+    except csv.Error as exc:
+        raise UnreadableFile(f"not a readable CSV file: {exc}") from exc

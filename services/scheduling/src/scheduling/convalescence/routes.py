@@ -19,7 +19,7 @@ from scheduling.access import Reader, Writer
 from scheduling.convalescence import registrations, service
 from servicekit.audit import audit_subjects
 from servicekit.idempotency import ServiceRouter
-from servicekit.pagination import PageDep
+from servicekit.pagination import PageDep, YearFilter
 from servicekit.runtime import RuntimeDep, SessionDep
 
 router = ServiceRouter(tags=["scheduling: recurring care"])
@@ -49,7 +49,7 @@ async def create_convalescence_trip(
 
 @router.get("/convalescence/trips", response_model=list[ConvalescenceTripPublic])
 async def list_convalescence_trips(
-    caller: Reader, session: SessionDep, board_unit: str | None = None, year: int | None = None
+    caller: Reader, session: SessionDep, board_unit: str | None = None, year: YearFilter = None
 ) -> list[ConvalescenceTripPublic]:
     return await service.list_trips(session, caller, board_unit, year)
 

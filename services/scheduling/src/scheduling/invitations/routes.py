@@ -1,9 +1,8 @@
 """The invitations' routes, with a plan's letters and undeliverable list."""
 
 import uuid
-from typing import Annotated
 
-from fastapi import Query, Response, status
+from fastapi import Response, status
 
 from contracts.api.common import Page
 from contracts.api.scheduling import InvitationPublic, InvitationStatus, InvitationTransition, Reinvite
@@ -13,7 +12,7 @@ from scheduling.invitations.queries import filtered
 from scheduling.plans.queries import plan_in_scope
 from servicekit.audit import audit_subjects
 from servicekit.idempotency import ServiceRouter
-from servicekit.pagination import Offset, PageDep
+from servicekit.pagination import Offset, PageDep, RoundFilter
 from servicekit.runtime import RuntimeDep, SessionDep
 
 router = ServiceRouter(tags=["scheduling"])
@@ -37,7 +36,7 @@ async def plan_letters(
     plan_id: uuid.UUID,
     caller: Reader,
     session: SessionDep,
-    round: Annotated[int | None, Query(ge=1)] = None,
+    round: RoundFilter = None,
     unit: str | None = None,
     offset: Offset = 0,
 ) -> Response:
@@ -60,7 +59,7 @@ async def list_invitations(
     response: Response,
     page: PageDep,
     plan_id: uuid.UUID | None = None,
-    round: Annotated[int | None, Query(ge=1)] = None,
+    round: RoundFilter = None,
     status: InvitationStatus | None = None,
     unit: str | None = None,
     cadre_id: uuid.UUID | None = None,

@@ -8,6 +8,7 @@ from contracts.api.scheduling import ExamPlanCreate, ExamPlanPublic, GenerationR
 from scheduling.access import Reader, Writer
 from scheduling.plans import service
 from servicekit.idempotency import ServiceRouter
+from servicekit.pagination import YearFilter
 from servicekit.runtime import RuntimeDep, SessionDep
 
 router = ServiceRouter(tags=["scheduling"])
@@ -19,7 +20,7 @@ async def create_plan(body: ExamPlanCreate, caller: Writer, session: SessionDep,
 
 
 @router.get("/plans", response_model=list[ExamPlanPublic])
-async def list_plans(caller: Reader, session: SessionDep, year: int | None = None) -> list[ExamPlanPublic]:
+async def list_plans(caller: Reader, session: SessionDep, year: YearFilter = None) -> list[ExamPlanPublic]:
     return await service.list_plans(session, caller, year)
 
 

@@ -8,6 +8,7 @@ from contracts.api.scheduling import CadenceRuleSetCreate, CadenceRuleSetPublic
 from scheduling.access import Reader, Writer
 from scheduling.rules import service
 from servicekit.idempotency import ServiceRouter
+from servicekit.pagination import YearFilter
 from servicekit.runtime import SessionDep
 
 router = ServiceRouter(tags=["scheduling"])
@@ -21,7 +22,7 @@ async def create_rule_set(body: CadenceRuleSetCreate, caller: Writer, session: S
 
 @router.get("/cadence-rules", response_model=list[CadenceRuleSetPublic])
 async def list_rule_sets(
-    caller: Reader, session: SessionDep, board_unit: str | None = None, year: int | None = None
+    caller: Reader, session: SessionDep, board_unit: str | None = None, year: YearFilter = None
 ) -> list[CadenceRuleSetPublic]:
     return await service.list_rule_sets(session, caller, board_unit, year)
 
