@@ -25,6 +25,7 @@ class Permission(StrEnum):
     REPORTING_WRITE = "reporting.write"
     GATEWAY_GRANTS_READ = "gateway.grants.read"
     GATEWAY_GRANTS_WRITE = "gateway.grants.write"
+    GATEWAY_IDENTITIES_ADMINISTER = "gateway.identities.administer"  # a board's users and HIS clients, within its own
     GATEWAY_BREAK_GLASS_REQUEST = "gateway.break_glass.request"
     GATEWAY_BREAK_GLASS_REVIEW = "gateway.break_glass.review"
     AUDIT_READ = "audit.read"

@@ -33,7 +33,11 @@ STAFF_PERMISSIONS: frozenset[Permission] = frozenset(
 HIS_PERMISSIONS: frozenset[Permission] = frozenset(
     {Permission.CLINICAL_WRITE, Permission.CLINICAL_READ_OWN, Permission.REGISTRY_CARDS_LOOKUP}
 )
+# A board's administrator: the board's staff rights, and its own people and hospitals (gateway.identities);
+# what it may create is bounded by its grants and these permissions (gateway.domain).
+BOARD_ADMIN_PERMISSIONS: frozenset[Permission] = STAFF_PERMISSIONS | {Permission.GATEWAY_IDENTITIES_ADMINISTER}
 ADMIN_PERMISSIONS: frozenset[Permission] = STAFF_PERMISSIONS | {
+    Permission.GATEWAY_IDENTITIES_ADMINISTER,
     Permission.REGISTRY_UNITS_WRITE,
     Permission.REGISTRY_PROPOSALS_APPROVE,
     Permission.GATEWAY_GRANTS_WRITE,
@@ -58,6 +62,13 @@ def provincial_board(province: str, *, delegated_write_districts: bool = False) 
         ),
         Grant(unit_path=province, tiers=frozenset({ManagementTier.DISTRICT}), actions=district_actions),
     )
+
+
+def provincial_board_admin(province: str) -> tuple[Grant, ...]:
+    """A provincial board's administrator: the province's grants with write on its district-tier cadres, since
+    under a delegation the province writes for the district boards (delegated_district) and registers the
+    province's hospitals (his_client), whose grants it may only hand out if it holds them."""
+    return provincial_board(province, delegated_write_districts=True)
 
 
 def district_board(district: str) -> tuple[Grant, ...]:

@@ -20,11 +20,14 @@ from gateway.auth.tokens import TokenIssuer, ensure_rsa_key
 from gateway.break_glass import routes as break_glass_routes
 from gateway.break_glass.store import BreakGlass
 from gateway.context import Gateway, token_subject
+from gateway.domain import LockoutPolicy
 from gateway.forwarding import routes as forwarding_routes
 from gateway.forwarding.limits import BodyLimitMiddleware, RateLimiter, TooManyRequests
 from gateway.forwarding.proxy import Proxy
 from gateway.grants import routes as grants_routes
 from gateway.grants.store import GrantStore
+from gateway.identities import routes as identities_routes
+from gateway.identities.store import IdentityStore
 from gateway.identity import Directory
 from gateway.projections import consumers
 from gateway.settings import GatewaySettings
@@ -62,13 +65,16 @@ def build_gateway(settings: GatewaySettings, mounts: Mapping[str, httpx.AsyncBas
         else None
     )
     cache = settings.grants_cache_seconds
+    lockout = LockoutPolicy(settings.signin_max_failures, settings.signin_lockout_minutes)
+    identities = IdentityStore(runtime.db, directory, lockout=lockout, cache_seconds=cache)
     return Gateway(
         settings=settings,
         runtime=runtime,
         directory=directory,
+        identities=identities,
         issuer=issuer,
         authenticator=Authenticator(issuer, [ExternalIssuer(p, jwks_client) for p in settings.oidc_providers]),
-        grants=GrantStore(runtime.db, directory, cache_seconds=cache),
+        grants=GrantStore(runtime.db, directory, known=identities.exists, cache_seconds=cache),
         break_glass=BreakGlass(runtime.db, default_minutes=settings.break_glass_minutes, cache_seconds=cache),
         audit=AuditTrail(
             runtime.db,
@@ -112,6 +118,7 @@ def held_by(gateway: Gateway) -> Callable[[], AbstractAsyncContextManager[None]]
 
     @asynccontextmanager
     async def resources() -> AsyncIterator[None]:
+        await gateway.identities.follow_file()  # the principals file seeds who may sign in
         await gateway.grants.bootstrap_all()  # before a reorganisation arrives: the file's grants must be rows
         await gateway.audit.recover()
         try:
@@ -155,6 +162,8 @@ def create_app(
             auth_routes.router,
             grants_routes.router,
             break_glass_routes.router,
+            identities_routes.router,
+            identities_routes.secret_router,
             audit_routes.router,
             auth_routes.well_known,
             forwarding_routes.dashboard,

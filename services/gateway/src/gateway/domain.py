@@ -3,6 +3,9 @@
 Grants: which grants are in force, who may hand out which grant, and how grants follow a
 reorganisation of administrative units (merge, split, dissolve).
 
+Identities: which users and HIS clients a board's administrator manages, which roles it may give, the
+password policy and the lockout after repeated failed sign-ins.
+
 The audit trail's hash chain: each record's hash covers its content and the hash of the record
 before it, so altering, removing or reordering any record breaks every hash after it.
 """
@@ -11,12 +14,13 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from contracts.enums import Action, ManagementTier
 from contracts.scope import Grant, Principal, unit_covers
 from gateway.timestamps import aware
+from servicekit.scope import may_read_health_records
 
 # Grants
 
@@ -58,6 +62,76 @@ def grants_in_force(rows: Iterable[GrantTerms], now: datetime) -> tuple[Grant, .
 def may_hand_out(writer: Principal, unit_path: str, tiers: Iterable[ManagementTier], actions: Iterable[Action]) -> bool:
     """An administrator hands out only what it holds itself: no grant wider than the writer's own."""
     return all(writer.may(action, unit_path, tier) for tier in tiers for action in actions)
+
+
+def grant_within_own(writer: Principal, grant: Grant) -> bool:
+    """may_hand_out for a whole grant: the central-tier health-records flag too comes only from a holder of it
+    over the grant's unit."""
+    if not may_hand_out(writer, grant.unit_path, grant.tiers, grant.actions):
+        return False
+    return not grant.central_tier_health_records or may_read_health_records(writer, grant.unit_path, ManagementTier.CENTRAL)
+
+
+# Identities: the users and HIS clients a board's administrators manage
+
+PERSON_LEVEL = frozenset({Action.READ, Action.WRITE})
+PASSWORD_MAX_LENGTH = 1024
+
+
+def administers(admin: Principal, unit_path: str, grants: Iterable[Grant]) -> bool:
+    """Whether a user or client is the administrator's to see and manage: it belongs to a unit the
+    administrator's person-level grants cover, and holds nothing the administrator could not hand out
+    itself. A board never manages someone with wider rights than its own (a district board does not see
+    its province's administrator; the central board does not see a provincial board's staff)."""
+    covered = any(unit_covers(g.unit_path, unit_path) and g.actions & PERSON_LEVEL for g in admin.grants)
+    return covered and all(grant_within_own(admin, g) for g in grants)
+
+
+def role_beyond_own(admin: Principal, grants: Iterable[Grant], permissions: Iterable[str]) -> list[str]:
+    """What of a role the administrator does not hold itself (empty: it may give the role)."""
+    problems = [
+        f"a grant on {g.unit_path} ({', '.join(sorted(g.actions))} of {', '.join(sorted(g.tiers))})"
+        for g in grants
+        if not grant_within_own(admin, g)
+    ]
+    missing = sorted(set(permissions) - admin.permissions)
+    if missing:
+        problems.append(f"the permissions {', '.join(missing)}")
+    return problems
+
+
+def password_problems(password: str, *, username: str, min_length: int) -> list[str]:
+    """The password policy for passwords set through the API (the principals file's are the seed's)."""
+    problems = []
+    if len(password) < min_length:
+        problems.append(f"must be at least {min_length} characters long")
+    if len(password) > PASSWORD_MAX_LENGTH:
+        problems.append(f"must be at most {PASSWORD_MAX_LENGTH} characters long")
+    if username and username.casefold() in password.casefold():
+        problems.append("must not contain the username")
+    if len(set(password)) < 5:
+        problems.append("must use at least 5 different characters")
+    return problems
+
+
+@dataclass(frozen=True)
+class LockoutPolicy:
+    """Repeated failed password sign-ins lock the account for a while; a locked account refuses even its
+    correct password (the guesser must not learn it has found it), until the time passes or an
+    administrator unlocks it. Per account: the counter is the account's, not the caller's address."""
+
+    max_failures: int
+    minutes: float
+
+    def locked(self, locked_until: datetime | None, now: datetime) -> bool:
+        return locked_until is not None and aware(locked_until) > now
+
+    def after_failure(self, failures: int, now: datetime) -> tuple[int, datetime | None]:
+        """(failures counted, locked until) after one more failure: the count starts again once it locks."""
+        failures += 1
+        if failures >= self.max_failures:
+            return 0, now + timedelta(minutes=self.minutes)
+        return failures, None
 
 
 def remap_unit(path: str, mapping: Mapping[str, list[str]]) -> list[str] | None:

@@ -1,8 +1,12 @@
-"""Who may sign in: staff users and HIS clients from a file with argon2-hashed secrets.
+"""The principals file: staff users and HIS clients with argon2-hashed secrets, the bootstrap of who may sign in.
 
-The file is re-read when it changes (checked at most every second), so an administrator's edit takes
-effect without a restart. Grants in the file are only the initial grants: the gateway's database holds
-the grants in force and their history (gateway.grants.store).
+Who may sign in is the gateway's database (gateway.identities): boards administer their people and
+hospitals there through the API. The file seeds it: at start-up, and again whenever the file changes
+(checked at most every second), every principal of the file that the database does not hold yet is
+added. A principal already in the database is never overwritten from the file: once there, it is
+managed through the API (disabled, secret rotated, unlocked), and those changes must survive a restart.
+Grants in the file are only the initial grants: the gateway's database holds the grants in force and
+their history (gateway.grants.store).
 
 A development or demo set-up ships a *seed* instead: the same principals with plaintext secrets and a role
 by name. `python -m gateway.identity seed SEED PRINCIPALS` turns it into a principals file (secrets hashed,
@@ -13,7 +17,6 @@ import argparse
 import json
 import os
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from contracts import roles
 from contracts.permissions import Permission
 from contracts.scope import Grant, Principal, PrincipalKind
+from servicekit.retry import Every
 
 _hasher = PasswordHasher()
 
@@ -89,16 +93,14 @@ class Directory:
     def __init__(self, path: Path, *, check_every_seconds: float = 1.0) -> None:
         self.path = path
         self.check_every_seconds = check_every_seconds
-        self._checked_at = -1e9
+        self._recheck = Every(check_every_seconds)
         self._mtime: float | None = None
         self._file = PrincipalsFile()
         self._principals: dict[str, Principal] = {}
 
     def _load(self) -> PrincipalsFile:
-        now = time.monotonic()
-        if now - self._checked_at < self.check_every_seconds and self._mtime is not None:
+        if not self._recheck.due() and self._mtime is not None:
             return self._file
-        self._checked_at = now
         try:
             mtime = self.path.stat().st_mtime
         except FileNotFoundError:
@@ -112,17 +114,13 @@ class Directory:
             self._mtime = mtime
         return self._file
 
-    def authenticate_user(self, username: str, password: str) -> Principal | None:
-        for user in self._load().users:
-            if user.username == username and secret_matches(user.password_hash, password):
-                return user_principal(user)
-        return None
+    def version(self) -> float | None:
+        """The file's modification time as last read (None: no file yet): it changes when someone edits it."""
+        self._load()
+        return self._mtime
 
-    def authenticate_client(self, client_id: str, secret: str) -> Principal | None:
-        for client in self._load().clients:
-            if client.client_id == client_id and secret_matches(client.secret_hash, secret):
-                return client_principal(client)
-        return None
+    def records(self) -> PrincipalsFile:
+        return self._load()
 
     def principal(self, subject: str) -> Principal | None:
         self._load()
@@ -157,6 +155,13 @@ ROLE_TEMPLATES: dict[str, RoleTemplate] = {
     "provincial_board": RoleTemplate(PrincipalKind.STAFF, roles.STAFF_PERMISSIONS, roles.provincial_board),
     "district_board": RoleTemplate(PrincipalKind.STAFF, roles.STAFF_PERMISSIONS, roles.district_board),
     "delegated_district": RoleTemplate(PrincipalKind.STAFF, roles.STAFF_PERMISSIONS, roles.delegated_district),
+    # board administrators: their board's grants, and their own people and hospitals (gateway.identities)
+    "central_board_admin": RoleTemplate(
+        PrincipalKind.STAFF, roles.BOARD_ADMIN_PERMISSIONS, _everywhere(roles.central_board), False
+    ),
+    "provincial_board_admin": RoleTemplate(PrincipalKind.STAFF, roles.BOARD_ADMIN_PERMISSIONS, roles.provincial_board_admin),
+    "district_board_admin": RoleTemplate(PrincipalKind.STAFF, roles.BOARD_ADMIN_PERMISSIONS, roles.district_board),
+    "delegated_district_admin": RoleTemplate(PrincipalKind.STAFF, roles.BOARD_ADMIN_PERMISSIONS, roles.delegated_district),
     "expert_council_doctor": RoleTemplate(PrincipalKind.DOCTOR, roles.DOCTOR_PERMISSIONS, roles.expert_council_doctor),
     "auditor": RoleTemplate(PrincipalKind.AUDITOR, roles.AUDITOR_PERMISSIONS, roles.auditor),
     "his_client": RoleTemplate(PrincipalKind.HIS, roles.HIS_PERMISSIONS, roles.his_client),

@@ -57,6 +57,9 @@ class GatewaySettings(ServiceSettings):
     )
     audit_journal_dir: Path = Field(default=Path(""), description="default data_dir/gateway/audit-journal")
     audit_journal_fsync: bool = Field(default=False, description="flush each journal record to disk (survives power loss)")
+    password_min_length: int = Field(default=12, ge=8, description="passwords set through the API: at least this long")
+    signin_max_failures: int = Field(default=5, ge=1, description="failed password sign-ins in a row that lock an account")
+    signin_lockout_minutes: float = Field(default=15.0, gt=0, description="how long a locked account refuses every sign-in")
     break_glass_minutes: int = 60
     break_glass_max_minutes: int = 24 * 60
 

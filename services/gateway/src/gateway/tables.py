@@ -1,5 +1,6 @@
-"""The gateway's tables, and only those: grants with their history, the cadres' scope keys (a read
-model of the registry), break-the-glass grants, the hash-chained audit trail, refresh and revoked tokens."""
+"""The gateway's tables, and only those: who may sign in (users and HIS clients), grants with their history,
+the cadres' scope keys (a read model of the registry), break-the-glass grants, the hash-chained audit trail,
+refresh and revoked tokens."""
 
 import uuid
 from datetime import datetime
@@ -24,6 +25,33 @@ KIT = kit_tables_of(metadata)
 
 def _now() -> datetime:
     return clock.now()
+
+
+class IdentityRow(GatewayModel, table=True):
+    """A staff user or a HIS client that may sign in. Rows are never deleted: a disabled one keeps its row
+    (disabled_at set), so who existed stays known to the audit trail. Its grants are rows of `grants`."""
+
+    __tablename__ = "identities"
+
+    subject: str = Field(primary_key=True, max_length=200)  # user:<username> or client:<client_id>
+    login: str = Field(max_length=10)  # "user" (password) or "client" (client credentials)
+    name: str = Field(max_length=100)
+    kind: str = Field(max_length=30)  # contracts.scope.PrincipalKind
+    display_name: str = Field(default="", max_length=200)
+    role: str | None = Field(default=None, max_length=50)  # the role template it was created with, if any
+    unit_path: str = Field(max_length=100, index=True)  # the board it belongs to: decides who administers it
+    facility: str | None = Field(default=None, max_length=50)  # HIS clients: the facility they post for
+    permissions: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    secret_hash: str = Field(max_length=200)  # argon2
+    secret_changed_at: datetime = Field(default_factory=_now)
+    source: str = Field(max_length=10)  # "file" (the principals file) or "api"
+    created_by: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=_now)
+    disabled_at: datetime | None = None
+    disabled_by: str | None = Field(default=None, max_length=200)
+    disable_reason: str | None = Field(default=None, max_length=500)
+    failed_signins: int = Field(default=0)
+    locked_until: datetime | None = None
 
 
 class GrantRow(GatewayModel, table=True):

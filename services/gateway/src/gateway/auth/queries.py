@@ -25,3 +25,12 @@ def revoked_access(jti: str) -> SelectOfScalar[str]:
 def expired_revocations(now: datetime) -> Delete:
     """Revocations of access tokens that have expired anyway."""
     return delete(RevokedTokenRow).where(col(RevokedTokenRow.expires_at) < now)
+
+
+def close_sessions_of(subject: str, at: datetime) -> Update:
+    """Revoke every open session of a principal (it was disabled): its refresh tokens stop working."""
+    return (
+        update(RefreshTokenRow)
+        .where(col(RefreshTokenRow.subject) == subject, col(RefreshTokenRow.revoked_at).is_(None))
+        .values(revoked_at=at)
+    )

@@ -8,11 +8,17 @@ import jwt
 
 from contracts.api.auth import TokenResponse
 from contracts.scope import Principal
+from gateway.audit.trail import AuditEntry
 from gateway.auth.sessions import RefreshRefused
 from gateway.context import API_PREFIX, Caller, Gateway
+from gateway.identities.store import SignIn
 from servicekit.errors import DomainError
+from servicekit.logs import current_correlation_id
 
 GRANT_TYPES = ("password", "client_credentials", "refresh_token")
+# One answer for a wrong secret, an unknown name and a locked account: a guesser learns none of them apart.
+WRONG_CREDENTIALS = "wrong credentials (an account is locked for a while after repeated failed sign-ins)"
+LOCKED = "gateway:signin.locked"
 
 
 class InvalidGrant(DomainError):
@@ -39,26 +45,47 @@ async def issue_token(gateway: Gateway, form: TokenRequest, client_address: str)
     with_refresh = False
     new_refresh: str | None = None
     if form.grant_type == "password" and form.username and form.password:
-        principal, with_refresh = gateway.directory.authenticate_user(form.username, form.password), True
+        signed_in = await gateway.identities.authenticate_user(form.username, form.password)
+        if signed_in.locked_now:
+            await gateway.audit.append(locked_entry(gateway, signed_in, client_address))
+        principal, with_refresh = signed_in.principal, True
     elif form.grant_type == "client_credentials" and form.client_id and form.client_secret:
-        principal = gateway.directory.authenticate_client(form.client_id, form.client_secret)
+        principal = await gateway.identities.authenticate_client(form.client_id, form.client_secret)
     elif form.grant_type == "refresh_token" and form.refresh_token:
         try:
             subject, new_refresh = await gateway.sessions.rotate(form.refresh_token)
         except RefreshRefused as exc:
             raise InvalidGrant(str(exc)) from exc
-        principal = gateway.directory.principal(subject)
+        principal = await gateway.identities.principal(subject)
     else:
         raise InvalidGrant(
             "grant_type must be password (username, password), client_credentials (client_id, client_secret)"
             " or refresh_token (refresh_token)"
         )
     if principal is None:
-        raise InvalidGrant("wrong credentials")
+        raise InvalidGrant(WRONG_CREDENTIALS)
     access_token, expires_in = gateway.issuer.issue(principal)
     if with_refresh:
         new_refresh = await gateway.sessions.issue_refresh(principal.subject)
     return TokenResponse(access_token=access_token, expires_in=expires_in, refresh_token=new_refresh)
+
+
+def locked_entry(gateway: Gateway, signed_in: SignIn, client_address: str) -> AuditEntry:
+    """The lockout in the audit trail, as the locked account's own event (no administrator acted)."""
+    settings = gateway.settings
+    return AuditEntry(
+        actor=signed_in.subject or "",
+        actor_kind=signed_in.kind,
+        actor_unit=signed_in.unit_path,
+        operation=LOCKED,
+        method="POST",
+        path=f"{API_PREFIX}/auth/token",
+        outcome="denied",
+        status_code=400,
+        client_address=client_address,
+        correlation_id=current_correlation_id(),
+        detail=f"{settings.signin_max_failures} failed sign-ins: locked for {settings.signin_lockout_minutes:g} minutes",
+    )
 
 
 async def revoke(gateway: Gateway, token: str) -> bool:

@@ -27,7 +27,7 @@ async def principals_overview(gateway: Gateway) -> list[PrincipalSummary]:
             permissions=sorted(p.permissions),
             grants=by_subject.get(p.subject, []),
         )
-        for p in gateway.directory.principals()
+        for p in await gateway.identities.active_principals()
     ]
 
 
