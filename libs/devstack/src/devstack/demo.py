@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from contracts.enums import CadreStatus, ManagementTier, Sex
+from servicekit import clock
 
 PROVINCE = "VN.68"
 # The demo users and HIS client: a seed for the gateway (plaintext secrets, roles by name), which the gateway
@@ -92,7 +93,7 @@ def _cadre(rng: random.Random, tier: ManagementTier, unit: str, active: bool) ->
     sex = Sex.MALE if rng.random() < 0.8 else Sex.FEMALE
     middle, given = (MIDDLE_MALE, GIVEN_MALE) if sex is Sex.MALE else (MIDDLE_FEMALE, GIVEN_FEMALE)
     birth = date(rng.randrange(1965, 1975) if active else rng.randrange(1935, 1964), rng.randrange(1, 13), rng.randrange(1, 29))
-    return {
+    cadre = {
         "full_name": f"{rng.choice(FAMILY)} {rng.choice(middle)} {rng.choice(given)}",
         "date_of_birth": birth.isoformat(),
         "sex": sex.value,
@@ -105,6 +106,10 @@ def _cadre(rng: random.Random, tier: ManagementTier, unit: str, active: bool) ->
         "residence_address": f"{rng.randrange(1, 200)} đường {rng.choice(STREETS)}, Đà Lạt",
         "phone": f"09{rng.randrange(10**8):08d}",
     }
+    # a BHYT card (QĐ 130 XML names patients by it), derived without drawing from rng so the rest of the demo
+    # stays as it was: group DN (working) or HT (retired), benefit level 4/3, province 68, a 10-digit number
+    group = "DN4" if active else "HT3"
+    return cadre | {"bhyt_number": f"{group}68{cadre['national_id'][2:]}", "bhyt_valid_to": f"{clock.today().year}-12-31"}
 
 
 def demo_cadres(seed: int = 2023) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from clinical.records import routes as records
 from clinical.settings import ClinicalSettings
 from clinical.tables import metadata
 from clinical.timeline import routes as timeline
+from clinical.xml130 import routes as xml130
 from servicekit.app import create_service_app
 from servicekit.runtime import build_runtime
 
@@ -20,7 +21,7 @@ def create_app(settings: ClinicalSettings | None = None, *, run_workers: bool = 
         runtime,
         title="CadreCare clinical",
         description="Exam results, visits, admissions, referrals; hospital (HIS) ingestion.",
-        routers=[ingestion.router, records.router, timeline.router, conditions.router],
+        routers=[ingestion.router, xml130.router, records.router, timeline.router, conditions.router],
         consumers=consumers,
         run_workers=run_workers,
     )

@@ -4,7 +4,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import registry as orm_registry
 from sqlmodel import Field, SQLModel
@@ -28,6 +28,8 @@ class PatientCadre(ClinicalModel, table=True):
     cadre_id: uuid.UUID = Field(primary_key=True)
     national_id: str = Field(max_length=12, unique=True)
     card_number: str | None = Field(default=None, max_length=30, index=True)
+    bhyt_number: str | None = Field(default=None, max_length=15, index=True)  # how QĐ 130 XML names a patient
+    bhyt_valid_to: date | None = None
     managing_unit: str = Field(max_length=100, index=True)
     tier: str = Field(max_length=30)
     status: str = Field(max_length=20)
@@ -80,3 +82,27 @@ class ClinicalRecordVersion(ClinicalModel, table=True):
     body_hash: str = Field(max_length=64)
     recorded_at: datetime
     recorded_by: str = Field(max_length=200)
+
+
+class Xml130File(ClinicalModel, table=True):
+    """One inner file (XML1, XML2, ...) of a QĐ 130 encounter as the facility sent it, zlib-compressed: kept for
+    audit and reprocessing, a new version only when its content changed. Only cadres' encounters are kept.
+
+    (facility, ma_lk) is the encounter; the tables of one encounter may come in separate uploads, so the
+    encounter is rebuilt from the latest version of each table."""
+
+    __tablename__ = "xml130_file"
+    __table_args__ = (UniqueConstraint("facility", "ma_lk", "table_name", "version", name="uq_xml130_file_version"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    facility: str = Field(max_length=50)
+    ma_cskcb: str = Field(max_length=10)
+    ma_lk: str = Field(max_length=100)
+    table_name: str = Field(max_length=10)  # XML1 ... XML15
+    version: int
+    sha256: str = Field(max_length=64)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    envelope_sha256: str = Field(max_length=64)
+    signature: str = Field(max_length=20)  # verified | absent | unverified
+    received_at: datetime
+    received_by: str = Field(max_length=200)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import registry as orm_registry
 from sqlmodel import Field, SQLModel
 
 from servicekit import clock
+from servicekit.columns import UnitColumns
 from servicekit.runtime import kit_tables_of
 
 
@@ -28,19 +29,13 @@ def _scope_index(name: str, *columns: str) -> Index:
     return Index(name, "managing_unit", *columns, postgresql_ops={"managing_unit": "varchar_pattern_ops"})
 
 
-class Unit(RegistryModel, table=True):
+class Unit(RegistryModel, UnitColumns, table=True):
     """One version of an administrative unit: a path may have several versions over time (rename, merge target)."""
 
     __table_args__ = (UniqueConstraint("path", "valid_from", name="uq_unit_path_valid_from"),)
 
     id: int | None = Field(default=None, sa_column=Column(BIG_ID, primary_key=True, autoincrement=True))
     path: str = Field(max_length=100, index=True)
-    code: str = Field(max_length=20)
-    name: str = Field(max_length=200)
-    level: str = Field(max_length=20)
-    parent_path: str | None = Field(default=None, max_length=100, index=True)
-    valid_from: date
-    valid_to: date | None = None
 
 
 class Reorganisation(RegistryModel, table=True):
@@ -97,6 +92,10 @@ class Cadre(RegistryModel, table=True):
     residence_unit: str | None = Field(default=None, max_length=100)
     phone: str | None = Field(default=None, max_length=20)
     card_number: str | None = Field(default=None, max_length=30, unique=True)
+    # the health-insurance card: not unique (a 12-digit BHYT code is a CCCD, a card may be re-keyed by BHXH)
+    bhyt_number: str | None = Field(default=None, max_length=15, index=True)
+    bhyt_valid_from: date | None = None
+    bhyt_valid_to: date | None = None
     created_at: datetime = Field(default_factory=clock.now)
     updated_at: datetime = Field(default_factory=clock.now)
 

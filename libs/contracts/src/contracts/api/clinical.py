@@ -12,7 +12,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from contracts.api.common import FieldError
 from contracts.codesystems import CodedValue
@@ -26,6 +26,8 @@ ExternalId = Annotated[
 ]
 Text = Annotated[str, Field(max_length=4000)]
 ShortText = Annotated[str, Field(min_length=1, max_length=300)]
+# JSON has no Infinity or NaN: 1e999 parses as inf, was accepted and then answered (and published) as null
+Number = Annotated[float, Field(allow_inf_nan=False)]
 
 
 class PatientSummary(BaseModel):
@@ -49,7 +51,7 @@ class Observation(BaseModel):
 
     code: str = Field(min_length=1, max_length=50, description='e.g. "weight", "bp_systolic", a LOINC code')
     name: str | None = Field(default=None, max_length=200)
-    value: float | str
+    value: Number | str
     unit: str | None = Field(default=None, max_length=30)
     reference_range: str | None = Field(default=None, max_length=100)
     abnormal: bool | None = None
@@ -115,6 +117,68 @@ class Participant(BaseModel):
     facility: ShortText | None = None
 
 
+class MedicationLine(BaseModel):
+    """A drug dispensed or prescribed (QĐ 130 XML2): the code is kept, it is what a board follows for chronic care."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=255, description="MA_THUOC: active-ingredient code")
+    name: str | None = Field(default=None, max_length=1024)
+    strength: str | None = Field(default=None, max_length=1024)
+    route: str | None = Field(default=None, max_length=50)
+    dosage: str | None = Field(default=None, max_length=1024)
+    quantity: Number | None = None
+    unit: str | None = Field(default=None, max_length=50)
+    ordered_at: datetime | None = None
+
+
+class ServiceLine(BaseModel):
+    """A technical service, bed day or supply (QĐ 130 XML3)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=255, description="MA_DICH_VU, else MA_VAT_TU")
+    name: str | None = Field(default=None, max_length=1024)
+    group: str | None = Field(default=None, max_length=10, description="MA_NHOM (QĐ 5937)")
+    quantity: Number | None = None
+    ordered_at: datetime | None = None
+    performed_at: datetime | None = None
+
+
+class ProgressNote(BaseModel):
+    """A clinical progress note (QĐ 130 XML5)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    at: datetime | None = None
+    note: Text
+    stage: Text | None = None
+    consultation: Text | None = None
+    surgery: Text | None = None
+
+
+DETAIL_FIELDS = ("medications", "services", "results", "progress_notes", "follow_ups")
+
+
+class EncounterDetail(BaseModel):
+    """What a QĐ 130 export carries beyond a summary; omitted when empty: earlier records keep their hash."""
+
+    medications: list[MedicationLine] = Field(default=[], max_length=1000)
+    services: list[ServiceLine] = Field(default=[], max_length=1000)
+    results: list[Observation] = Field(default=[], max_length=1000, description="lab and imaging results")
+    progress_notes: list[ProgressNote] = Field(default=[], max_length=500)
+    follow_ups: list[FollowUp] = Field(default=[], max_length=20, description="e.g. a re-exam appointment")
+
+    @model_serializer(mode="wrap")
+    def _omit_empty_detail(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            for name in DETAIL_FIELDS:
+                if name in data and not data[name]:
+                    del data[name]
+        return data
+
+
 class RecordBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -143,7 +207,7 @@ class PeriodicExamIn(RecordBase):
     conclusion: Text | None = None
 
 
-class OutpatientVisitIn(RecordBase):
+class OutpatientVisitIn(EncounterDetail, RecordBase):
     """Khám ngoại trú, cấp đơn."""
 
     kind: Literal["outpatient_visit"]
@@ -153,7 +217,7 @@ class OutpatientVisitIn(RecordBase):
     prescriptions: list[ShortText] = Field(default=[], max_length=100, description="free lines")
 
 
-class AdmissionIn(RecordBase):
+class AdmissionIn(EncounterDetail, RecordBase):
     """Điều trị nội trú: open until discharged. `occurred_on` is the admission date."""
 
     kind: Literal["admission"]
@@ -318,21 +382,3 @@ class RecordVersionPublic(BaseModel):
     recorded_at: datetime
     recorded_by: str
     data: dict[str, Any]
-
-
-class ChronicCondition(BaseModel):
-    group: str
-    label_vi: str
-    label_en: str
-    codes: list[str]
-    first_seen: date
-    last_seen: date
-    records: int
-
-
-class ProblemList(BaseModel):
-    """A cadre's chronic problem list, derived from the diagnoses of their current records."""
-
-    cadre_id: uuid.UUID
-    conditions: list[ChronicCondition]
-    comorbidity: int  # how many chronic groups at once

@@ -2,10 +2,27 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from contracts.api.common import FieldError
 from contracts.enums import CadreStatus, EligibilityCategory, ManagementTier, Sex
+
+# A BHYT (health-insurance) card code in one of the three forms in use (QĐ 4750 appendix; VN Core's
+# NamingSystem): 15 characters (beneficiary group, benefit level 1-5, province, 10-digit BHXH number),
+# the 10-digit BHXH number alone (from 04/2021), or the 12-digit CCCD (from 08/2025, NĐ 188/2025).
+BHYT_PATTERN = r"^(?:[A-Z]{2}[1-5]\d{12}|\d{10}|\d{12})$"
+BhytNumber = Annotated[
+    str,
+    Field(
+        pattern=BHYT_PATTERN,
+        description="BHYT card code: 15 characters (e.g. HT3680123456789), a 10-digit BHXH number or a 12-digit CCCD",
+    ),
+]
+
+
+def _bhyt_period_problem(valid_from: date | None, valid_to: date | None) -> None:
+    if valid_from is not None and valid_to is not None and valid_to < valid_from:
+        raise ValueError(f"bhyt_valid_to ({valid_to}) is before bhyt_valid_from ({valid_from})")
 
 
 class CadreBase(BaseModel):
@@ -21,6 +38,14 @@ class CadreBase(BaseModel):
     residence_address: str | None = Field(default=None, max_length=500)
     residence_unit: str | None = None
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9 .-]{8,16}$")
+    bhyt_number: BhytNumber | None = None
+    bhyt_valid_from: date | None = Field(default=None, description="BHYT card valid from (GT_THE_TU)")
+    bhyt_valid_to: date | None = Field(default=None, description="BHYT card valid until (GT_THE_DEN)")
+
+    @model_validator(mode="after")
+    def _bhyt_period(self) -> "CadreBase":
+        _bhyt_period_problem(self.bhyt_valid_from, self.bhyt_valid_to)
+        return self
 
 
 class CadreCreate(CadreBase):
@@ -50,6 +75,14 @@ class CadreUpdate(BaseModel):
     residence_address: str | None = Field(default=None, max_length=500)
     residence_unit: str | None = None
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9 .-]{8,16}$")
+    bhyt_number: BhytNumber | None = None
+    bhyt_valid_from: date | None = None
+    bhyt_valid_to: date | None = None
+
+    @model_validator(mode="after")
+    def _bhyt_period(self) -> "CadreUpdate":
+        _bhyt_period_problem(self.bhyt_valid_from, self.bhyt_valid_to)
+        return self
 
 
 class CadreChange(BaseModel):
@@ -206,6 +239,7 @@ class CadreCount(BaseModel):
     tier: ManagementTier
     status: CadreStatus
     count: int
+    suppressed: list[str] = []  # fields hidden from an aggregate-only caller (shown as 0 here; never a fact)
 
 
 class UnitPublic(BaseModel):

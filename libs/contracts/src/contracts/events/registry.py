@@ -31,6 +31,11 @@ class CadreSnapshot(BaseModel):
     residence_unit: str | None = None
     phone: str | None = None
     card_number: str | None = None
+    # Added in v1 (optional: earlier events parse without them): the BHYT card, how a hospital's
+    # QĐ 130 XML names a patient when SO_CCCD is missing
+    bhyt_number: str | None = None
+    bhyt_valid_from: date | None = None
+    bhyt_valid_to: date | None = None
 
 
 class CadreEvent(DomainEvent):

@@ -6,8 +6,8 @@ from fastapi import Response
 
 from clinical.access import ClinicalReader
 from clinical.conditions import service
-from contracts.api.clinical import ProblemList
 from contracts.api.common import Problem
+from contracts.api.conditions import ProblemList
 from servicekit.audit import audit_subjects
 from servicekit.idempotency import ServiceRouter
 from servicekit.runtime import SessionDep

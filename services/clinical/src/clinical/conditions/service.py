@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clinical import codes, domain
 from clinical.access import ensure_cadre_in_scope
 from clinical.conditions import queries
-from contracts.api.clinical import ChronicCondition, ProblemList
+from contracts.api.conditions import ChronicCondition, ProblemList
 from contracts.scope import Principal
 
 

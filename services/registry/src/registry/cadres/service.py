@@ -4,6 +4,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.api.common import Page
@@ -111,14 +112,18 @@ async def update_cadre(
     if cadre.status in (CadreStatus.DECEASED, CadreStatus.REMOVED):
         raise Refused("no change after death or removal", errors=[field_error("status", f"the cadre is {cadre.status}")])
     wanted: dict[str, Any] = data.model_dump(exclude_unset=True, mode="json")
-    for name in ("full_name", "date_of_birth", "sex", "national_id"):
+    for name in ("full_name", "date_of_birth", "sex", "national_id", "eligibility"):  # [] clears the eligibility
         if name in wanted and wanted[name] is None:
             raise Refused("a required field cannot be emptied", errors=[field_error(name, "may not be null")])
     current: dict[str, Any] = cadre_public(cadre).model_dump(mode="json")
     changes = {name: (current[name], value) for name, value in wanted.items() if current[name] != value}
     if not changes:
         return cadre_public(cadre)
-    merged = CadrePublic.model_validate({**current, **wanted})
+    try:
+        merged = CadrePublic.model_validate({**current, **wanted})
+    except ValidationError as exc:  # a rule across fields, e.g. a BHYT card valid to before valid from
+        errors = [field_error(".".join(str(p) for p in e["loc"]) or "body", e["msg"]) for e in exc.errors(include_url=False)]
+        raise Refused("the change is refused", errors=errors) from exc
     if {"national_id", "date_of_birth", "sex"} & changes.keys():
         refuse(national_id_problems(merged.national_id, merged.date_of_birth, merged.sex), "invalid national ID")
     if "national_id" in changes:
