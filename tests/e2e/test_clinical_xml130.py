@@ -1,13 +1,15 @@
 """QĐ 130 XML through the gateway, across real processes: a cadre registered with a BHYT card reaches clinical
 by event; the hospital's HIS uploads a ZIP of envelopes (a cadre named only by the card, a patient who is not a
 cadre, a malformed envelope); the cadre's visit is stored once, the rest is counted or refused; a repeat is
-`existed`; a board reads the visit in the cadre's timeline."""
+`existed`; a board reads the visit in the cadre's timeline, and its re-exam appointment (XML14) in scheduling's
+follow-ups."""
 
 import io
 import json
 import zipfile
 from collections.abc import Iterator
 from contextlib import closing
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -15,6 +17,7 @@ import pytest
 from devstack import demo
 from devstack.stack import Stack
 from devstack.xml130_samples import Patient, encounter, envelope
+from servicekit import clock
 from tests.e2e.conftest import login, stack_config
 from tests.e2e.helpers import eventually, new_cadre
 
@@ -64,6 +67,8 @@ def test_a_his_uploads_qd130_xml_through_the_gateway(stack: Stack, admin: httpx.
     assert cadre.status_code == 201, cadre.text
     assert cadre.json()["bhyt_number"] == "HT3680012345678"
     visit = encounter("E2E-XML-1", Patient(None, bhyt="HT3680012345678"), lines=5)
+    re_exam_on = clock.today() + timedelta(days=30)  # an appointment ahead, by Vietnam's date
+    visit["XML14"] = [{"MA_LK": "E2E-XML-1", "SO_GIAYHEN_KL": "HK-E2E", "NGAY_HEN_KL": f"{re_exam_on:%Y%m%d}0800"}]
     stranger = encounter("E2E-XML-2", Patient("001099000042", bhyt="DN4010000000042"), lines=5)
     upload = zipped({"a.xml": envelope([visit, stranger]), "b.xml": b"<GIAMDINHHS><oops>"})
     headers = {"content-type": "application/zip"}
@@ -88,5 +93,17 @@ def test_a_his_uploads_qd130_xml_through_the_gateway(stack: Stack, admin: httpx.
         timeline = dalat.get(f"/api/v1/clinical/cadres/{cadre.json()['id']}/timeline")
         assert timeline.status_code == 200, timeline.text
         assert "E2E-XML-1" in timeline.text
+        cadre_follow_ups = {"cadre_id": cadre.json()["id"]}
+
+        def follow_ups() -> list[dict[str, object]] | None:
+            answer = dalat.get("/api/v1/scheduling/follow-ups", params=cadre_follow_ups)
+            assert answer.status_code == 200, answer.text
+            found: list[dict[str, object]] = answer.json()["items"]
+            return found or None
+
+        listed = eventually(follow_ups, timeout=30)  # scheduling hears of the record by event
+        assert [(f["due_on"], f["status"], f["note"], f["record_external_id"]) for f in listed] == [
+            (re_exam_on.isoformat(), "open", "Tái khám (giấy hẹn HK-E2E)", "E2E-XML-1")
+        ]
     unsupported = his.post("/api/v1/clinical/his/xml130", json={"not": "xml"})
     assert unsupported.status_code == 422 and unsupported.json()["errors"][0]["type"] == "content_type"

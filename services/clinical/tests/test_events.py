@@ -15,7 +15,7 @@ from clinical import domain
 from clinical.tables import KIT
 from contracts.codesystems import CodedValue
 from contracts.envelope import DomainEvent
-from contracts.events.clinical import EVENTS, RecordSummary
+from contracts.events.clinical import EVENTS, FollowUpSummary, RecordSummary
 from contracts.scope import Principal
 
 Sign = Callable[[Principal], dict[str, str]]
@@ -103,6 +103,10 @@ def summary_by_pydantic(version: dict[str, Any], record: dict[str, Any], status:
         referral_status=summary.referral_status,
         chronic_groups=summary.chronic_groups,
         recorded_at=datetime.fromisoformat(version["recorded_at"]),
+        follow_ups=[  # the cadre is district-tier: the HIS's note is published, the finding never
+            FollowUpSummary(index=i, due_by=f.get("due_by"), note=f.get("action"))
+            for i, f in enumerate(version["data"].get("follow_ups", []))
+        ],
     ).model_dump(mode="json")
 
 

@@ -106,6 +106,7 @@ def summary(**changes: Any) -> clinical.RecordSummary:
         "referral_status": None,
         "chronic_groups": ["hypertension", "diabetes"],
         "recorded_at": SENT_AT,
+        "follow_ups": [clinical.FollowUpSummary(index=0, due_by=date(2026, 6, 1), note="Tái khám (giấy hẹn 12/2026)")],
     }
     return clinical.RecordSummary(**(values | changes))
 

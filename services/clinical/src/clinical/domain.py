@@ -249,6 +249,7 @@ class Summary:
     referral_kind: ReferralKind | None
     referral_status: str | None
     discharge_outcome: str | None
+    follow_ups: list[dict[str, Any]]  # as stored: {finding, action?, due_by?} (dates as ISO text)
 
 
 def summarise(kind: str, body: dict[str, Any]) -> Summary:
@@ -272,6 +273,7 @@ def summarise(kind: str, body: dict[str, Any]) -> Summary:
         referral_kind=ReferralKind(body["referral_kind"]) if body.get("referral_kind") else None,
         referral_status=body.get("status") if encounter is EncounterKind.REFERRAL else None,
         discharge_outcome=discharge["outcome"] if discharge else None,
+        follow_ups=body.get("follow_ups") or [],
     )
 
 

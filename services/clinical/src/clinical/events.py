@@ -6,11 +6,13 @@ thousand events; wrapping each in an envelope of its own is what that path avoid
 the models adds about 6 ms per thousand events, some 2% of a bulk's CPU time on SQLite (measured).
 
 No diagnosis text goes on the bus (contracts.events.clinical): summaries carry ICD-10 codes only, which
-reporting needs for its chronic-condition groups, and a central-tier cadre's withdrawal is published
-without the HIS's free-text reason.
+reporting needs for its chronic-condition groups, follow-ups their due date and note but not their finding,
+and a central-tier cadre's withdrawal and follow-up notes are published without the HIS's free text.
 """
 
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,8 +21,29 @@ from clinical.heads import Head
 from contracts.codesystems import CodedValue
 from contracts.enums import ManagementTier
 from contracts.envelope import DomainEvent
-from contracts.events.clinical import ClinicalRecordAmended, ClinicalRecordRecorded, ClinicalRecordWithdrawn, RecordSummary
+from contracts.events.clinical import (
+    ClinicalRecordAmended,
+    ClinicalRecordRecorded,
+    ClinicalRecordWithdrawn,
+    FollowUpSummary,
+    RecordSummary,
+)
 from servicekit.outbox import Outbox, RawEvent
+
+
+def follow_up_summaries(follow_ups: list[dict[str, Any]], tier: str) -> list[FollowUpSummary]:
+    """A record's follow-ups for scheduling: the due date and what is to be done, never the finding (diagnosis
+    text); for a central-tier cadre not the HIS's note either (it may name a diagnosis too)."""
+    withheld = tier == ManagementTier.CENTRAL
+    return [
+        FollowUpSummary(
+            index=index,
+            due_by=date.fromisoformat(item["due_by"]) if item.get("due_by") else None,
+            note=None if withheld else item.get("action"),
+            note_withheld=withheld and bool(item.get("action")),
+        )
+        for index, item in enumerate(follow_ups)
+    ]
 
 
 def record_summary(head: Head, summary: domain.Summary) -> RecordSummary:
@@ -47,6 +70,7 @@ def record_summary(head: Head, summary: domain.Summary) -> RecordSummary:
         referral_status=summary.referral_status,
         chronic_groups=summary.chronic_groups,
         recorded_at=head.updated_at,
+        follow_ups=follow_up_summaries(summary.follow_ups, head.tier),
     )
 
 

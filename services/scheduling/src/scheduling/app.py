@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from scheduling.clinic_days.routes import router as clinic_days
 from scheduling.convalescence.routes import router as convalescence
 from scheduling.coverage.routes import router as coverage
+from scheduling.follow_ups.routes import router as follow_ups
 from scheduling.home_visits.routes import router as home_visits
 from scheduling.invitations.routes import router as invitations
 from scheduling.plans.routes import router as plans
@@ -24,9 +25,9 @@ def create_app(settings: SchedulingSettings | None = None, *, run_workers: bool 
         title="CadreCare scheduling",
         description=(
             "Periodic exam plans, rounds, invitations, attendance and coverage; home visits, convalescence trips"
-            " and expert-council clinic days."
+            ", expert-council clinic days, and the follow-ups clinical records ask for (re-exam appointments)."
         ),
-        routers=[roster, rules, plans, invitations, coverage, home_visits, convalescence, clinic_days],
+        routers=[roster, rules, plans, invitations, coverage, home_visits, convalescence, clinic_days, follow_ups],
         consumers=consumers,
         run_workers=run_workers,
     )

@@ -1,14 +1,24 @@
 """Scheduling rules with no I/O: plan validation, the invitation lifecycle, slots, coverage arithmetic, and the
-rules of the other recurring work (home visits, convalescence trips, clinic days)."""
+rules of the other recurring work (home visits, convalescence trips, clinic days), and of the follow-ups clinical
+records ask for."""
 
 from calendar import monthrange
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from enum import StrEnum
 
 from contracts.api.common import FieldError
-from contracts.api.scheduling import CadenceRule, DeferralReason, ExamPlanCreate, InvitationStatus, RoundGroupIn
+from contracts.api.scheduling import (
+    CadenceRule,
+    DeferralReason,
+    ExamPlanCreate,
+    FollowUpStatus,
+    InvitationStatus,
+    RoundGroupIn,
+)
 from contracts.enums import CadreStatus, ManagementTier
+from contracts.events.clinical import FollowUpSummary, RecordSummary
 from contracts.scope import unit_covers
 from servicekit.errors import Refused, field_error
 
@@ -236,3 +246,79 @@ def series_dates(year: int, from_month: int, months: int, days_of_month: Sequenc
         last = monthrange(month_start.year, month_start.month)[1]
         found.update(month_start.replace(day=min(d, last)) for d in days_of_month)
     return sorted(found)
+
+
+# ---- follow-ups a clinical record asks for (a re-exam appointment: QĐ 130's XML14) ----
+
+F = FollowUpStatus
+FROM_RECORD = "clinical:record"  # who closed a follow-up its record no longer asks for (a later version may again)
+SYSTEM = "system:scheduling"  # who closed one for the cadre's sake (death, removal): not reopened by the record
+
+
+def follow_up_status(state: FollowUpStatus, due_on: date | None, today: date) -> FollowUpStatus:
+    """Overdue is not stored: an open follow-up whose due date is before today (Vietnam's) is overdue."""
+    if state is F.OPEN and due_on is not None and due_on < today:
+        return F.OVERDUE
+    return state
+
+
+def follow_up_days_overdue(state: FollowUpStatus, due_on: date | None, today: date) -> int:
+    return days_overdue(due_on, today) if state is F.OPEN and due_on is not None else 0
+
+
+def asked_follow_ups(record: RecordSummary) -> list[FollowUpSummary]:
+    """The follow-ups a record version asks for. A producer from before the details says only
+    `needs_follow_up`: one follow-up without date or note still puts it before a board."""
+    if record.status == "withdrawn":
+        return []
+    if not record.follow_ups and record.needs_follow_up:
+        return [FollowUpSummary(index=0)]
+    return list(record.follow_ups)
+
+
+class FollowUpStep(StrEnum):
+    CREATE = "create"  # asked for, not known yet
+    UPDATE = "update"  # still asked for: the version's date and note; a board's done or cancel stands
+    REOPEN = "reopen"  # asked for again after an earlier version or a withdrawal had dropped it
+    CANCEL = "cancel"  # open and no longer asked for (a correction dropped it, or the record was withdrawn)
+
+
+@dataclass(frozen=True)
+class KeptFollowUp:
+    """What the rules need of a follow-up scheduling already keeps."""
+
+    state: FollowUpStatus
+    closed_by: str | None
+    record_version: int
+
+
+def follow_up_steps(kept: Mapping[int, KeptFollowUp], asked: Collection[int], version: int) -> dict[int, FollowUpStep]:
+    """What one version of a record (or its withdrawal: nothing asked) does to its follow-ups, by position.
+    A version older than one already applied changes nothing (events of a record arrive in order, but a
+    replay may bring an old one again); the same version again gives the same result (redelivery)."""
+    if any(k.record_version > version for k in kept.values()):
+        return {}
+    steps: dict[int, FollowUpStep] = {}
+    for position in asked:
+        known = kept.get(position)
+        if known is None:
+            steps[position] = FollowUpStep.CREATE
+        elif known.state is F.CANCELLED and known.closed_by == FROM_RECORD:
+            steps[position] = FollowUpStep.REOPEN
+        else:
+            steps[position] = FollowUpStep.UPDATE
+    for position, known in kept.items():
+        if position not in steps and known.state is F.OPEN:
+            steps[position] = FollowUpStep.CANCEL
+    return steps
+
+
+def follow_up_close_refusal(state: FollowUpStatus, done_on: date | None, asked_on: date, today: date) -> FieldError | None:
+    """Why a board may not mark a follow-up done (`done_on` given) or cancel it (`done_on` None), if it may not."""
+    if state is not F.OPEN:
+        return field_error("id", f"the follow-up is already {state.value}", "not_open")
+    if done_on is not None and done_on > today:
+        return field_error("done_on", f"{done_on.isoformat()} is after today ({today.isoformat()} in Vietnam)", "in_future")
+    if done_on is not None and done_on < asked_on:
+        return field_error("done_on", f"before the record that asks for it ({asked_on.isoformat()})", "before_record")
+    return None

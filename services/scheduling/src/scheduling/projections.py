@@ -1,5 +1,5 @@
 """Event handlers: scheduling's read model of the registry (with its history, for "as of" a date), and
-what registry changes and clinical records do to invitations, home visits, trips and clinic bookings."""
+what registry changes and clinical records do to invitations, home visits, trips, clinic bookings and follow-ups."""
 
 from datetime import date
 
@@ -26,6 +26,7 @@ from contracts.topics import CADRES, CLINICAL_RECORDS, UNITS
 from scheduling.clinic_days import service as clinic_days
 from scheduling.convalescence import registrations as convalescence
 from scheduling.domain import EXAMINABLE_STATUSES
+from scheduling.follow_ups import from_events as follow_ups
 from scheduling.home_visits import service as home_visits
 from scheduling.invitations import from_events as invitations
 from scheduling.settings import SchedulingSettings
@@ -96,6 +97,7 @@ def cadre_handler(outbox: Outbox) -> Handler:
             await home_visits.end_for_cadre(session, cadre.id, reason)
             await convalescence.cancel_for_cadre(session, outbox, cadre.id, reason, on)
             await clinic_days.cancel_for_cadre(session, cadre.id, reason, on)
+            await follow_ups.cancel_for_cadre(session, cadre.id, reason, on)
         elif isinstance(event, CadreTransferred):
             await invitations.transfer(session, outbox, cadre.id, cadre.managing_unit, effective, on)
         elif isinstance(event, CadreRegistered | CadreRetired | CadreTierChanged) and cadre.status in EXAMINABLE_STATUSES:
@@ -118,12 +120,13 @@ async def project_unit(session: AsyncSession, _envelope: EventEnvelope, event: D
 
 
 def exam_handler(outbox: Outbox) -> Handler:
-    async def handle(session: AsyncSession, _envelope: EventEnvelope, event: DomainEvent) -> None:
+    async def handle(session: AsyncSession, envelope: EventEnvelope, event: DomainEvent) -> None:
+        assert isinstance(event, ClinicalRecordRecorded | ClinicalRecordAmended | ClinicalRecordWithdrawn)
+        await follow_ups.apply_record(session, event, clock.vietnam_date(envelope.time))
         if isinstance(event, ClinicalRecordWithdrawn):
             if event.record.kind == EncounterKind.PERIODIC_EXAM:
                 await invitations.withdraw_exam(session, outbox, event.record.record_id)
             return
-        assert isinstance(event, ClinicalRecordRecorded | ClinicalRecordAmended)
         record = event.record
         if record.kind == EncounterKind.HOME_VISIT and isinstance(event, ClinicalRecordRecorded):
             await home_visits.visit_from_clinical(session, record.cadre_id, record.record_id, record.occurred_on, record.facility)

@@ -303,3 +303,34 @@ class ClinicBooking(SchedulingModel, table=True):
     cancelled_reason: str | None = Field(default=None, max_length=300)
     created_by: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=clock.now)
+
+
+# ---- follow-ups a clinical record asks for (fed by clinical's record events); scope follows the roster ----
+
+
+class FollowUp(SchedulingModel, table=True):
+    """One follow-up of one clinical record, named by (record, position) across the record's versions."""
+
+    __table_args__ = (
+        UniqueConstraint("record_id", "position", name="uq_followup_record_position"),
+        Index("ix_followup_state_due", "state", "due_on"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    record_id: uuid.UUID
+    position: int
+    record_version: int
+    record_kind: str = Field(max_length=30)
+    record_external_id: str = Field(max_length=200)
+    record_occurred_on: date
+    cadre_id: uuid.UUID = Field(index=True)
+    facility: str = Field(max_length=100)
+    due_on: date | None = None
+    note: str | None = Field(default=None, max_length=4000)
+    note_withheld: bool = False
+    state: str = Field(max_length=20)  # open | done | cancelled; overdue is derived from due_on and today
+    closed_on: date | None = None
+    closed_by: str | None = Field(default=None, max_length=200)
+    closed_note: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=clock.now)
+    updated_at: datetime = Field(default_factory=clock.now)

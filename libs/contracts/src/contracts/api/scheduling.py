@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from contracts.enums import CadreStatus, ManagementTier
+from contracts.enums import CadreStatus, EncounterKind, ManagementTier
 
 FACILITY_CODE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$"
 
@@ -220,3 +220,48 @@ class CoverageReport(BaseModel):
     units_finished: UnitsFinished
     aggregate_only: bool = False  # the caller may only aggregate some tier here: small counts suppressed
     min_cell_size: int | None = None  # the threshold applied when `aggregate_only`
+
+
+# ---- follow-ups (a re-exam appointment or another follow-up a clinical record asks for) ----
+
+
+class FollowUpStatus(StrEnum):
+    OPEN = "open"  # to do: due today or later, or no due date given
+    OVERDUE = "overdue"  # to do, and its due date (Vietnam's) has passed
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class FollowUpPublic(BaseModel):
+    """A follow-up scheduling tracks for a board, from a clinical record (e.g. QĐ 130's XML14 re-exam
+    appointment). No finding or diagnosis text: that stays in clinical's record."""
+
+    id: uuid.UUID
+    cadre_id: uuid.UUID
+    full_name: str
+    managing_unit: str
+    tier: ManagementTier
+    facility: str = Field(description="the facility whose record asks for the follow-up")
+    due_on: date | None = Field(default=None, description="the appointment date; none if the record gave none")
+    note: str | None = Field(default=None, description="what is to be done, as the HIS wrote it")
+    note_withheld: bool = Field(default=False, description="a central-tier cadre's note is read in clinical only")
+    status: FollowUpStatus
+    days_overdue: int = Field(description="days since the due date, 0 if not overdue")
+    record_id: uuid.UUID = Field(description="the clinical record that asks for it")
+    record_version: int
+    record_kind: EncounterKind
+    record_external_id: str
+    record_occurred_on: date
+    position: int = Field(description="its place among the record's follow-ups")
+    closed_on: date | None = Field(default=None, description="when it was done or cancelled")
+    closed_by: str | None = None
+    closed_note: str | None = Field(default=None, description="the reason of a cancellation, the note of a done one")
+
+
+class FollowUpDone(BaseModel):
+    done_on: date | None = Field(default=None, description="default: today (Vietnam); not after today")
+    note: str | None = Field(default=None, max_length=500)
+
+
+class FollowUpCancel(BaseModel):
+    reason: str = Field(min_length=2, max_length=300)

@@ -5,6 +5,9 @@ them into its chronic-condition figures), never their names, descriptions or any
 record. The one free text an event may carry, the reason a HIS gave for withdrawing a record, is
 withheld for central-tier cadres (`ClinicalRecordWithdrawn.reason_withheld`), whose health records are
 the most sensitive tier: a HIS may write a diagnosis into it ("posted for the wrong patient: not C34").
+A record's follow-ups (a re-exam appointment: QĐ 130's XML14) travel with their due date and the HIS's
+note of what is to be done, never their finding (which is diagnosis text); the note too is withheld for
+central-tier cadres (`FollowUpSummary.note_withheld`).
 """
 
 import uuid
@@ -16,6 +19,16 @@ from pydantic import BaseModel
 from contracts.codesystems import CodedValue
 from contracts.enums import EncounterKind, ReferralKind
 from contracts.envelope import DomainEvent
+
+
+class FollowUpSummary(BaseModel):
+    """One follow-up a record asks for (e.g. a re-exam appointment), for scheduling's follow-up list.
+    `index` is its place in the record's follow-ups: with the record id, what names it across versions."""
+
+    index: int
+    due_by: date | None = None
+    note: str | None = None  # what is to be done ("Tái khám (giấy hẹn 12)"); never the finding
+    note_withheld: bool = False  # a central-tier cadre's note stays in clinical
 
 
 class RecordSummary(BaseModel):
@@ -44,6 +57,8 @@ class RecordSummary(BaseModel):
     referral_status: str | None = None  # referrals: issued, accepted, completed, cancelled
     chronic_groups: list[str] = []  # chronic-condition groups of the diagnoses (clinical's grouping data)
     recorded_at: datetime | None = None
+    # Added in v1 (optional): the follow-ups behind `needs_follow_up`; empty from producers before them
+    follow_ups: list[FollowUpSummary] = []
 
 
 class ClinicalRecordRecorded(DomainEvent):
