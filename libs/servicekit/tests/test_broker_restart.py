@@ -11,14 +11,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from event_flow_support import KIT, append_events, effect_counts, make_consumer, unsent, wait_until
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from contracts.topics import CADRES
 from servicekit.broker import Broker
 from servicekit.consumer import EventConsumer
 from servicekit.db import Database
 from servicekit.embedded import TansuBroker
-from servicekit.outbox import Outbox, OutboxRelay
+from servicekit.outbox import RELAY_LOCK_KEY, Outbox, OutboxRelay
 
 
 @asynccontextmanager
@@ -144,3 +144,17 @@ async def test_a_broker_away_for_seconds_comes_back_empty_and_nothing_is_lost(db
         await asyncio.sleep(6)
         kafka_broker.start()
         await wait_until(lambda: applied_exactly_once(db, ids), timeout=40)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite has one relay and no lock
+async def test_a_stopped_relay_gives_its_leadership_back(db: Database, kafka_broker: TansuBroker) -> None:
+    """On PostgreSQL the relay leads through a session advisory lock; stopped, it must release it, or the next
+    relay of the process waits until the pool hands it the very connection that still holds the lock."""
+    outbox = Outbox(KIT, source="test")
+    async with running(relay_of(db, outbox, kafka_broker)):
+        await append_events(db, outbox, 3)
+        await wait_until(lambda: _zero(unsent(db)))  # it led: it published
+    async with db.engine.connect() as other_session:
+        taken = await other_session.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": RELAY_LOCK_KEY})
+        await other_session.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": RELAY_LOCK_KEY})
+    assert taken, "the stopped relay still holds the leadership lock"

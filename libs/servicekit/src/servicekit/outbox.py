@@ -201,7 +201,20 @@ class OutboxRelay:
             await self._relay_forever()
         finally:
             if leadership is not None:
-                await leadership.close()
+                await self._resign(leadership)
+
+    async def _resign(self, connection: AsyncConnection) -> None:
+        """Give the lock back before the connection returns to the pool: a pooled connection keeps its
+        session's advisory locks, and the next relay of this process waited until the pool happened to
+        hand it that very connection (seconds, in a test that stops and starts relays)."""
+        try:
+            await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": RELAY_LOCK_KEY})
+            await connection.commit()
+        except Exception:  # the lock then goes with the connection, closed for real
+            log.warning("outbox relay could not give its leadership back", exc_info=True)
+            await connection.invalidate()
+        finally:
+            await connection.close()
 
     async def _become_leader(self) -> AsyncConnection | None:
         """With replicas on PostgreSQL only one relay publishes (a session advisory lock held for
