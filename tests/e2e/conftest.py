@@ -1,11 +1,13 @@
 """The whole platform as processes, on free ports in a temp data directory, driven only through the gateway."""
 
+import shutil
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from devstack import demo
 from devstack.config import StackConfig
@@ -43,3 +45,26 @@ def admin(stack: Stack) -> Iterator[httpx.Client]:
     with closing(login(stack, "admin")) as client:
         client.post("/api/v1/registry/units/import", json=demo.demo_units()).raise_for_status()
         yield client
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless; without the background-networking flags it keeps trying hosts this
+    closed network refuses."""
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=shutil.which("chromium"),
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()

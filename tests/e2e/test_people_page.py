@@ -3,12 +3,9 @@ a provincial board's administrator, created through the API by the platform's ad
 page, sees only its province's people and hospitals, creates a user, registers a hospital and sees its
 secret once, and disables the user; each effect is checked through the gateway as a client would meet it."""
 
-import shutil
-from collections.abc import Iterator
-
 import httpx
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from devstack.stack import Stack
 
@@ -18,26 +15,6 @@ expect.set_options(timeout=20_000)  # a shared 2-core machine may take more than
 PAGE = "/api/v1/reporting/dashboard/people.html"
 ADMIN_PASSWORD = "Lâm Đồng quản trị 2026"
 STAFF_PASSWORD = "Bảo Lộc chè xanh 2026"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=shutil.which("chromium"),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-            ],
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def token_status(stack: Stack, **form: str) -> int:

@@ -5,13 +5,11 @@ service's static files without a token; the page then signs in and calls the API
 (same origin), so everything the browser does goes through the real gateway.
 """
 
-import shutil
-from collections.abc import Iterator
 from contextlib import closing
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Route, expect
 
 from devstack.stack import Stack
 from tests.e2e.conftest import login
@@ -22,27 +20,6 @@ pytestmark = pytest.mark.e2e
 expect.set_options(timeout=20_000)
 
 DASHBOARD = "/api/v1/reporting/dashboard/"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=shutil.which("chromium"),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def test_dashboard_signs_in_filters_draws_and_switches_language(stack: Stack, admin: httpx.Client, browser: Browser) -> None:

@@ -7,24 +7,12 @@ import asyncio
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, String, Uuid, column, select, table
+from legacy_tables import GRANTS_BEFORE_0003
+from sqlalchemy import Boolean, Uuid, column, select, table
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from servicekit import migrations
 
-# The grants table as 0002 left it (the model's table would name the new column in every insert).
-GRANTS_BEFORE = table(
-    "grants",
-    column("id", Uuid()),
-    column("subject", String()),
-    column("unit_path", String()),
-    column("tiers", JSON()),
-    column("actions", JSON()),
-    column("reason", String()),
-    column("granted_by", String()),
-    column("granted_at", DateTime(timezone=True)),
-    column("revoked_at", DateTime(timezone=True)),
-)
 FLAGS = table("grants", column("id", Uuid()), column("central_tier_health_records", Boolean()))
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 ROWS = {  # name -> (unit_path, tiers, actions, revoked)
@@ -42,7 +30,7 @@ async def _insert_without_flag(url: str, ids: dict[str, uuid.UUID]) -> None:
     async with engine.begin() as connection:
         for name, (unit_path, tiers, actions, revoked) in ROWS.items():
             await connection.execute(
-                GRANTS_BEFORE.insert().values(
+                GRANTS_BEFORE_0003.insert().values(
                     id=ids[name],
                     subject=f"user:{name}",
                     unit_path=unit_path,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from gateway_harness import PlatformFactory, cheap_hash, user
 from identity_boards import API, boards, sign_in
-from sqlalchemy import JSON, DateTime, String, Uuid, column, table
+from legacy_tables import GRANTS_BEFORE_0003
 
 from contracts import roles
 from contracts.scope import PrincipalKind
@@ -19,24 +19,12 @@ from gateway.identity import Directory, write_principals
 from servicekit import migrations
 from servicekit.db import Database
 
-GRANTS_BEFORE = table(  # as 0003 left it, for a row an existing installation holds
-    "grants",
-    column("id", Uuid()),
-    column("subject", String()),
-    column("unit_path", String()),
-    column("tiers", JSON()),
-    column("actions", JSON()),
-    column("reason", String()),
-    column("granted_by", String()),
-    column("granted_at", DateTime(timezone=True)),
-)
-
 
 async def _existing_grant(url: str) -> None:
     db = Database(url)
     async with db.transaction() as session:
         await session.execute(
-            GRANTS_BEFORE.insert().values(
+            GRANTS_BEFORE_0003.insert().values(
                 id=uuid.uuid4(), subject="user:lamdong", unit_path="VN.68", tiers=["provincial_1"], actions=["read"],
                 reason="initial grants from the principals file", granted_by="system:bootstrap", granted_at=datetime.now(UTC),
             )
