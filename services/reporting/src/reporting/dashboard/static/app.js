@@ -209,6 +209,7 @@
   }
 
   $("login-form").addEventListener("submit", signIn);
+  $("login").disabled = false;
   $("filters").addEventListener("submit", load);
   $("logout").addEventListener("click", signOut);
   $("download-xlsx").addEventListener("click", () => download("xlsx"));

@@ -196,6 +196,7 @@
   }
 
   $("login-form").addEventListener("submit", signIn);
+  $("login").disabled = false;
   $("logout").addEventListener("click", signOut);
   $("user-form").addEventListener("submit", createUser);
   $("client-form").addEventListener("submit", createClient);
