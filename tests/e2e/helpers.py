@@ -28,6 +28,7 @@ def new_cadre(unit: str = "VN.68.672", tier: str = "district") -> dict[str, obje
         "tier": tier,
         "managing_unit": unit,
         "status": "retired",
+        "status_since": "2020-01-01",  # a district-tier cadre is registered on a date the district tier existed
     }
 
 

@@ -44,6 +44,7 @@ def new_cadre(unit: str, tier: str = "district", **extra: Any) -> dict[str, Any]
         "tier": tier,
         "managing_unit": unit,
         "status": "retired",
+        "status_since": "2020-01-01",  # before 2025-07-01: the district tier was still managed then
         **extra,
     }
 

@@ -31,6 +31,8 @@ PLACE = "Phòng khám – Quản lý sức khỏe cán bộ"
 
 
 def managed(board: str) -> tuple[ManagementTier, ...]:
+    if board.count(".") == 2 and len(board.rsplit(".", 1)[1]) == 5:  # a commune of today's tree: a commune board
+        return (T.COMMUNE,)
     return MANAGED[board.count(".")]
 
 

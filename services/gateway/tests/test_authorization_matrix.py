@@ -4,9 +4,12 @@ role's tiers) × operations, through the gateway in front of the real services (
 Expectations come from an oracle that knows nothing of SQL: `Principal.may` over the role's grants as
 written in the ROLES table. Lists and aggregates are checked row by row ("no foreign row") and total by
 total. The relation "merged" is played by a twin of each role whose grants were written on units that a
-reorganisation then merged into the role's home units: the gateway must have remapped them, so the twin
-must see exactly what the role sees. A final sweep calls every operation of the platform's OpenAPI as
-principals who may not use it, expecting 401 or 403 from the gateway itself.
+reorganisation then recoded into the role's home units (one source each, a new version of each target: a grant
+follows such a change, and never one that would widen it, gateway.domain.grant_successors): the gateway must
+have remapped them, so the twin must see exactly what the role sees. Homes are a district (the boards of
+before 2025), a province, and a commune of today's tree (the commune boards since 1 July 2025). A final sweep
+calls every operation of the platform's OpenAPI as principals who may not use it, expecting 401 or 403 from the
+gateway itself.
 """
 
 import itertools
@@ -22,7 +25,7 @@ from matrix_board_writes import BOARD_WRITES, Writes, expected, outcome
 
 from contracts import roles
 from contracts.enums import Action, ManagementTier
-from contracts.events.registry import UnitsReorganized
+from contracts.events.registry import UnitSnapshot, UnitsReorganized
 from contracts.scope import Grant, Principal, PrincipalKind, unit_covers
 from devstack.demo import demo_units
 from gateway.forwarding.policy import allowed
@@ -31,7 +34,11 @@ from gateway.identity import PrincipalsFile
 API = "/api/v1"
 T = ManagementTier
 PROVINCE, DISTRICT = "VN.68", "VN.68.672"
-OLD_PROVINCE, OLD_DISTRICT = "VN.69", "VN.68.699"  # merged into PROVINCE and DISTRICT before the matrix runs
+COMMUNE = "VN.68.26800"  # a commune of today's tree (since 2025-07-01), with its commune board
+# recoded into PROVINCE, DISTRICT and COMMUNE before the matrix runs (a new version of each begins)
+OLD_PROVINCE, OLD_DISTRICT, OLD_COMMUNE = "VN.69", "VN.69.699", "VN.69.26899"
+HOMES, OLD_HOMES = (PROVINCE, DISTRICT, COMMUNE), (OLD_PROVINCE, OLD_DISTRICT, OLD_COMMUNE)
+DISTRICT_HOME, PROVINCE_HOME, COMMUNE_HOME = 0, 1, 2  # which column of RELATIONS a role sees from
 EXTRA_UNITS = [
     {
         "path": "VN.56",
@@ -57,13 +64,24 @@ EXTRA_UNITS = [
         "parent_path": "VN.68.672",
         "valid_from": "2004-01-01",
     },
+    *(
+        {"path": path, "code": path[-5:], "name": name, "level": "commune", "parent_path": "VN.68", "valid_from": "2025-07-01"}
+        for path, name in ((COMMUNE, "Phường Xuân Hương - Đà Lạt"), ("VN.68.26801", "Phường Cam Ly - Đà Lạt"))
+    ),
 ]
-LEVEL = {"VN": "nation", "VN.68": "province", "VN.56": "province", "VN.68.672.24778": "commune"}
+LEVEL = {
+    "VN": "nation",
+    "VN.68": "province",
+    "VN.56": "province",
+    "VN.68.672.24778": "commune",
+    COMMUNE: "commune",
+    "VN.68.26801": "commune",
+}
 TIERS_AT = {
     "nation": [T.CENTRAL],
     "province": [T.CENTRAL, T.PROVINCIAL_1, T.PROVINCIAL_2, T.PROVINCIAL_3, T.TREATMENT_ONLY],
     "district": [T.DISTRICT, T.TREATMENT_ONLY],
-    "commune": [T.DISTRICT, T.TREATMENT_ONLY],
+    "commune": [T.DISTRICT, T.COMMUNE, T.TREATMENT_ONLY],
 }
 
 
@@ -74,63 +92,86 @@ def level_of(unit: str) -> str:
 @dataclass(frozen=True)
 class Role:
     kind: PrincipalKind | None  # None: anonymous
-    grants: Callable[[str, str], tuple[Grant, ...]]  # (province, district) -> grants
+    grants: Callable[[str, str, str], tuple[Grant, ...]]  # (province, district, commune) -> grants
     permissions: frozenset[str]
-    homed_in_district: bool
+    home: int  # DISTRICT_HOME, PROVINCE_HOME or COMMUNE_HOME
     tiers: tuple[ManagementTier, ...]  # the tiers it works with, in order of preference
     is_client: bool = False
 
 
 ROLES: dict[str, Role] = {
-    "central": Role(PrincipalKind.STAFF, lambda p, d: roles.central_board(), roles.STAFF_PERMISSIONS, False, (T.CENTRAL,)),
-    "provincial": Role(
-        PrincipalKind.STAFF, lambda p, d: roles.provincial_board(p), roles.STAFF_PERMISSIONS, False, (T.PROVINCIAL_2, T.DISTRICT)
+    "central": Role(
+        PrincipalKind.STAFF, lambda p, d, c: roles.central_board(), roles.STAFF_PERMISSIONS, PROVINCE_HOME, (T.CENTRAL,)
     ),
-    "district": Role(PrincipalKind.STAFF, lambda p, d: roles.district_board(d), roles.STAFF_PERMISSIONS, True, (T.DISTRICT,)),
+    "provincial": Role(
+        PrincipalKind.STAFF,
+        lambda p, d, c: roles.provincial_board(p),
+        roles.STAFF_PERMISSIONS,
+        PROVINCE_HOME,
+        (T.PROVINCIAL_2, T.DISTRICT),
+    ),
+    "district": Role(
+        PrincipalKind.STAFF, lambda p, d, c: roles.district_board(d), roles.STAFF_PERMISSIONS, DISTRICT_HOME, (T.DISTRICT,)
+    ),
     "delegated_district": Role(
-        PrincipalKind.STAFF, lambda p, d: roles.delegated_district(d), roles.STAFF_PERMISSIONS, True, (T.DISTRICT,)
+        PrincipalKind.STAFF, lambda p, d, c: roles.delegated_district(d), roles.STAFF_PERMISSIONS, DISTRICT_HOME, (T.DISTRICT,)
+    ),
+    "commune": Role(
+        PrincipalKind.STAFF, lambda p, d, c: roles.commune_board(c), roles.STAFF_PERMISSIONS, COMMUNE_HOME, (T.COMMUNE,)
+    ),
+    "delegated_commune": Role(
+        PrincipalKind.STAFF, lambda p, d, c: roles.delegated_commune(c), roles.STAFF_PERMISSIONS, COMMUNE_HOME, (T.COMMUNE,)
     ),
     "doctor": Role(
         PrincipalKind.DOCTOR,
-        lambda p, d: roles.expert_council_doctor(p),
+        lambda p, d, c: roles.expert_council_doctor(p),
         roles.DOCTOR_PERMISSIONS,
-        False,
+        PROVINCE_HOME,
         (T.PROVINCIAL_1, T.DISTRICT),
     ),
     "his_client": Role(
-        PrincipalKind.HIS, lambda p, d: roles.his_client(p), roles.HIS_PERMISSIONS, False, (T.PROVINCIAL_3, T.DISTRICT), True
+        PrincipalKind.HIS,
+        lambda p, d, c: roles.his_client(p),
+        roles.HIS_PERMISSIONS,
+        PROVINCE_HOME,
+        (T.PROVINCIAL_3, T.DISTRICT),
+        True,
     ),
-    "auditor": Role(PrincipalKind.AUDITOR, lambda p, d: roles.auditor(d), roles.AUDITOR_PERMISSIONS, True, (T.DISTRICT,)),
+    "auditor": Role(
+        PrincipalKind.AUDITOR, lambda p, d, c: roles.auditor(d), roles.AUDITOR_PERMISSIONS, DISTRICT_HOME, (T.DISTRICT,)
+    ),
     "aggregation_job": Role(
         PrincipalKind.AGGREGATION_JOB,
-        lambda p, d: roles.aggregation_job(),
+        lambda p, d, c: roles.aggregation_job(),
         roles.AGGREGATION_JOB_PERMISSIONS,
-        False,
+        PROVINCE_HOME,
         (T.PROVINCIAL_2, T.DISTRICT),
         True,
     ),
-    "anonymous": Role(None, lambda p, d: (), frozenset(), False, (T.DISTRICT, T.PROVINCIAL_2)),
+    "anonymous": Role(None, lambda p, d, c: (), frozenset(), PROVINCE_HOME, (T.DISTRICT, T.PROVINCIAL_2)),
 }
 # Two more roles for the board-level writes: the administrator (every board's records) and a provincial board
 # writing for its district boards under a delegation (their records too, not the central board's).
 BOARD_ROLES: dict[str, Role] = {
     **ROLES,
-    "administrator": Role(PrincipalKind.ADMIN, lambda p, d: roles.administrator(), roles.ADMIN_PERMISSIONS, False, (T.CENTRAL,)),
+    "administrator": Role(
+        PrincipalKind.ADMIN, lambda p, d, c: roles.administrator(), roles.ADMIN_PERMISSIONS, PROVINCE_HOME, (T.CENTRAL,)
+    ),
     "delegating_provincial": Role(
         PrincipalKind.STAFF,
-        lambda p, d: roles.provincial_board(p, delegated_write_districts=True),
+        lambda p, d, c: roles.provincial_board(p, delegated_write_districts=True),
         roles.STAFF_PERMISSIONS,
-        False,
+        PROVINCE_HOME,
         (T.PROVINCIAL_2, T.DISTRICT),
     ),
 }
-RELATIONS: dict[str, tuple[str, str]] = {  # relation -> (unit seen from a district home, from a province home)
-    "own": (DISTRICT, PROVINCE),
-    "child": ("VN.68.672.24778", DISTRICT),
-    "sibling": ("VN.68.673", "VN.56"),
-    "parent": (PROVINCE, "VN"),
-    "other_province": ("VN.56.568", "VN.56.568"),
-    "merged": (DISTRICT, PROVINCE),
+RELATIONS: dict[str, tuple[str, str, str]] = {  # relation -> unit seen from a district, a province, a commune home
+    "own": (DISTRICT, PROVINCE, COMMUNE),
+    "child": ("VN.68.672.24778", DISTRICT, COMMUNE),  # a commune has no unit below it
+    "sibling": ("VN.68.673", "VN.56", "VN.68.26801"),
+    "parent": (PROVINCE, "VN", PROVINCE),
+    "other_province": ("VN.56.568", "VN.56.568", "VN.56.568"),
+    "merged": (DISTRICT, PROVINCE, COMMUNE),
 }
 VARIANTS = ("in_tier", "out_of_tier")
 
@@ -139,7 +180,7 @@ def oracle(name: str) -> Principal | None:
     role = BOARD_ROLES[name]
     if role.kind is None:
         return None
-    return Principal(subject=name, kind=role.kind, grants=role.grants(PROVINCE, DISTRICT), permissions=role.permissions)
+    return Principal(subject=name, kind=role.kind, grants=role.grants(*HOMES), permissions=role.permissions)
 
 
 def target_tier(role: Role, unit: str, variant: str) -> ManagementTier:
@@ -147,7 +188,7 @@ def target_tier(role: Role, unit: str, variant: str) -> ManagementTier:
     inside = next((t for t in role.tiers if t in valid), valid[0])
     if variant == "in_tier":
         return inside
-    held = {t for g in role.grants(PROVINCE, DISTRICT) for t in g.tiers}
+    held = {t for g in role.grants(*HOMES) for t in g.tiers}
     return next((t for t in valid if t not in held), next((t for t in reversed(valid) if t != inside), inside))
 
 
@@ -158,8 +199,11 @@ def principals() -> PrincipalsFile:
     for name, role in BOARD_ROLES.items():
         if role.kind is None:
             continue
-        for login, (province, district) in ((name, (PROVINCE, DISTRICT)), (f"{name}-premerger", (OLD_PROVINCE, OLD_DISTRICT))):
-            grants = role.grants(province, district)
+        for login, homes in (
+            (name, (PROVINCE, DISTRICT, COMMUNE)),
+            (f"{name}-premerger", (OLD_PROVINCE, OLD_DISTRICT, OLD_COMMUNE)),
+        ):
+            grants = role.grants(*homes)
             if role.is_client:
                 clients.append(client(login, grants, role.permissions))
             else:
@@ -244,7 +288,14 @@ def new_cadre(unit: str, tier: ManagementTier) -> dict[str, Any]:
         "tier": tier.value,
         "managing_unit": unit,
         "status": "retired",
+        # the district tier was managed until 2025-06-30, the commune tier since 2025-07-01 (registry tier rules)
+        "status_since": "2025-08-01" if tier is T.COMMUNE else "2020-01-01",
     }
+
+
+def recoded_unit(path: str) -> UnitSnapshot:
+    parent, code = path.rsplit(".", 1)
+    return UnitSnapshot(path=path, code=code, name=path, level=level_of(path), parent_path=parent, valid_from=date(2025, 7, 1))
 
 
 async def build(make_platform: PlatformFactory) -> Matrix:
@@ -255,19 +306,20 @@ async def build(make_platform: PlatformFactory) -> Matrix:
     pool: dict[tuple[str, str], Cadre] = {}
     for role in ROLES.values():
         for relation, variant in itertools.product(RELATIONS, VARIANTS):
-            unit = RELATIONS[relation][0 if role.homed_in_district else 1]
+            unit = RELATIONS[relation][role.home]
             tier = target_tier(role, unit, variant)
             if (unit, tier) not in pool:
                 created = await http.post(f"{API}/registry/cadres", json=new_cadre(unit, tier), headers=admin)
                 assert created.status_code == 201, created.text
                 pool[(unit, tier)] = Cadre(created.json()["id"], unit, tier)
     await platform.deliver()
-    merge = UnitsReorganized(
+    recoded = {OLD_PROVINCE: PROVINCE, OLD_DISTRICT: DISTRICT, OLD_COMMUNE: COMMUNE}
+    merge = UnitsReorganized(  # one source each, and a new version of each target: the grants move, never widen
         kind="merge",
         effective_date=date(2025, 7, 1),
         retired_units=[],
-        created_units=[],
-        mapping={OLD_PROVINCE: [PROVINCE], OLD_DISTRICT: [DISTRICT]},
+        created_units=[recoded_unit(new) for new in recoded.values()],
+        mapping={old: [new] for old, new in recoded.items()},
         moved_cadres=0,
     )
     await platform.publish_to_gateway(merge, PROVINCE)
@@ -289,7 +341,7 @@ async def run_target_reads(m: Matrix) -> None:
     http = m.platform.http
     for name, relation, variant in cells():
         role, who = ROLES[name], oracle(name)
-        unit = RELATIONS[relation][0 if role.homed_in_district else 1]
+        unit = RELATIONS[relation][role.home]
         target = m.pool[(unit, target_tier(role, unit, variant))]
         caller = m.headers[f"{name}-premerger" if relation == "merged" else name]
         cell = f"{name}/{relation}/{variant}"
@@ -369,7 +421,7 @@ async def run_break_glass(m: Matrix) -> None:
     http = m.platform.http
     for name, relation, variant in cells():
         role, who = ROLES[name], oracle(name)
-        unit = RELATIONS[relation][0 if role.homed_in_district else 1]
+        unit = RELATIONS[relation][role.home]
         target = m.pool[(unit, target_tier(role, unit, variant))]
         caller = m.headers[f"{name}-premerger" if relation == "merged" else name]
         body = {"cadre_id": target.id, "reason": "matrix: urgent consultation needs the record"}
@@ -385,7 +437,7 @@ async def run_writes(m: Matrix) -> None:
     created_allowed = 0
     for index, (name, relation, variant) in enumerate(cells()):
         role, who = ROLES[name], oracle(name)
-        unit = RELATIONS[relation][0 if role.homed_in_district else 1]
+        unit = RELATIONS[relation][role.home]
         tier = target_tier(role, unit, variant)
         target = m.pool[(unit, tier)]
         caller = m.headers[f"{name}-premerger" if relation == "merged" else name]
@@ -408,7 +460,7 @@ async def run_writes(m: Matrix) -> None:
     m.check("refused creations changed nothing", len(m.pool) + created_allowed, total)
 
 
-BOARD_RELATIONS = {**RELATIONS, "nation": ("VN", "VN")}  # the central board's own unit, from every home
+BOARD_RELATIONS = {**RELATIONS, "nation": ("VN", "VN", "VN")}  # the central board's own unit, from every home
 
 
 async def run_board_writes(m: Matrix) -> None:
@@ -420,7 +472,7 @@ async def run_board_writes(m: Matrix) -> None:
         await w.prepare(board)
     for write, name, relation in itertools.product(BOARD_WRITES, BOARD_ROLES, BOARD_RELATIONS):
         role, who = BOARD_ROLES[name], oracle(name)
-        board = BOARD_RELATIONS[relation][0 if role.homed_in_district else 1]
+        board = BOARD_RELATIONS[relation][role.home]
         caller = m.headers[f"{name}-premerger" if relation == "merged" else name]
         (method, path, options), handle = await write.request(w, board)
         before = await write.before(w, board, handle)

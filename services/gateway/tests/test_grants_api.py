@@ -1,12 +1,10 @@
-"""Grants as data through the gateway: assignment, revocation, history, grants following a reorganisation,
-and the central-tier health-records flag; with the gateway's database on SQLite and on PostgreSQL."""
-
-from datetime import date
+"""Grants as data through the gateway: assignment, revocation, history, and the central-tier health-records
+flag (grants following a reorganisation: test_grant_remap.py); with the gateway's database on SQLite and on
+PostgreSQL."""
 
 from board_seed import API, new_cadre, principals
 from gateway_harness import PlatformFactory
 
-from contracts.events.registry import UnitSnapshot, UnitsReorganized
 from devstack.demo import demo_units
 
 
@@ -46,50 +44,6 @@ async def test_grants_are_data_with_history(make_platform: PlatformFactory, data
 
     listing = (await http.get(f"{API}/gateway/principals", headers=admin)).json()
     assert {p["subject"] for p in listing} >= {"user:admin", "user:dalat", "client:his-bvdk"}
-
-
-async def test_grants_follow_a_reorganisation(make_platform: PlatformFactory, database_url: str) -> None:
-    platform = await make_platform(principals(), gateway_database_url=database_url)
-    http = platform.http
-    dilinh, dalat = await platform.headers("dilinh"), await platform.headers("dalat")
-
-    def unit(path: str, valid_to: date | None = None) -> UnitSnapshot:
-        return UnitSnapshot(
-            path=path, code=path.rsplit(".", 1)[-1], name=path, level="district", parent_path="VN.68",
-            valid_from=date(2004, 1, 1), valid_to=valid_to,
-        )  # fmt: skip
-
-    merge = UnitsReorganized(
-        kind="merge",
-        effective_date=date(2025, 7, 1),
-        retired_units=[unit("VN.68.674", date(2025, 7, 1))],
-        created_units=[],
-        mapping={"VN.68.674": ["VN.68.672"]},
-        moved_cadres=0,
-    )
-    await platform.publish_to_gateway(merge, "VN.68.672")
-    me = (await http.get(f"{API}/auth/me", headers=dilinh)).json()
-    assert [g["unit_path"] for g in me["grants"]] == ["VN.68.672"]
-    history = (
-        await http.get(
-            f"{API}/gateway/grants", params={"subject": "user:dilinh", "history": "true"}, headers=await platform.headers("admin")
-        )
-    ).json()
-    old = next(g for g in history if g["unit_path"] == "VN.68.674")
-    new = next(g for g in history if g["unit_path"] == "VN.68.672")
-    assert old["revoked_by"] == "system:reorganisation" and new["replaces"] == old["id"]
-
-    dissolve = UnitsReorganized(
-        kind="dissolve",
-        effective_date=date(2025, 7, 1),
-        retired_units=[unit("VN.68.672", date(2025, 7, 1))],
-        created_units=[],
-        mapping={"VN.68.672": ["VN.68"]},
-        moved_cadres=0,
-    )
-    await platform.publish_to_gateway(dissolve, "VN.68")
-    me = (await http.get(f"{API}/auth/me", headers=dalat)).json()
-    assert me["grants"] == []  # moving up to the province would widen the grant: revoked, not remapped
 
 
 async def test_the_central_tier_health_flag_is_granted_as_data_and_reaches_the_services(

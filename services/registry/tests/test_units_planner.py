@@ -1,12 +1,14 @@
 """Planning a reorganisation without a database: merge, dissolve a level, rename, split, and refusals with their location."""
 
 import uuid
+from datetime import date
 
 import pytest
 
 from contracts.api.registry import DissolveLevel, MergeUnits, RenameUnit, SplitTarget, SplitUnit
-from contracts.enums import UnitLevel
-from registry.units.planner import PlanError, UnitState, plan
+from contracts.enums import ManagementTier, UnitLevel
+from registry.domain import DEFAULT_TIER_RULES
+from registry.units.planner import CadreState, Outcome, Outcomes, PlanError, UnitState, plan
 
 
 def unit(path: str, name: str, level: UnitLevel) -> UnitState:
@@ -77,3 +79,58 @@ def test_unknown_units_and_collisions_are_refused_with_their_location() -> None:
     with pytest.raises(PlanError) as levels:
         plan(TREE, [MergeUnits(sources=["VN.68", "VN.67.660"], target="VN.68")])
     assert levels.value.loc == ["operations", 0, "sources"]
+
+
+# -- re-tiering a dissolved level's cadres (registry.units.planner.Outcomes) -----------------------------------
+
+REFORM = date(2025, 7, 1)
+
+
+def _outcomes(retier: dict[str, dict[str, str]]) -> Outcomes:
+    merged = plan(
+        TREE,
+        [
+            MergeUnits(sources=["VN.68", "VN.67", "VN.60"], target="VN.68", target_name="Tỉnh Lâm Đồng"),
+            DissolveLevel.model_validate({"under": "VN.68", "level": "district", "retier": retier}),
+        ],
+    )
+    return Outcomes(merged, DEFAULT_TIER_RULES, REFORM)
+
+
+def _cadre(tier: ManagementTier, unit: str, residence: str | None = None) -> CadreState:
+    return CadreState(uuid.uuid4(), tier, unit, residence)
+
+
+def test_a_dissolved_districts_cadres_take_the_tier_and_board_the_mapping_names() -> None:
+    to_group_3 = _outcomes({"district": {"tier": "provincial_3"}})
+    cadre = _cadre(ManagementTier.DISTRICT, "VN.67.660")
+    assert to_group_3.of(cadre, "VN.68") == (Outcome(cadre.id, "VN.68", ManagementTier.PROVINCIAL_3), None)
+    provincial = _cadre(ManagementTier.PROVINCIAL_2, "VN.67")  # not of the dissolved level: only moved
+    assert to_group_3.of(provincial, "VN.68") == (Outcome(provincial.id, "VN.68", ManagementTier.PROVINCIAL_2), None)
+
+    to_residence = _outcomes({"district": {"tier": "commune", "unit": "residence"}})
+    resident = _cadre(ManagementTier.DISTRICT, "VN.68.672", residence="VN.68.672.24775")  # the old ward's path
+    assert to_residence.of(resident, "VN.68") == (Outcome(resident.id, "VN.68.24775", ManagementTier.COMMUNE), None)
+    in_the_ward = _cadre(ManagementTier.DISTRICT, "VN.68.672.24775", residence="VN.68.24775")  # the new path too
+    assert to_residence.of(in_the_ward, "VN.68.24775")[0] == Outcome(in_the_ward.id, "VN.68.24775", ManagementTier.COMMUNE)
+
+    to_one_commune = _outcomes({"district": {"tier": "commune", "unit": "VN.68.24775"}})
+    assert to_one_commune.of(cadre, "VN.68")[0] == Outcome(cadre.id, "VN.68.24775", ManagementTier.COMMUNE)
+
+
+def test_a_cadre_left_without_a_board_that_may_manage_it_is_named() -> None:
+    unmapped = _outcomes({})
+    orphan = _cadre(ManagementTier.DISTRICT, "VN.68.672")
+    outcome, problem = unmapped.of(orphan, "VN.68")
+    assert outcome is None and problem is not None
+    assert "a province board in VN.68 does not manage tier 'district' on 2025-07-01" in problem
+
+    wrong_level = _outcomes({"district": {"tier": "commune"}})  # the commune tier, left at the province
+    assert "does not manage tier 'commune'" in str(wrong_level.of(orphan, "VN.68")[1])
+
+    by_residence = _outcomes({"district": {"tier": "commune", "unit": "residence"}})
+    assert by_residence.of(orphan, "VN.68") == (None, "no residence unit to be managed by")
+    abroad = _cadre(ManagementTier.DISTRICT, "VN.68.672", residence="VN.56.568")
+    assert "outside 'VN.68'" in str(by_residence.of(abroad, "VN.68")[1])
+    nowhere = _outcomes({"district": {"tier": "commune", "unit": "VN.68.99999"}})
+    assert "no current unit" in str(nowhere.of(orphan, "VN.68")[1])

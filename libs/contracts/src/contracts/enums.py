@@ -10,7 +10,8 @@ class ManagementTier(StrEnum):
     PROVINCIAL_1 = "provincial_1"  # diện Ban Thường vụ Tỉnh ủy, đối tượng 1
     PROVINCIAL_2 = "provincial_2"  # đối tượng 2
     PROVINCIAL_3 = "provincial_3"  # đối tượng 3
-    DISTRICT = "district"  # diện ban thường vụ huyện/thành/thị ủy quản lý
+    DISTRICT = "district"  # diện ban thường vụ huyện/thành/thị ủy quản lý (until 2025-06-30)
+    COMMUNE = "commune"  # diện ban thường vụ đảng ủy xã/phường quản lý (since 2025-07-01)
     TREATMENT_ONLY = "treatment_only"  # chỉ khám, điều trị theo tiêu chuẩn cán bộ
 
 

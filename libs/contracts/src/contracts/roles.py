@@ -52,21 +52,28 @@ DOCTOR_PERMISSIONS: frozenset[Permission] = frozenset(
 AGGREGATION_JOB_PERMISSIONS: frozenset[Permission] = frozenset({Permission.REPORTING_READ})
 
 
+# The tiers of the boards below a province: district boards until 30 June 2025, commune boards since.
+BELOW_PROVINCE_TIERS = frozenset({ManagementTier.DISTRICT, ManagementTier.COMMUNE})
+
+
 def provincial_board(province: str, *, delegated_write_districts: bool = False) -> tuple[Grant, ...]:
-    district_actions = READ_WRITE if delegated_write_districts else READ
+    """A provincial board: its own tiers, and reading (writing, under a delegation) the cadres of the boards
+    below it: district-tier cadres of the past and commune-tier cadres since 2025."""
+    below_actions = READ_WRITE if delegated_write_districts else READ
     return (
         Grant(
             unit_path=province,
             tiers=PROVINCIAL_TIERS | {ManagementTier.CENTRAL, ManagementTier.TREATMENT_ONLY},
             actions=READ_WRITE,
         ),
-        Grant(unit_path=province, tiers=frozenset({ManagementTier.DISTRICT}), actions=district_actions),
+        Grant(unit_path=province, tiers=BELOW_PROVINCE_TIERS, actions=below_actions),
     )
 
 
 def provincial_board_admin(province: str) -> tuple[Grant, ...]:
-    """A provincial board's administrator: the province's grants with write on its district-tier cadres, since
-    under a delegation the province writes for the district boards (delegated_district) and registers the
+    """A provincial board's administrator: the province's grants with write on its district- and commune-tier
+    cadres, since under a delegation the province writes for the boards below it (delegated_district,
+    delegated_commune), creates their users (commune_board, bounded by these grants) and registers the
     province's hospitals (his_client), whose grants it may only hand out if it holds them."""
     return provincial_board(province, delegated_write_districts=True)
 
@@ -75,6 +82,19 @@ def district_board(district: str) -> tuple[Grant, ...]:
     return (
         Grant(unit_path=district, tiers=frozenset({ManagementTier.DISTRICT, ManagementTier.TREATMENT_ONLY}), actions=READ_WRITE),
     )
+
+
+def commune_board(commune: str) -> tuple[Grant, ...]:
+    """A commune's board (ban thường vụ đảng ủy xã/phường, since 1 July 2025): its commune-tier and
+    treatment-only cadres, read and write."""
+    return (
+        Grant(unit_path=commune, tiers=frozenset({ManagementTier.COMMUNE, ManagementTier.TREATMENT_ONLY}), actions=READ_WRITE),
+    )
+
+
+def delegated_commune(commune: str) -> tuple[Grant, ...]:
+    """A commune board working under its province's delegation: it sees its commune's cadres, the province writes."""
+    return (Grant(unit_path=commune, tiers=frozenset({ManagementTier.COMMUNE, ManagementTier.TREATMENT_ONLY}), actions=READ),)
 
 
 def central_board() -> tuple[Grant, ...]:

@@ -46,7 +46,9 @@ def run(config: StackConfig) -> int:
 
 
 def banner(config: StackConfig, ready_after: float) -> str:
-    users = "\n".join(f"    {name:<10} password {password}" for name, password in demo.DEMO_USERS.items())
+    users = "\n".join(
+        f"    {name:<10} password {password:<16} {demo.DEMO_USER_NAMES[name]}" for name, password in demo.DEMO_USERS.items()
+    )
     clients = "\n".join(f"    {name}  secret {secret}" for name, secret in demo.DEMO_CLIENTS.items())
     return f"""
 CadreCare is up (ready in {ready_after:.1f}s); data in {config.data_dir}

@@ -1,7 +1,8 @@
-"""Demo clinical records, posted as the demo hospital's HIS through the public API: this year's periodic
-exam results, dated in the first round of the demo exam plan (1 March to 30 April) so that they mark
-the invitations attended, with with Lâm Đồng's classification proportions (A 63, B1 109, B2 82, C 31 of 285; seed 003), some
-outpatient visits, admissions with their discharge, and referrals."""
+"""Demo clinical records, posted as the demo hospital's HIS through the public API: records of 2023, posted
+before the 2025 reorganisation is applied (seed_2023), and this year's: periodic exam results dated in the first
+round of the demo exam plan (1 March to 30 April), so that they mark the invitations attended, in Lâm Đồng's
+classification proportions (A 63, B1 109, B2 82, C 31 of 285; seed 003), some outpatient visits, admissions with
+their discharge, and referrals."""
 
 import random
 import time
@@ -57,7 +58,7 @@ def _records(rng: random.Random, cadre: dict[str, Any], index: int, year: int) -
         records.append(
             {
                 "kind": "outpatient_visit",
-                "external_id": f"DEMO-NGT-{index:05d}",
+                "external_id": f"DEMO-NGT-{year}-{index:05d}",
                 "national_id": nid,
                 "occurred_on": _day(rng, year, 1, 10),
                 "diagnoses": diagnoses[:1],
@@ -68,7 +69,7 @@ def _records(rng: random.Random, cadre: dict[str, Any], index: int, year: int) -
         records.append(
             {
                 "kind": "admission",
-                "external_id": f"DEMO-NT-{index:05d}",
+                "external_id": f"DEMO-NT-{year}-{index:05d}",
                 "national_id": nid,
                 "occurred_on": date(year, 4, 10).isoformat(),
                 "ward": "Phòng nội A",
@@ -80,7 +81,7 @@ def _records(rng: random.Random, cadre: dict[str, Any], index: int, year: int) -
         records.append(
             {
                 "kind": "referral",
-                "external_id": f"DEMO-CV-{index:05d}",
+                "external_id": f"DEMO-CV-{year}-{index:05d}",
                 "national_id": nid,
                 "occurred_on": date(year, 5, 2).isoformat(),
                 "referral_kind": rng.choice(["higher_level", "in_province"]),
@@ -91,22 +92,41 @@ def _records(rng: random.Random, cadre: dict[str, Any], index: int, year: int) -
     return records
 
 
-def seed(client: httpx.Client) -> str:
-    cadres = client.get("/api/v1/registry/cadres", params={"limit": 200}).raise_for_status().json()["items"]
-    rng = random.Random(2023)
-    year = _exam_year()
+def _post(client: httpx.Client, cadres: list[dict[str, Any]], year: int, seed: int) -> dict[str, int]:
+    rng = random.Random(seed)
     items = [record for index, cadre in enumerate(cadres) for record in _records(rng, cadre, index, year)]
     with closing(_his(client)) as his:
-        deadline = time.monotonic() + 60
-        while True:  # clinical learns the cadres from the registry's events: wait until it knows them all
+        # clinical learns the cadres from the registry's events (behind the national units' on a first start):
+        # wait until it knows every cadre of the records
+        deadline = time.monotonic() + 180
+        while True:
             check = his.post("/api/v1/clinical/his/records/bulk", json={"items": items[:1000], "validate_only": True})
             refused = check.raise_for_status().json()["counts"].get("refused", 0)
             if refused == 0 or time.monotonic() > deadline:
                 break
             time.sleep(1)
-        counts: dict[str, int] = {}
+        counts: dict[str, int] = {"items": len(items)}
         for start in range(0, len(items), 1000):
             answer = his.post("/api/v1/clinical/his/records/bulk", json={"items": items[start : start + 1000]})
             for outcome, n in answer.raise_for_status().json()["counts"].items():
                 counts[outcome] = counts.get(outcome, 0) + n
-    return f"clinical: {len(items)} demo records for {len(cadres)} cadres posted as {HIS_CLIENT} ({counts})"
+    return counts
+
+
+def seed(client: httpx.Client) -> str:
+    cadres = client.get("/api/v1/registry/cadres", params={"limit": 200}).raise_for_status().json()["items"]
+    counts = _post(client, cadres, _exam_year(), 2023)
+    items = counts.pop("items")
+    return f"clinical: {items} demo records for {len(cadres)} cadres posted as {HIS_CLIENT} ({counts})"
+
+
+def seed_2023(client: httpx.Client) -> str:
+    """2023's records, posted while the cadres are still on the units of before the 2025 reorganisation (the old
+    provinces and districts): reports of 2023 count them there, as the units stood."""
+    # the old Lâm Đồng's cadres: the demo hospital's HIS writes for the province it is in (VN.68), which before the
+    # merger did not hold Đắk Nông's and Bình Thuận's
+    params: dict[str, str | int] = {"unit": "VN.68", "limit": 120, "offset": 100}
+    cadres = client.get("/api/v1/registry/cadres", params=params).raise_for_status().json()["items"]
+    counts = _post(client, cadres, 2023, 2022)
+    items = counts.pop("items")
+    return f"clinical: {items} records of 2023 for {len(cadres)} cadres, on the units of before 2025 ({counts})"

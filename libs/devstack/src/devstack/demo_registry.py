@@ -1,7 +1,7 @@
-"""Registry demo data beyond the base seeding (demo.py): the neighbouring provinces that the 2025 reorganisation
-merged into Lâm Đồng (units only: the reorganisation itself, in the same data file data/lam_dong_2025.json, is
-left for the user to run), health-care cards for the central-tier cadres, and two proposed beneficiaries, one
-already appraised.
+"""Registry demo data beyond the base seeding (demo.py): health-care cards for the central-tier cadres, two
+proposed beneficiaries (one already appraised), and, where the national units are not loaded (tests that build
+their own stack), the units of the neighbouring provinces that the 2025 reorganisation merged into Lâm Đồng
+(data/lam_dong_2025.json, which also holds that reorganisation as the registry's tests apply it).
 """
 
 import json
@@ -20,9 +20,18 @@ def lam_dong_2025() -> dict[str, Any]:
     return data
 
 
+def _import_units(client: httpx.Client) -> int:
+    """The data file's units, unless the registry has them already (the national units of the demo): its
+    hand-kept districts would otherwise come back as today's units after the 2025 reorganisation ended them."""
+    known = client.get(f"{API}/units", params={"under": "VN.67", "all_versions": True}).raise_for_status().json()
+    if known:
+        return 0
+    created: int = client.post(f"{API}/units/import", json=lam_dong_2025()["units"]).raise_for_status().json()["created"]
+    return created
+
+
 def seed(client: httpx.Client) -> str:
-    units = client.post(f"{API}/units/import", json=lam_dong_2025()["units"])
-    units.raise_for_status()
+    units = _import_units(client)
     central = client.get(f"{API}/cadres", params={"unit": "VN.68", "tier": "central", "limit": 50})
     central.raise_for_status()
     cards = 0
@@ -54,4 +63,5 @@ def seed(client: httpx.Client) -> str:
                 client.post(
                     f"{API}/proposals/{created.json()['id']}/appraisal", json={"recommend": True, "note": "Hồ sơ đầy đủ"}
                 ).raise_for_status()
-    return f"registry: {units.json()['created']} units of Đắk Nông and Bình Thuận, {cards} cards issued, {proposals} proposals"
+    added = f"{units} units of Đắk Nông and Bình Thuận added, " if units else ""  # none where the national units are loaded
+    return f"registry: {added}{cards} cards issued, {proposals} proposals"

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -134,6 +135,22 @@ class Outbox:
             tier=ManagementTier.CENTRAL,
         )
         return [(name, value.decode()) for name, value in envelope.to_kafka_headers()], envelope
+
+    def sql_headers(self, sample: DomainEvent, varying: dict[str, str]) -> tuple[str, dict[str, Any], EventEnvelope]:
+        """PostgreSQL's `json_build_array(...)` of the headers `append` writes, for INSERT ... SELECT bulk writers:
+        the headers named in `varying` come from the given SQL expressions over the selected row, every other one
+        is bound from `sample`'s envelope. Returns the SQL, its parameters and the sample's envelope."""
+        headers, template = self.header_template(sample)
+        params: dict[str, Any] = {}
+        pairs = []
+        for position, (name, value) in enumerate(headers):
+            params[f"h{position}"] = name
+            if name in varying:
+                pairs.append(f"json_build_array(CAST(:h{position} AS text), {varying[name]})")
+            else:
+                params[f"v{position}"] = value
+                pairs.append(f"json_build_array(CAST(:h{position} AS text), CAST(:v{position} AS text))")
+        return f"json_build_array({', '.join(pairs)})", params, template
 
     def wake_on_commit(self, session: AsyncSession) -> None:
         """The relay publishes as soon as this transaction commits (instead of at its next poll)."""

@@ -89,6 +89,9 @@ def may_read_health_records(principal: Principal, unit_path: str, tier: Manageme
     )
 
 
+COMMUNE_CODE_LENGTH = 5  # GSO codes: province 2 digits, district 3, commune 5
+
+
 def board_tiers(board_unit: str) -> frozenset[ManagementTier]:
     """The tiers that make a board of a unit's level (nation, province, below) what it is.
 
@@ -99,7 +102,9 @@ def board_tiers(board_unit: str) -> frozenset[ManagementTier]:
         return frozenset({ManagementTier.CENTRAL})
     if depth == 1:
         return PROVINCIAL_TIERS
-    return frozenset({ManagementTier.DISTRICT})
+    if depth == 2 and len(board_unit.rsplit(".", 1)[1]) == COMMUNE_CODE_LENGTH:  # since 2025 communes sit under provinces
+        return frozenset({ManagementTier.COMMUNE})
+    return frozenset({ManagementTier.DISTRICT})  # a district (until 2025) and the communes below it
 
 
 def sees_board(principal: Principal, board_unit: str, action: Action = Action.READ) -> bool:

@@ -150,6 +150,41 @@ def remap_unit(path: str, mapping: Mapping[str, list[str]]) -> list[str] | None:
     return [successor + suffix for successor in mapping[best]]
 
 
+def grant_successors(path: str, mapping: Mapping[str, list[str]], created: Iterable[str]) -> list[str] | None:
+    """Where a grant on `path` goes in a reorganisation without ever covering more than it covered: None if
+    the path is unaffected, else the successors (maybe none: the grant is then revoked).
+
+    A successor is safe when it is a unit the reorganisation created (`created`: a new version begins there,
+    so nothing that was not mapped onto it is under it) and everything mapped onto it or below it came from
+    within `path`. A dissolved district's grant thus becomes grants on the communes that succeeded it (never
+    on the province they moved up to); a province merged into another, or into a new one with others, keeps
+    only its own former districts and communes (the merged province's own cadres, now under the survivor's
+    path, need a grant an administrator decides); a renamed or recoded unit keeps its grant. A managing body
+    closed into another body creates no unit, so a grant on it is revoked, never moved onto the receiver.
+    """
+    direct = remap_unit(path, mapping)
+    if direct is None or direct == [path]:
+        return direct
+    new_units = set(created)
+    sources: dict[str, set[str]] = {}
+    for old, news in mapping.items():
+        for new in news:
+            sources.setdefault(new, set()).add(old)
+
+    def safe(successor: str) -> bool:
+        if successor not in new_units or (successor != path and unit_covers(successor, path)):  # an ancestor widens
+            return False
+        received = (old for new, olds in sources.items() if unit_covers(successor, new) for old in olds)
+        return all(unit_covers(path, old) for old in received)
+
+    chosen = [s for s in dict.fromkeys(direct) if safe(s)]
+    if len(chosen) == len(set(direct)):
+        return chosen
+    below = sorted({new for old, news in mapping.items() if old.startswith(path + ".") for new in news if safe(new)})
+    narrowest = [s for s in below if not any(other != s and unit_covers(other, s) for other in below)]
+    return list(dict.fromkeys([*chosen, *narrowest]))
+
+
 def widened_for_record(grants: tuple[Grant, ...], managing_unit: str, tier: ManagementTier) -> tuple[Grant, ...]:
     """The grants plus read access on one record's (managing unit, tier): used only for requests aimed at
     that record by id, while a break-the-glass grant is in force."""

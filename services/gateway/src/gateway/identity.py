@@ -155,6 +155,8 @@ ROLE_TEMPLATES: dict[str, RoleTemplate] = {
     "provincial_board": RoleTemplate(PrincipalKind.STAFF, roles.STAFF_PERMISSIONS, roles.provincial_board),
     "district_board": RoleTemplate(PrincipalKind.STAFF, roles.STAFF_PERMISSIONS, roles.district_board),
     "delegated_district": RoleTemplate(PrincipalKind.STAFF, roles.STAFF_PERMISSIONS, roles.delegated_district),
+    "commune_board": RoleTemplate(PrincipalKind.STAFF, roles.STAFF_PERMISSIONS, roles.commune_board),
+    "delegated_commune": RoleTemplate(PrincipalKind.STAFF, roles.STAFF_PERMISSIONS, roles.delegated_commune),
     # board administrators: their board's grants, and their own people and hospitals (gateway.identities)
     "central_board_admin": RoleTemplate(
         PrincipalKind.STAFF, roles.BOARD_ADMIN_PERMISSIONS, _everywhere(roles.central_board), False
@@ -162,6 +164,8 @@ ROLE_TEMPLATES: dict[str, RoleTemplate] = {
     "provincial_board_admin": RoleTemplate(PrincipalKind.STAFF, roles.BOARD_ADMIN_PERMISSIONS, roles.provincial_board_admin),
     "district_board_admin": RoleTemplate(PrincipalKind.STAFF, roles.BOARD_ADMIN_PERMISSIONS, roles.district_board),
     "delegated_district_admin": RoleTemplate(PrincipalKind.STAFF, roles.BOARD_ADMIN_PERMISSIONS, roles.delegated_district),
+    "commune_board_admin": RoleTemplate(PrincipalKind.STAFF, roles.BOARD_ADMIN_PERMISSIONS, roles.commune_board),
+    "delegated_commune_admin": RoleTemplate(PrincipalKind.STAFF, roles.BOARD_ADMIN_PERMISSIONS, roles.delegated_commune),
     "expert_council_doctor": RoleTemplate(PrincipalKind.DOCTOR, roles.DOCTOR_PERMISSIONS, roles.expert_council_doctor),
     "auditor": RoleTemplate(PrincipalKind.AUDITOR, roles.AUDITOR_PERMISSIONS, roles.auditor),
     "his_client": RoleTemplate(PrincipalKind.HIS, roles.HIS_PERMISSIONS, roles.his_client),

@@ -2,6 +2,8 @@
 
 from fastapi import FastAPI
 
+from registry.addresses import routes as addresses
+from registry.bodies import routes as bodies
 from registry.cadres import routes as cadres
 from registry.cards import routes as cards
 from registry.imports import routes as imports
@@ -9,6 +11,7 @@ from registry.lifecycle import routes as lifecycle
 from registry.proposals import routes as proposals
 from registry.settings import RegistrySettings
 from registry.tables import metadata
+from registry.tiers import routes as tiers
 from registry.transfers import routes as transfers
 from registry.units import routes as units
 from servicekit.app import create_service_app
@@ -17,7 +20,7 @@ from servicekit.runtime import build_runtime
 
 def create_app(settings: RegistrySettings | None = None, *, run_workers: bool = True) -> FastAPI:
     runtime = build_runtime(settings or RegistrySettings(), metadata)
-    return create_service_app(
+    app = create_service_app(
         runtime,
         title="CadreCare registry",
         description="Cadres, management tiers, administrative units, transfers and health-care cards.",
@@ -29,6 +32,10 @@ def create_app(settings: RegistrySettings | None = None, *, run_workers: bool = 
             cards.router,
             proposals.router,
             units.router,
+            tiers.router,
+            bodies.router,
+            addresses.router,
         ],
         run_workers=run_workers,
     )
+    return app

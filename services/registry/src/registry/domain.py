@@ -1,6 +1,8 @@
-"""Registry rules with no I/O: name folding, tiers by unit level, the CCCD, lifecycle transitions, cards."""
+"""Registry rules with no I/O: name folding, tiers by unit level and date (effective-dated rules), the CCCD,
+lifecycle transitions, cards."""
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -10,13 +12,6 @@ from unidecode import unidecode
 
 from contracts.enums import PROVINCIAL_TIERS, Action, CadreStatus, ManagementTier, Sex, UnitLevel
 from contracts.scope import Principal, unit_covers
-
-TIERS_BY_LEVEL: dict[UnitLevel, frozenset[ManagementTier]] = {
-    UnitLevel.NATION: frozenset({ManagementTier.CENTRAL}),
-    UnitLevel.PROVINCE: frozenset({ManagementTier.CENTRAL, ManagementTier.TREATMENT_ONLY} | PROVINCIAL_TIERS),
-    UnitLevel.DISTRICT: frozenset({ManagementTier.DISTRICT, ManagementTier.TREATMENT_ONLY}),
-    UnitLevel.COMMUNE: frozenset({ManagementTier.DISTRICT, ManagementTier.TREATMENT_ONLY}),
-}
 
 ADULT_AGE = 18
 # CCCD digit 4: century and sex (Circular 59/2021/TT-BCA): 0/1 1900s, 2/3 2000s, 4/5 2100s, 6/7 2200s, 8/9 1800s.
@@ -41,8 +36,99 @@ def name_fields(name: str) -> dict[str, Any]:
     return {"name_folded": fold_name(name), "name_key": name_key(name)}
 
 
-def tier_allowed(level: UnitLevel, tier: ManagementTier) -> bool:
-    return tier in TIERS_BY_LEVEL[level]
+# --- management tiers by unit level, as effective-dated data ------------------------------------------
+#
+# Stable names other features (and the national loader) import: TierRule, DEFAULT_TIER_RULES, REFORM_2025,
+# province_of, tier_allowed, tier_allowed_throughout, allowed_tiers, tier_problem.
+
+ALWAYS = date(1900, 1, 1)  # "since before the platform's oldest record"
+REFORM_2025 = date(2025, 7, 1)  # Resolution 202/2025/QH15: no district level, communes under the province
+
+
+@dataclass(frozen=True)
+class TierRule:
+    """`tier` may be managed at a unit of `level` in `province` (a path like VN.68; None: every province)
+    on the days [valid_from, valid_to). Rules only allow: a tier is allowed when any rule says so."""
+
+    tier: ManagementTier
+    level: UnitLevel
+    province: str | None
+    valid_from: date
+    valid_to: date | None = None
+
+    def holds(self, level: UnitLevel, tier: ManagementTier, province: str | None, on: date) -> bool:
+        return (
+            self.tier == tier
+            and self.level == level
+            and (self.province is None or self.province == province)
+            and self.valid_from <= on
+            and (self.valid_to is None or on < self.valid_to)
+        )
+
+
+def _national(tier: ManagementTier, level: UnitLevel, start: date = ALWAYS, end: date | None = None) -> TierRule:
+    return TierRule(tier, level, None, start, end)
+
+
+# The rules the registry's migration 0005 seeds: before 1 July 2025 district boards (their districts and
+# communes), since then commune boards; provinces and the nation unchanged. Treatment-only cadres are cared
+# for at every level that has a board.
+DEFAULT_TIER_RULES: tuple[TierRule, ...] = (
+    _national(ManagementTier.CENTRAL, UnitLevel.NATION),
+    _national(ManagementTier.CENTRAL, UnitLevel.PROVINCE),
+    *(_national(tier, UnitLevel.PROVINCE) for tier in sorted(PROVINCIAL_TIERS)),
+    _national(ManagementTier.TREATMENT_ONLY, UnitLevel.PROVINCE),
+    _national(ManagementTier.DISTRICT, UnitLevel.DISTRICT, end=REFORM_2025),
+    _national(ManagementTier.TREATMENT_ONLY, UnitLevel.DISTRICT, end=REFORM_2025),
+    _national(ManagementTier.DISTRICT, UnitLevel.COMMUNE, end=REFORM_2025),
+    _national(ManagementTier.TREATMENT_ONLY, UnitLevel.COMMUNE),
+    _national(ManagementTier.COMMUNE, UnitLevel.COMMUNE, start=REFORM_2025),
+)
+
+
+def province_of(path: str) -> str | None:
+    """'VN.68.672.24781' -> 'VN.68'; the nation (and a path outside VN) has none. A non-territorial body's path
+    (VN.BQP) comes out as itself, which no province rule names: only national rules apply to it."""
+    parts = path.split(".")
+    return ".".join(parts[:2]) if len(parts) > 1 else None
+
+
+def tier_allowed(rules: Sequence[TierRule], level: UnitLevel, tier: ManagementTier, province: str | None, on: date) -> bool:
+    """Whether a board of a unit of `level` in `province` may manage cadres of `tier` on the day `on`."""
+    return any(rule.holds(level, tier, province, on) for rule in rules)
+
+
+def allowed_tiers(rules: Sequence[TierRule], level: UnitLevel, province: str | None, on: date) -> frozenset[ManagementTier]:
+    return frozenset(t for t in ManagementTier if tier_allowed(rules, level, t, province, on))
+
+
+def tier_allowed_throughout(
+    rules: Sequence[TierRule], level: UnitLevel, tier: ManagementTier, province: str | None, start: date, end: date
+) -> bool:
+    """Allowed on every day of [start, end]: checked on `start` and on each day a rule begins or ends in between
+    (a state recorded from a past date holds until today, so it must be allowed all along)."""
+    days = {start} | {d for r in rules for d in (r.valid_from, r.valid_to) if d is not None and start < d <= end}
+    return all(tier_allowed(rules, level, tier, province, day) for day in days)
+
+
+def tier_problem(
+    rules: Sequence[TierRule],
+    level: UnitLevel,
+    tier: ManagementTier,
+    province: str | None,
+    start: date,
+    end: date | None = None,
+) -> str | None:
+    """None, or why a board of that level may not manage the tier from `start` (to `end`, default `start`)."""
+    if tier_allowed_throughout(rules, level, tier, province, start, max(start, end or start)):
+        return None
+    allowed = sorted(t.value for t in allowed_tiers(rules, level, province, start))
+    where = f" in {province}" if province else ""
+    return (
+        f"a {level.value} board{where} does not manage tier {tier.value!r} on {start.isoformat()}"
+        + (f" or after (until {end.isoformat()})" if end and end > start else "")
+        + f"; allowed then: {allowed}"
+    )
 
 
 def national_id_problems(national_id: str, date_of_birth: date, sex: Sex) -> list[Problem]:

@@ -114,6 +114,37 @@ async def change_period(session: AsyncSession, cadre: Cadre, effective: date) ->
     )
 
 
+async def periods_of(session: AsyncSession, cadre_id: uuid.UUID) -> list[CadrePeriod]:
+    return list(
+        await session.scalars(
+            select(CadrePeriod).where(col(CadrePeriod.cadre_id) == cadre_id).order_by(col(CadrePeriod.valid_from))
+        )
+    )
+
+
+async def restate_status(session: AsyncSession, cadre: Cadre, effective: date) -> None:
+    """A status (already set on `cadre`) dated before later changes of unit or tier: the period holding on
+    `effective` is split there, and from then on every period takes the status, keeping its unit and tier (a
+    reorganisation's move stays where it was)."""
+    for period in await periods_of(session, cadre.id):
+        if period.valid_to is not None and period.valid_to <= effective:
+            continue
+        if period.valid_from < effective:
+            session.add(
+                CadrePeriod(
+                    cadre_id=cadre.id,
+                    valid_from=effective,
+                    valid_to=period.valid_to,
+                    tier=period.tier,
+                    status=cadre.status,
+                    managing_unit=period.managing_unit,
+                )
+            )
+            period.valid_to = effective
+        else:
+            period.status = cadre.status
+
+
 async def commit_change(
     session: AsyncSession,
     outbox: Outbox,
@@ -124,10 +155,16 @@ async def commit_change(
     effective: date,
     event: DomainEvent,
     reason: str | None = None,
+    *,
+    late: bool = False,
 ) -> CadrePublic:
-    """An effective-dated change of one cadre (already set on `cadre`): its period, history lines and event."""
+    """An effective-dated change of one cadre (already set on `cadre`): its period, history lines and event.
+    `late`: a status dated before the cadre's last recorded change (restate_status)."""
     cadre.updated_at = clock.now()
-    await change_period(session, cadre, effective)
+    if late:
+        await restate_status(session, cadre, effective)
+    else:
+        await change_period(session, cadre, effective)
     await record_changes(
         session, change_rows(cadre.id, principal.subject, operation, changes, effective=effective, reason=reason)
     )

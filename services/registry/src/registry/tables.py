@@ -4,7 +4,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, UniqueConstraint, false
 from sqlalchemy.orm import registry as orm_registry
 from sqlmodel import Field, SQLModel
 
@@ -32,10 +32,16 @@ def _scope_index(name: str, *columns: str) -> Index:
 class Unit(RegistryModel, UnitColumns, table=True):
     """One version of an administrative unit: a path may have several versions over time (rename, merge target)."""
 
-    __table_args__ = (UniqueConstraint("path", "valid_from", name="uq_unit_path_valid_from"),)
+    __table_args__ = (
+        UniqueConstraint("path", "valid_from", name="uq_unit_path_valid_from"),
+        # `LIKE 'VN.68%'` on PostgreSQL whatever the collation: listing under a province of the national tree
+        Index("ix_unit_path_prefix", "path", "valid_from", postgresql_ops={"path": "varchar_pattern_ops"}),
+    )
 
     id: int | None = Field(default=None, sa_column=Column(BIG_ID, primary_key=True, autoincrement=True))
     path: str = Field(max_length=100, index=True)
+    latitude: float | None = None  # WGS 84, from the national data set; None for units entered by hand
+    longitude: float | None = None
 
 
 class Reorganisation(RegistryModel, table=True):
@@ -57,7 +63,9 @@ class UnitSuccession(RegistryModel, table=True):
     reorganisation_id: uuid.UUID = Field(index=True)
     effective_date: date
     old_path: str = Field(max_length=100, index=True)
-    new_path: str = Field(max_length=100)
+    new_path: str = Field(max_length=100, index=True)
+    # where an old unit's people go when nothing else says (a split commune's official default successor)
+    is_default: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class Cadre(RegistryModel, table=True):
@@ -168,3 +176,56 @@ class Proposal(RegistryModel, table=True):
     decided_at: datetime | None = None
     decision_reason: str | None = Field(default=None, max_length=2000)
     cadre_id: uuid.UUID | None = None
+
+
+class AddressResolution(RegistryModel, table=True):
+    """How a cadre's residence address was read: today's commune, or why not (the board's list to settle)."""
+
+    __tablename__ = "address_resolution"
+
+    cadre_id: uuid.UUID = Field(primary_key=True)
+    address: str = Field(max_length=500)
+    status: str = Field(max_length=20, index=True)  # resolved, ambiguous, unresolved, settled
+    commune: str | None = Field(default=None, max_length=100)
+    candidates: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    reason: str | None = Field(default=None, max_length=300)
+    latitude: float | None = None  # of the commune the parser found, for a map
+    longitude: float | None = None
+    resolved_at: datetime = Field(default_factory=clock.now)
+    settled_by: str | None = Field(default=None, max_length=200)
+
+
+class TierRuleRecord(RegistryModel, table=True):
+    """A management tier allowed at a unit level from a date (to a date), in every province (province None) or
+    in one; registry.domain.tier_allowed reads them. Rules are only ever added, so past checks stay explainable."""
+
+    __tablename__ = "tier_rule"
+
+    id: int | None = Field(default=None, sa_column=Column(BIG_ID, primary_key=True, autoincrement=True))
+    tier: str = Field(max_length=30)
+    level: str = Field(max_length=20)
+    province: str | None = Field(default=None, max_length=100, index=True)
+    valid_from: date
+    valid_to: date | None = None
+    reason: str = Field(max_length=500)
+    recorded_by: str = Field(max_length=200)
+    recorded_at: datetime = Field(default_factory=clock.now)
+
+
+class ManagingBody(RegistryModel, table=True):
+    """A board a cadre's managing unit may name: territorial (its path is an administrative unit's) or not
+    (`VN.BQP`, `VN.BCA`, `VN.HDTW.1`: paths under VN that no administrative unit uses). Scope is the path."""
+
+    __tablename__ = "managing_body"
+    __table_args__ = (UniqueConstraint("path", "valid_from", name="uq_managing_body_path_valid_from"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BIG_ID, primary_key=True, autoincrement=True))
+    path: str = Field(max_length=100, index=True)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=20)  # territorial, non_territorial
+    level: str = Field(max_length=20)  # the unit level whose tier rules apply to its cadres
+    valid_from: date
+    valid_to: date | None = None
+    successor: str | None = Field(default=None, max_length=100)  # where its cadres went when it closed
+    recorded_by: str = Field(max_length=200)
+    recorded_at: datetime = Field(default_factory=clock.now)

@@ -282,12 +282,27 @@ class SplitUnit(BaseModel):
     children: dict[str, str] = Field(default={}, description="child unit path -> path of one of `into`")
 
 
+class RetierTarget(BaseModel):
+    """What a dissolved level's cadres of one tier become: a new tier, managed where the reorganisation sends
+    them (`unit` absent), by one unit (a path, as it stands after the reorganisation or before it), or by
+    the commune they live in (`"residence"`: their residence unit, followed through the reorganisation)."""
+
+    tier: ManagementTier
+    unit: str | None = Field(default=None, description='a unit path, "residence", or absent')
+
+
 class DissolveLevel(BaseModel):
-    """Every unit of `level` under `under` ends; its children move up to its parent, its cadres to its parent."""
+    """Every unit of `level` under `under` ends; its children move up to its parent, its cadres to its parent.
+
+    `retier` maps a tier of the cadres managed under the dissolved units (at them or below) to what they become,
+    e.g. {"district": {"tier": "provincial_3"}} or {"district": {"tier": "commune", "unit": "residence"}}:
+    each change is in the cadre's history on the reorganisation's date. A reorganisation that would leave a
+    cadre with a tier its new board may not manage on that date is refused, naming the cadres."""
 
     kind: Literal["dissolve_level"] = "dissolve_level"
     under: str
     level: Literal["district", "commune"]
+    retier: dict[ManagementTier, RetierTarget] = Field(default={}, description="old tier -> new tier (and board)")
 
 
 ReorganisationOperation = Annotated[RenameUnit | MergeUnits | SplitUnit | DissolveLevel, Field(discriminator="kind")]

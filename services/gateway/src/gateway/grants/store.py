@@ -17,7 +17,7 @@ from contracts.api.gateway import GrantCreate, GrantRecord
 from contracts.enums import Action, ManagementTier
 from contracts.events.registry import UnitsReorganized
 from contracts.scope import Grant, Principal
-from gateway.domain import GrantTerms, grant_within_own, grants_in_force, remap_unit
+from gateway.domain import GrantTerms, grant_successors, grant_within_own, grants_in_force
 from gateway.grants import queries
 from gateway.identity import Directory
 from gateway.tables import GrantRow
@@ -216,10 +216,9 @@ class GrantStore:
         return record(row)
 
     async def remap(self, session: AsyncSession, event: UnitsReorganized) -> int:
-        """Grants on units that were merged, split, renamed or dissolved follow the units to their successors.
-
-        A successor that is an ancestor of the old unit (a dissolved level whose children move up) would
-        widen the grant: such a grant is revoked instead, and an administrator decides anew.
+        """Grants on units (or managing bodies) that were merged, split, renamed or dissolved follow them to
+        their successors, and never widen (gateway.domain.grant_successors): a grant whose unit has no safe
+        successor is revoked, and an administrator decides anew.
         """
         if not event.mapping:
             return 0
@@ -227,16 +226,16 @@ class GrantStore:
         rows: Sequence[GrantRow] = list(await session.scalars(queries.unrevoked()))
         changed = 0
         reason = f"{event.kind} of units effective {event.effective_date.isoformat()}"
+        created = [u.path for u in event.created_units]
         for row in rows:
-            successors = remap_unit(row.unit_path, event.mapping)
+            successors = grant_successors(row.unit_path, event.mapping, created)
             if successors is None or successors == [row.unit_path]:
                 continue
-            narrowing = [s for s in dict.fromkeys(successors) if not (row.unit_path.startswith(s + ".") or s == "")]
             row.revoked_at = now
             row.revoked_by = REORGANISATION
-            row.revoke_reason = reason if narrowing else f"{reason}: the unit's successor would widen the grant"
+            row.revoke_reason = reason if successors else f"{reason}: every successor of the unit would widen the grant"
             session.add(row)
-            for successor in narrowing:
+            for successor in successors:
                 session.add(
                     GrantRow(
                         subject=row.subject,

@@ -14,6 +14,7 @@ from contracts.enums import Action, CadreStatus, ManagementTier
 from contracts.events.registry import CadreRegistered, CadreUpdated
 from contracts.scope import Principal
 from registry.access import readable_cadre, writable_cadre
+from registry.addresses.service import fill_residences, mark_settled, residence_of
 from registry.cadres import queries
 from registry.cards.service import reissue_if_needed
 from registry.domain import CARD_FIELDS, Operation, fold_name, name_fields, name_key, national_id_problems, registration_problems
@@ -21,7 +22,8 @@ from registry.history import append_events, change_rows, open_periods, record_ch
 from registry.mappers import cadre_public, cadre_snapshot
 from registry.rules import Rules, refuse
 from registry.tables import Cadre
-from registry.units.service import check_tier, current_unit
+from registry.tiers.service import check_tier_on
+from registry.units.service import current_unit
 from servicekit import clock
 from servicekit.errors import Conflict, Forbidden, Refused, field_error
 from servicekit.outbox import Outbox, OutgoingEvent
@@ -43,8 +45,8 @@ async def register_cadre(
     session: AsyncSession, outbox: Outbox, principal: Principal, data: CadreCreate, rules: Rules
 ) -> CadrePublic:
     unit = await current_unit(session, data.managing_unit)
-    check_tier(unit, data.tier)
     status_since = data.status_since or rules.today
+    await check_tier_on(session, unit, data.tier, status_since)
     refuse(national_id_problems(data.national_id, data.date_of_birth, data.sex), "invalid national ID")
     refuse(
         registration_problems(data.status, status_since, data.date_of_birth, today=rules.today, horizon_days=rules.horizon_days)
@@ -55,6 +57,7 @@ async def register_cadre(
     if duplicate is not None:
         raise Conflict(duplicate, code="duplicate_national_id")
     cadre = Cadre(**data.model_dump(exclude={"status_since"}), **name_fields(data.full_name), status_since=status_since)
+    await fill_residences(session, [cadre])  # a residence unit given explicitly wins over the address
     session.add(cadre)
     await session.flush()
     await after_registration(session, outbox, principal, [cadre])
@@ -116,6 +119,12 @@ async def update_cadre(
         if name in wanted and wanted[name] is None:
             raise Refused("a required field cannot be emptied", errors=[field_error(name, "may not be null")])
     current: dict[str, Any] = cadre_public(cadre).model_dump(mode="json")
+    if (
+        wanted.get("residence_address")
+        and "residence_unit" not in wanted
+        and wanted["residence_address"] != current["residence_address"]
+    ):
+        wanted["residence_unit"] = await residence_of(session, cadre.id, wanted["residence_address"])
     changes = {name: (current[name], value) for name, value in wanted.items() if current[name] != value}
     if not changes:
         return cadre_public(cadre)
@@ -135,6 +144,8 @@ async def update_cadre(
     if "full_name" in changes:
         cadre.name_folded, cadre.name_key = fold_name(merged.full_name), name_key(merged.full_name)
     cadre.updated_at = clock.now()
+    if "residence_unit" in changes and "residence_unit" in data.model_fields_set:
+        await mark_settled(session, principal, cadre)
     await record_changes(session, change_rows(cadre.id, principal.subject, Operation.UPDATE, changes))
     await session.flush()
     await outbox.append(

@@ -15,13 +15,25 @@ from contracts.api.common import FieldError
 from contracts.api.registry import CadreCreate, ImportReport, ImportRow
 from contracts.enums import Action, UnitLevel
 from contracts.scope import Principal
+from registry.addresses.service import fill_residences, read_addresses
+from registry.bodies.queries import current_bodies
 from registry.cadres.service import after_registration
-from registry.domain import Problem, fold_name, name_fields, national_id_problems, registration_problems, tier_allowed
+from registry.domain import (
+    Problem,
+    TierRule,
+    fold_name,
+    name_fields,
+    national_id_problems,
+    province_of,
+    registration_problems,
+    tier_problem,
+)
 from registry.history import chunks
 from registry.imports import queries
 from registry.imports.spreadsheet import UnreadableFile, read_rows
 from registry.rules import Rules
 from registry.tables import Cadre
+from registry.tiers.service import load_rules
 from registry.units.queries import current_units
 from servicekit import clock
 from servicekit.errors import Refused, field_error
@@ -38,9 +50,10 @@ Numbered = list[tuple[int, dict[str, Any]]]  # (line in the file, row)
 class Known:
     """What the rows are checked against: today's units, the CCCDs already registered, which of those the caller sees."""
 
-    levels: dict[str, UnitLevel]
+    levels: dict[str, UnitLevel]  # of today's units and managing bodies
     national_ids: dict[str, uuid.UUID]
     visible: set[uuid.UUID]
+    tier_rules: tuple[TierRule, ...] = ()
 
 
 @dataclass
@@ -67,6 +80,7 @@ def _numbered_rows(content: bytes, content_type: str) -> Numbered:
 
 async def _known(session: AsyncSession, principal: Principal, numbered: Numbered) -> Known:
     levels = {u.path: UnitLevel(u.level) for u in await session.scalars(current_units())}
+    levels.update({b.path: UnitLevel(b.level) for b in await session.scalars(current_bodies())})
     ids = [str(row.get("national_id")) for _, row in numbered if row.get("national_id")]
     national_ids: dict[str, uuid.UUID] = {}
     for part in chunks(ids):
@@ -74,7 +88,12 @@ async def _known(session: AsyncSession, principal: Principal, numbered: Numbered
     visible: set[uuid.UUID] = set()
     for part in chunks(list(national_ids.values())):
         visible.update(await session.scalars(queries.visible_among(principal, part)))
-    return Known(levels, national_ids, visible)
+    return Known(levels, national_ids, visible, await load_rules(session))
+
+
+def _tier_problem(data: CadreCreate, level: UnitLevel, known: Known, since: date) -> str | None:
+    province = None if level is UnitLevel.NATION else province_of(data.managing_unit)
+    return tier_problem(known.tier_rules, level, data.tier, province, since)
 
 
 def _row_problems(data: CadreCreate, known: Known, principal: Principal, rules: Rules) -> list[Problem]:
@@ -84,8 +103,8 @@ def _row_problems(data: CadreCreate, known: Known, principal: Principal, rules: 
     level = known.levels.get(data.managing_unit)
     if level is None:
         found.append(("managing_unit", f"no current unit {data.managing_unit!r}"))
-    elif not tier_allowed(level, data.tier):
-        found.append(("tier", f"a {level.value} board does not manage tier {data.tier.value!r}"))
+    elif problem := _tier_problem(data, level, known, since):
+        found.append(("tier", problem))
     elif not may(principal, Action.WRITE, data.managing_unit, data.tier):
         found.append(("managing_unit", "outside your write scope"))
     if data.national_id in known.national_ids:
@@ -129,6 +148,7 @@ async def import_cadres(
     numbered = _numbered_rows(content, content_type)
     checked = _check(numbered, await _known(session, principal, numbered), principal, rules)
     await _warn_likely_duplicates(session, checked.valid, checked.reports)
+    await _warn_unread_addresses(session, checked.valid, checked.reports)
     invalid_rows = sorted(r.row for r in checked.reports if r.errors)
     report = ImportReport(
         dry_run=dry_run,
@@ -177,6 +197,26 @@ async def _warn_likely_duplicates(
             by_row[line].warnings.append(warning)
 
 
+def _warn(reports: list[ImportRow], line: int, warning: str) -> None:
+    row = next((r for r in reports if r.row == line), None)
+    if row is None:
+        row = ImportRow(row=line)
+        reports.append(row)
+    row.warnings.append(warning)
+
+
+async def _warn_unread_addresses(
+    session: AsyncSession, valid: Sequence[tuple[int, CadreCreate]], reports: list[ImportRow]
+) -> None:
+    """A residence address that maps to no single commune of today: a warning (the board settles it later)."""
+    to_read = [(line, d.residence_address) for line, d in valid if d.residence_address and d.residence_unit is None]
+    outcomes = await read_addresses(session, (address for _, address in to_read))
+    for line, address in to_read:
+        outcome = outcomes[address]
+        if outcome.commune is None:
+            _warn(reports, line, f"residence address not read to a commune ({outcome.reason}): to settle after the import")
+
+
 async def _insert(session: AsyncSession, rows: Sequence[CadreCreate], rules: Rules) -> list[Cadre]:
     now = clock.now()
     cadres = [
@@ -189,6 +229,7 @@ async def _insert(session: AsyncSession, rows: Sequence[CadreCreate], rules: Rul
         )
         for data in rows
     ]
+    await fill_residences(session, cadres)  # a residence unit given in the file wins over the address
     columns = [c.name for c in table_of(Cadre).columns]
     cadres_table = table_of(Cadre)
     for part in chunks(cadres, 2000):

@@ -14,7 +14,8 @@ from registry.domain import national_id_problems
 from registry.proposals import queries
 from registry.rules import Rules, refuse
 from registry.tables import Proposal
-from registry.units.service import check_tier, current_unit
+from registry.tiers.service import check_tier_on
+from registry.units.service import current_unit
 from servicekit import clock
 from servicekit.errors import Conflict, Forbidden, NotFound, Refused, field_error
 from servicekit.outbox import Outbox
@@ -26,7 +27,7 @@ def proposal_public(p: Proposal) -> ProposalPublic:
 
 
 async def propose(session: AsyncSession, principal: Principal, body: ProposalCreate) -> ProposalPublic:
-    check_tier(await current_unit(session, body.managing_unit), body.tier)
+    await check_tier_on(session, await current_unit(session, body.managing_unit), body.tier, clock.today())
     refuse(national_id_problems(body.national_id, body.date_of_birth, body.sex), "invalid national ID")
     if not may(principal, Action.WRITE, body.managing_unit, body.tier):
         raise Forbidden("the managing unit and tier are outside your scope", code="out_of_scope")

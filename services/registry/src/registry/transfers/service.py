@@ -7,11 +7,11 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.api.registry import BulkTransfer, BulkTransferResult, CadreFilter, CadrePublic, Transfer
-from contracts.enums import Action, CadreStatus, ManagementTier, UnitLevel
+from contracts.enums import Action, CadreStatus, ManagementTier
 from contracts.events.registry import CadreTransferred
 from contracts.scope import Principal
 from registry.access import writable_cadre
-from registry.domain import CadreFacts, Operation, tier_allowed, transition_problems
+from registry.domain import CadreFacts, Operation, transition_problems
 from registry.history import (
     Changes,
     append_events,
@@ -26,8 +26,9 @@ from registry.history import (
 from registry.mappers import cadre_snapshot
 from registry.rules import Rules, refuse
 from registry.tables import Cadre, Unit
+from registry.tiers.service import check_tier_on, load_rules, tier_refusal
 from registry.transfers import queries
-from registry.units.service import check_tier, current_unit
+from registry.units.service import current_unit
 from servicekit import clock
 from servicekit.errors import Forbidden, Refused, field_error
 from servicekit.outbox import Outbox, OutgoingEvent
@@ -44,7 +45,8 @@ async def transfer(
     )
     if body.to_unit == cadre.managing_unit:
         raise Refused("nothing to transfer", errors=[field_error("to_unit", "the cadre is already managed there")])
-    check_tier(await current_unit(session, body.to_unit, "to_unit"), ManagementTier(cadre.tier))
+    target = await current_unit(session, body.to_unit, "to_unit")
+    await check_tier_on(session, target, ManagementTier(cadre.tier), body.effective_date, loc="to_unit")
     if not may(principal, Action.WRITE, body.to_unit, ManagementTier(cadre.tier)):
         raise Forbidden("the target unit is outside your scope", code="out_of_scope")
     previous = cadre.managing_unit
@@ -96,6 +98,7 @@ async def _problems(
     for part in chunks([c.id for c in cadres]):
         last_change.update(dict((await session.execute(queries.open_period_starts(part))).all()))
     problems: list[str] = []
+    tier_rules = await load_rules(session)
     for cadre in cadres:
         tier = ManagementTier(cadre.tier)
         facts = CadreFacts(CadreStatus(cadre.status), cadre.date_of_birth, last_change.get(cadre.id, cadre.status_since), tier)
@@ -104,8 +107,8 @@ async def _problems(
         )
         if cadre.managing_unit == body.to_unit:
             found.append(("to_unit", "already managed there"))
-        if not tier_allowed(UnitLevel(target.level), tier):
-            found.append(("to_unit", f"a {target.level} board does not manage tier {cadre.tier}"))
+        if refusal := tier_refusal(tier_rules, target, tier, body.effective_date):
+            found.append(("to_unit", refusal))
         if not may(principal, Action.WRITE, body.to_unit, tier):
             found.append(("to_unit", "outside your write scope"))
         problems += [f"{cadre.id}: {name}: {reason}" for name, reason in found]

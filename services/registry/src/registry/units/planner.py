@@ -8,9 +8,13 @@ go (`forward`), which cadres of a split go where (`cadre_overrides`), and one ev
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 
-from contracts.api.registry import DissolveLevel, MergeUnits, RenameUnit, ReorganisationOperation, SplitUnit
-from contracts.enums import UnitLevel
+from contracts.api.registry import DissolveLevel, MergeUnits, RenameUnit, ReorganisationOperation, RetierTarget, SplitUnit
+from contracts.enums import ManagementTier, UnitLevel
+from registry.domain import TierRule, province_of, tier_problem
+
+RESIDENCE = "residence"  # a re-tier target: the commune the cadre lives in
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,17 @@ class OperationRecord:
     mapping: dict[str, list[str]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Retier:
+    """A dissolved level's re-tiering: cadres managed (before the reorganisation) at `units` whose tier is a key
+    of `tiers` become what it maps to."""
+
+    under: str  # the dissolving operation's `under`, as it stood then
+    units: frozenset[str]  # original paths at or below the dissolved units
+    tiers: Mapping[ManagementTier, RetierTarget]
+    loc: tuple[str | int, ...]
+
+
 @dataclass
 class Plan:
     closed: list[UnitState]  # versions that end on the effective date
@@ -45,6 +60,8 @@ class Plan:
     forward: dict[str, str]  # original path -> path where its cadres are managed after (only changed ones)
     cadre_overrides: dict[uuid.UUID, str]  # cadres of split units
     records: list[OperationRecord]
+    retiers: list[Retier] = field(default_factory=list)
+    after: dict[str, UnitState] = field(default_factory=dict)  # the units current once it applies
 
     @property
     def mapping(self) -> dict[str, list[str]]:
@@ -77,6 +94,7 @@ class Planner:
         self.bumped: set[str] = set()  # paths that get a new version even if their fields are unchanged
         self.split_cadres = split_cadres
         self.records: list[OperationRecord] = []
+        self.retiers: list[Retier] = []
 
     # -- primitives --------------------------------------------------------------------------------
 
@@ -204,6 +222,11 @@ class Planner:
         if not dissolved:
             raise PlanError([*loc, "level"], f"no current {op.level} unit under {op.under!r}")
         record = OperationRecord("dissolve", op.under)
+        if op.retier:
+            originals = frozenset(
+                old for old, now in self.forward.items() if now is not None and any(_under(now, u.path) for u in dissolved)
+            )
+            self.retiers.append(Retier(op.under, originals, dict(op.retier), (*loc, "retier")))
         for unit in sorted(dissolved, key=lambda u: u.path):
             parent = unit.parent_path
             assert parent is not None
@@ -234,7 +257,7 @@ class Planner:
             u for p, u in sorted(self.working.items()) if p not in self.original or u != self.original[p] or p in self.bumped
         ]
         forward = {old: new for old, new in self.forward.items() if new is not None and new != old}
-        return Plan(closed, created, forward, dict(self.overrides), self.records)
+        return Plan(closed, created, forward, dict(self.overrides), self.records, self.retiers, dict(self.working))
 
 
 def plan(
@@ -243,3 +266,75 @@ def plan(
     split_cadres: Mapping[str, set[uuid.UUID]] | None = None,
 ) -> Plan:
     return Planner(current, split_cadres or {}).apply(operations)
+
+
+# -- where each moved cadre ends up, and with which tier ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CadreState:
+    """What the planner needs of a cadre the reorganisation touches."""
+
+    id: uuid.UUID
+    tier: ManagementTier
+    managing_unit: str
+    residence_unit: str | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    id: uuid.UUID
+    unit: str
+    tier: ManagementTier
+
+
+class Outcomes:
+    """Each touched cadre's managing unit and tier after the plan, or the reasons it cannot have them: no
+    current managing unit, or a tier its new board may not manage on the effective date (the rules)."""
+
+    def __init__(self, plan: Plan, rules: Sequence[TierRule], effective: date) -> None:
+        self.plan, self.rules, self.effective = plan, rules, effective
+
+    def _followed(self, path: str) -> str:
+        """A path as it stands after the plan: its own forward, or its deepest forwarded ancestor's."""
+        if path in self.plan.forward:
+            return self.plan.forward[path]
+        best = max((old for old in self.plan.forward if _under(path, old)), key=len, default=None)
+        return path if best is None else self.plan.forward[best] + path[len(best) :]
+
+    def _retier(self, cadre: CadreState) -> tuple[Retier, RetierTarget] | None:
+        for retier in self.plan.retiers:
+            if cadre.managing_unit in retier.units and cadre.tier in retier.tiers:
+                return retier, retier.tiers[cadre.tier]
+        return None
+
+    def _target(self, cadre: CadreState, moved_to: str | None) -> tuple[str | None, ManagementTier, str | None]:
+        """(unit, tier, problem)."""
+        found = self._retier(cadre)
+        if found is None:
+            return moved_to, cadre.tier, None
+        retier, target = found
+        if target.unit is None:
+            return moved_to, target.tier, None
+        source = cadre.residence_unit if target.unit == RESIDENCE else target.unit
+        if source is None:
+            return None, target.tier, "no residence unit to be managed by"
+        unit = self._followed(source)
+        if not _under(unit, self._followed(retier.under)):
+            return None, target.tier, f"{unit!r} ({target.unit}) is outside {retier.under!r}"
+        return unit, target.tier, None
+
+    def of(self, cadre: CadreState, moved_to: str | None) -> tuple[Outcome | None, str | None]:
+        """`moved_to`: where the plan alone sends the cadre (None: the cadre stays where it is)."""
+        unit, tier, problem = self._target(cadre, moved_to)
+        unit = unit or cadre.managing_unit
+        if problem is not None:
+            return None, problem
+        state = self.plan.after.get(unit)
+        if state is None:
+            return None, f"would be managed by {unit!r}, which is no current unit once the reorganisation applies"
+        province = None if state.level is UnitLevel.NATION else province_of(unit)
+        refusal = tier_problem(self.rules, state.level, tier, province, self.effective)
+        if refusal is not None:
+            return None, f"tier {tier.value!r} at {unit!r}: {refusal}"
+        return Outcome(cadre.id, unit, tier), None

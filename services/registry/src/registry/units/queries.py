@@ -5,12 +5,17 @@ caller with a write grant for every tier on each touched unit (domain.may_reorga
 import uuid
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
+from sqlalchemy import Select
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from contracts.api.registry import UnitPublic
 from registry.tables import Cadre, Unit
 from servicekit.scope import within_unit
+
+UNIT_PUBLIC_FIELDS = tuple(UnitPublic.model_fields)
 
 
 def known_paths() -> SelectOfScalar[str]:
@@ -35,6 +40,12 @@ def unit_versions(under: str | None, on: date | None, all_versions: bool) -> Sel
     elif not all_versions:
         query = query.where(col(Unit.valid_to).is_(None))
     return query
+
+
+def unit_rows(under: str | None, on: date | None, all_versions: bool) -> Select[Any]:
+    """unit_versions as plain columns (the public shape): a national list is thousands of rows, not ORM objects."""
+    columns = [col(getattr(Unit, name)) for name in UNIT_PUBLIC_FIELDS]
+    return unit_versions(under, on, all_versions).with_only_columns(*columns)
 
 
 def cadre_ids_managed_by(path: str) -> SelectOfScalar[uuid.UUID]:

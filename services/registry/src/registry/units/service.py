@@ -5,37 +5,46 @@ import uuid
 from collections.abc import Sequence
 from datetime import date
 
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from contracts.api.registry import Reorganisation as ReorganisationIn
 from contracts.api.registry import ReorganisationResult, SplitUnit, UnitPublic
-from contracts.enums import ManagementTier, UnitLevel
-from contracts.events.registry import CadreTransferred, UnitCreated, UnitRenamed, UnitSnapshot, UnitsReorganized
+from contracts.enums import CadreStatus, ManagementTier, UnitLevel
+from contracts.events.registry import UnitCreated, UnitRenamed, UnitSnapshot, UnitsReorganized
 from contracts.scope import Principal
-from registry.domain import Operation, may_reorganise, tier_allowed
-from registry.history import append_events, change_rows, chunks, move_cadres, move_periods, record_changes
-from registry.mappers import cadre_snapshot
-from registry.tables import Cadre, Reorganisation, Unit, UnitSuccession
+from registry.bodies import queries as body_queries
+from registry.domain import may_reorganise
+from registry.history import chunks
+from registry.moves import Move, apply_moves
+from registry.tables import Cadre, ManagingBody, Reorganisation, Unit, UnitSuccession
+from registry.tiers.service import load_rules
 from registry.units import queries
-from registry.units.planner import Plan, PlanError, UnitState, plan
+from registry.units.planner import CadreState, Outcomes, Plan, PlanError, UnitState, plan
 from servicekit import clock
 from servicekit.errors import Forbidden, Refused, field_error
-from servicekit.outbox import Outbox, OutgoingEvent
+from servicekit.outbox import Outbox
+
+CLOSED_RECORDS = frozenset({CadreStatus.DECEASED.value, CadreStatus.REMOVED.value})
 
 
 async def current_unit(session: AsyncSession, path: str, loc: str = "managing_unit") -> Unit:
+    """The current unit at `path`, or the current managing body there (as a transient, unsaved Unit carrying the
+    body's level): a cadre's managing unit may name either."""
     unit = await session.scalar(queries.current_unit_at(path))
-    if unit is None:
-        raise Refused("unknown managing unit", errors=[field_error(loc, f"no current unit {path!r}")])
-    return unit
+    if unit is not None:
+        return unit
+    body = await session.scalar(body_queries.current_body_at(path))
+    if body is None:
+        raise Refused("unknown managing unit", errors=[field_error(loc, f"no current unit or managing body {path!r}")])
+    return body_as_unit(body)
 
 
-def check_tier(unit: Unit, tier: ManagementTier, loc: str = "tier") -> None:
-    if not tier_allowed(UnitLevel(unit.level), tier):
-        raise Refused(
-            "tier not allowed for that unit level",
-            errors=[field_error(loc, f"a {unit.level} board does not manage tier {tier.value!r}")],
-        )
+def body_as_unit(body: ManagingBody) -> Unit:
+    code = body.path.rsplit(".", 1)[-1]
+    parent = body.path.rsplit(".", 1)[0]
+    return Unit(path=body.path, code=code, name=body.name, level=body.level, parent_path=parent, valid_from=body.valid_from)
 
 
 def unit_snapshot(unit: Unit) -> UnitSnapshot:
@@ -69,11 +78,12 @@ async def import_units(session: AsyncSession, outbox: Outbox, units: Sequence[Un
     return created
 
 
+UNIT_LIST = TypeAdapter(list[UnitPublic])
+
+
 async def list_units(session: AsyncSession, under: str | None, on: date | None, all_versions: bool = False) -> list[UnitPublic]:
-    return [
-        UnitPublic.model_validate(u, from_attributes=True)
-        for u in await session.scalars(queries.unit_versions(under, on, all_versions))
-    ]
+    rows = await session.execute(queries.unit_rows(under, on, all_versions))
+    return UNIT_LIST.validate_python(rows.mappings().all())
 
 
 def _state(unit: Unit) -> UnitState:
@@ -124,6 +134,7 @@ async def reorganise(session: AsyncSession, outbox: Outbox, principal: Principal
         )
     rows = {u.path: u for u in await session.scalars(queries.current_units())}
     result = await _planned(session, principal, body, rows)
+    moves = await _moves(session, result, effective)  # refused here, before anything changes
     reorganisation = Reorganisation(
         effective_date=effective,
         reason=body.reason,
@@ -132,7 +143,8 @@ async def reorganise(session: AsyncSession, outbox: Outbox, principal: Principal
     )
     session.add(reorganisation)
     await _apply_units(session, result, rows, effective)
-    moved = await _move_cadres(session, outbox, principal, result, reorganisation.id, effective, body.reason)
+    await _close_territorial_bodies(session, result, effective)
+    moved = await apply_moves(session, outbox, principal, moves, effective, body.reason, reorganisation.id)
     reorganisation.moved_cadres = moved
     for old, news in result.mapping.items():
         for new in news:
@@ -212,51 +224,37 @@ async def _cadres_to_move(session: AsyncSession, result: Plan) -> list[Cadre]:
     return cadres
 
 
-async def _move_cadres(
-    session: AsyncSession,
-    outbox: Outbox,
-    principal: Principal,
-    result: Plan,
-    reorganisation_id: uuid.UUID,
-    effective: date,
-    reason: str,
-) -> int:
-    cadres = await _cadres_to_move(session, result)
-    moves: dict[uuid.UUID, str] = {}
-    for cadre in cadres:
-        target = result.cadre_overrides.get(cadre.id) or result.forward.get(cadre.managing_unit)
-        if target is not None and target != cadre.managing_unit:
-            moves[cadre.id] = target
-    if not moves:
-        return 0
-    now = clock.now()
-    previous = {c.id: c.managing_unit for c in cadres if c.id in moves}
-    await move_cadres(session, moves, now)
-    await move_periods(session, moves, effective)
-    rows = []
-    for cadre_id, target in moves.items():
-        rows += change_rows(
-            cadre_id,
-            principal.subject,
-            Operation.REORGANISE,
-            {"managing_unit": (previous[cadre_id], target)},
-            effective=effective,
-            reason=reason,
-            at=now,
-        )
-    await record_changes(session, rows)
-    events = []
-    for cadre in cadres:
-        if cadre.id not in moves:
+async def _moves(session: AsyncSession, result: Plan, effective: date) -> list[Move]:
+    """Where each cadre the plan touches is managed after it, and with which tier (a dissolved level's re-tier
+    mapping); refused, naming every cadre, if one would be left without a current managing unit or with a
+    tier its new board may not manage on the effective date."""
+    outcomes = Outcomes(result, await load_rules(session), effective)
+    moves: list[Move] = []
+    problems: list[str] = []
+    for cadre in await _cadres_to_move(session, result):
+        moved_to = result.cadre_overrides.get(cadre.id) or result.forward.get(cadre.managing_unit)
+        if cadre.status in CLOSED_RECORDS:  # no board manages them any more: their records follow the units as they are
+            moves.append(Move(cadre, moved_to or cadre.managing_unit, ManagementTier(cadre.tier)))
             continue
-        after = cadre_snapshot(cadre).model_copy(update={"managing_unit": moves[cadre.id]})
-        event = CadreTransferred(
-            cadre=after,
-            previous_managing_unit=previous[cadre.id],
-            effective_date=effective,
-            reason=reason,
-            reorganisation_id=reorganisation_id,
+        state = CadreState(cadre.id, ManagementTier(cadre.tier), cadre.managing_unit, cadre.residence_unit)
+        outcome, problem = outcomes.of(state, moved_to)
+        if outcome is not None:
+            moves.append(Move(cadre, outcome.unit, outcome.tier))
+        else:
+            problems.append(f"{cadre.id} ({cadre.full_name}, {cadre.tier} at {cadre.managing_unit}): {problem}")
+    if problems:
+        raise Refused(
+            f"{len(problems)} cadres would be left without a board that may manage them; nothing was changed",
+            errors=[field_error("operations", p) for p in problems[:100]],
         )
-        events.append(OutgoingEvent(event, str(cadre.id), moves[cadre.id], ManagementTier(cadre.tier)))
-    await append_events(session, outbox, events)
-    return len(moves)
+    return moves
+
+
+async def _close_territorial_bodies(session: AsyncSession, result: Plan, effective: date) -> None:
+    """A unit's board ends with the unit: a territorial body whose path no longer names a current unit closes,
+    its successor the path its cadres were moved to (a surviving or renamed unit keeps its board)."""
+    gone = [u.path for u in result.closed if u.path not in result.after]
+    if not gone:
+        return
+    for body in await session.scalars(body_queries.current_bodies_at(gone).where(col(ManagingBody.kind) == "territorial")):
+        body.valid_to, body.successor = effective, result.forward.get(body.path)

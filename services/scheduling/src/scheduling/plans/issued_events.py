@@ -65,21 +65,13 @@ async def _raw_events(session: AsyncSession, batch_id: uuid.UUID) -> list[RawEve
 async def _append_on_postgresql(session: AsyncSession, outbox: Outbox, sample: InvitationIssued, batch_id: uuid.UUID) -> int:
     """The rows in the exact shape `Outbox.append` writes (same headers, same payload fields); the tests parse both
     paths back with the contracts' own parser."""
-    headers, template = outbox.header_template(sample)
-    params: dict[str, Any] = {"batch": batch_id, "topic": topic_of(InvitationIssued).name, "created_at": template.time}
-    pairs = []
-    for position, (name, value) in enumerate(headers):
-        params[f"h{position}"] = name
-        if name in VARYING_HEADERS:
-            pairs.append(f"json_build_array(CAST(:h{position} AS text), {VARYING_HEADERS[name]})")
-        else:
-            params[f"v{position}"] = value
-            pairs.append(f"json_build_array(CAST(:h{position} AS text), CAST(:v{position} AS text))")
+    headers, params, template = outbox.sql_headers(sample, VARYING_HEADERS)
+    params |= {"batch": batch_id, "topic": topic_of(InvitationIssued).name, "created_at": template.time}
     # field and column names come from the model and the table, never from a request
     fields = ", ".join(f"'{field}', e.{column.name}" for field, column in payload_columns().items())
     statement = text(
         f"INSERT INTO {KIT.outbox.name} (event_id, topic, key, headers, payload, created_at) "
-        f"SELECT e.event_id, :topic, e.id::text, json_build_array({', '.join(pairs)}), "
+        f"SELECT e.event_id, :topic, e.id::text, {headers}, "
         f"convert_to(json_build_object({fields})::text, 'UTF8'), :created_at "
         f"FROM (SELECT gen_random_uuid()::text AS event_id, i.* FROM {table_of(Invitation).name} i "
         "WHERE i.batch_id = :batch) e"

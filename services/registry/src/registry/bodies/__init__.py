@@ -1,0 +1,1 @@
+"""Managing bodies: the boards cadres are managed by, territorial or not, opened, merged and dissolved."""
