@@ -181,11 +181,16 @@ async def load_records(pg: asyncpg.Connection, rng: random.Random, cadres: Rows)
     return records, diagnoses
 
 
+ATTRIBUTED_TABLES = ("cadreinterval", "invitationfact", "clinicalfact", "diagnosisfact")
+
+
 async def load(pg: asyncpg.Connection, rng: random.Random) -> dict[str, int]:
     await load_units(pg)
     cadres, intervals = await load_cadres(pg, rng)
     invitations = await load_invitations(pg, rng, cadres, await load_plans(pg))
     records, diagnoses = await load_records(pg, rng, cadres)
+    for table in ATTRIBUTED_TABLES:  # no reorganisation in this history: today's unit is the unit of the day
+        await pg.execute(f"UPDATE {table} SET today_unit = managing_unit, today_province = province")
     # as autovacuum leaves a table in service: statistics, hint bits and the visibility map (index-only scans)
     await pg.execute("VACUUM ANALYZE")
     return {

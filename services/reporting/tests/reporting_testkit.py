@@ -2,7 +2,7 @@
 Lâm Đồng and Bình Định (`seed`), fed through the consumer kit. The `world` fixture is in conftest.py."""
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -20,6 +20,7 @@ from reporting.feed import EventFeed
 from servicekit.testing.principals import principal_for
 
 Sign = Callable[[Principal], dict[str, str]]
+Ask = Callable[..., Awaitable[dict[str, Any]]]  # (path, params, status=200) -> the answer without generated_at
 ALL = frozenset(ManagementTier)
 RW = frozenset({Action.READ, Action.WRITE})
 PROVINCIAL = frozenset(
@@ -74,6 +75,16 @@ class World:
     sign: Sign
     p2: list[CadreSnapshot]
     district: list[CadreSnapshot]
+
+
+@dataclass
+class Bare:
+    """Reporting with no event fed yet (the `reporting` fixture): its feed, database, client, and `ask` as ADMIN."""
+
+    feed: EventFeed
+    db: Any
+    http: httpx.AsyncClient
+    ask: Ask
 
 
 async def record(feed: EventFeed, cadre: CadreSnapshot, kind: EncounterKind, day: date, **fields: Any) -> RecordSummary:

@@ -6,23 +6,33 @@ AGGREGATE grant does: the rows in scope are those of `scope_filter(..., Action.A
 the caller's grants allowing either, narrowed to the unit asked for.
 """
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Depends, Query
-from sqlalchemy import ColumnElement, and_
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
+from contracts.api.reporting import UnitBasis
 from contracts.enums import Action, ManagementTier
 from contracts.permissions import Permission
 from contracts.scope import Grant, Principal, unit_covers
 from reporting.domain import province_of
-from reporting.tables import UnitFact
+from reporting.tables import UnitFact, UnitVersion
 from servicekit.auth import permitted
 from servicekit.errors import NotFound, field_error
 from servicekit.scope import scope_filter
 
 ReportingReader = Annotated[Principal, Depends(permitted(Permission.REPORTING_READ))]
 UnitQuery = Annotated[str, Query(min_length=2, max_length=100, description="materialised unit path, e.g. VN.68")]
+BasisQuery = Annotated[
+    UnitBasis,
+    Query(
+        description="as_then: each row under its cadre's unit on the row's own date, the units as they stood then; "
+        "today: those units mapped onto today's units through the reorganisations since"
+    ),
+]
 
 COUNTING = frozenset({Action.READ, Action.AGGREGATE})
 COUNT_ONLY = frozenset({Action.AGGREGATE})
@@ -61,6 +71,20 @@ def in_scope(
 def visible_units(principal: Principal) -> list[str]:
     """The units of the grants that let the caller count anything."""
     return [g.unit_path for g in principal.grants if g.actions & COUNTING]
+
+
+async def name_in_period(session: AsyncSession, found: UnitFact, end: date, basis: UnitBasis) -> str:
+    """The unit's name as it stood at the period's end (its latest version begun by then), or today's name
+    when the figures are mapped onto today's units."""
+    if basis is UnitBasis.TODAY:
+        return found.name
+    statement = (
+        select(col(UnitVersion.name))
+        .where(col(UnitVersion.path) == found.path, col(UnitVersion.valid_from) <= end)
+        .order_by(col(UnitVersion.valid_from).desc())
+        .limit(1)
+    )
+    return (await session.scalar(statement)) or found.name
 
 
 async def resolve_unit(session: AsyncSession, principal: Principal, unit: str) -> UnitFact:

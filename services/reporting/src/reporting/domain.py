@@ -1,15 +1,19 @@
-"""Reporting rules with no I/O: unit paths, effective dates and intervals, chronic groups, checks (suppression:
-`reporting.suppression`, re-exported here)."""
+"""Reporting rules with no I/O: unit paths, effective dates and intervals, the interval a dated row counts in,
+chronic groups, checks (suppression: `reporting.suppression`, and units followed onto today's:
+`servicekit.successions`, both re-exported here)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from contracts.api.reporting import ArithmeticCheck, ReportKind
+from contracts.api.reporting import ArithmeticCheck, ReportKind, UnitBasis
 from contracts.codesystems import HEALTH_CLASSIFICATION_1266
 from reporting.suppression import suppress as suppress
+from servicekit.successions import Succession as Succession
+from servicekit.successions import Successors as Successors
+from servicekit.successions import today_of as today_of
 from servicekit.suppression import DEFAULT_MIN_CELL_SIZE as DEFAULT_MIN_CELL_SIZE  # the rules live in one module
 from servicekit.suppression import RawCell as RawCell
 
@@ -79,6 +83,23 @@ def intervals_of(changes: Iterable[Change]) -> list[Interval]:
             intervals[-1] = Interval(last.managing_unit, last.tier, last.status, last.valid_from, day)
         intervals.append(Interval(*state, day, None))
     return intervals
+
+
+# --- attribution ------------------------------------------------------------------------------------
+
+
+def interval_on(day: date | None, intervals: Sequence[Interval]) -> Interval | None:
+    """The cadre's interval holding on `day`; before its first, the first (the earliest unit known for it).
+
+    None when nothing is known of the cadre, or the row has no date yet: the row keeps what it has.
+    """
+    if day is None or not intervals:
+        return None
+    ordered = sorted(intervals, key=lambda i: i.valid_from)
+    for interval in ordered:
+        if interval.valid_from <= day and (interval.valid_to is None or day < interval.valid_to):
+            return interval
+    return ordered[0] if day < ordered[0].valid_from else ordered[-1]
 
 
 def effective_date(
@@ -175,8 +196,14 @@ def default_period(kind: ReportKind, year: int, half: int = 1) -> tuple[date, da
     return (date(year, 1, 1), date(year, 6, 30)) if half == 1 else (date(year, 7, 1), date(year, 12, 31))
 
 
-def report_title(kind: ReportKind, start: date, end: date) -> str:
+ON_TODAYS_UNITS = "số liệu quy về đơn vị hành chính hiện nay"
+
+
+def report_title(kind: ReportKind, start: date, end: date, basis: UnitBasis = UnitBasis.AS_THEN) -> str:
+    """The report's title; one on today's units says so (the document, its exports and its issued copy)."""
     span = f"từ {start:%d/%m/%Y} đến {end:%d/%m/%Y}"
+    if basis is UnitBasis.TODAY:
+        span = f"{span}; {ON_TODAYS_UNITS}"
     if kind is ReportKind.YEARLY:
         return f"Báo cáo tổng kết công tác bảo vệ, chăm sóc sức khỏe cán bộ năm {start.year} ({span})"
     half = "đầu" if start.month <= 6 else "cuối"

@@ -8,10 +8,19 @@ from sqlalchemy import ColumnElement, Select, and_, not_, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
+from contracts.api.reporting import UnitBasis
 from contracts.enums import EncounterKind
 from reporting.tables import CadreInterval, ClinicalFact
 
 Rows = Select[*tuple[Any, ...]]  # a statement of rows of any columns
+
+
+def attributed_to(model: Any, basis: UnitBasis) -> tuple[Any, Any]:
+    """(unit, province) columns a dated read model's rows count under: the units as they stood on each row's
+    date, or those units mapped onto today's (both stored on the rows: `reporting.attribution`)."""
+    if basis is UnitBasis.TODAY:
+        return col(model.today_unit), col(model.today_province)
+    return col(model.managing_unit), col(model.province)
 
 
 def holds_on(day: date, interval: Any = CadreInterval) -> ColumnElement[bool]:

@@ -7,12 +7,16 @@ registers `write_pending` as a step of the transaction's unit of work (`servicek
 which writes everything with a handful of multi-row statements per batch, whatever its size:
 
 - cadre changes: one INSERT (ignoring duplicates); cadre facts: one upsert; the intervals of the cadres
-  touched are recomputed together (one SELECT of their changes, one DELETE, one INSERT), and records that
-  arrived before their cadre without scope keys take it (two UPDATEs);
-- clinical records: one SELECT of the versions stored, one conditional upsert (a later version wins, a
-  withdrawal is final for its version) returning the rows written, their diagnoses replaced;
-- invitations: one upsert of their description, status changes grouped by (status, day);
-- `exam_recorded` of the invitations touched, recomputed from the records in one UPDATE.
+  touched are recomputed together (one SELECT of their changes, one DELETE, one INSERT), and the dated rows
+  of those cadres attributed again from them (`reporting.attribution`: a SELECT per read model, one
+  executemany UPDATE of the rows that change);
+- clinical records: one SELECT of the versions stored, their attribution on their own date, one conditional
+  upsert (a later version wins, a withdrawal is final for its version) returning the rows written, their
+  diagnoses replaced;
+- invitations: attributed on their appointment date, one upsert of their description, status changes grouped
+  by (status, day);
+- `exam_recorded` of the invitations touched, recomputed from the records in one UPDATE;
+- after a reorganisation, the rows of the units it maps mapped onto today's units again (one UPDATE per unit).
 
 Every value is still decided per event and in event order (the last candidate of a record or an
 invitation in the batch is the one a one-by-one application would leave); nothing in a handler reads a
@@ -37,6 +41,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from contracts.enums import EncounterKind
+from reporting.attribution import attribute_rows, mapped_today, reattribute_cadres, remap_units, successors_of
 from reporting.domain import Change, intervals_of, province_of
 from reporting.tables import CadreChange, CadreFact, CadreInterval, ClinicalFact, DiagnosisFact, InvitationFact
 from servicekit.db import before_commit
@@ -70,13 +75,13 @@ class Pending:
     # a status change that came before its invitation's (re)issue in this batch applies before the upsert:
     # to a row stored earlier, as one-by-one application would (an invitation not yet stored stays "invited")
     earlier_statuses: dict[uuid.UUID, tuple[str, date]] = field(default_factory=dict)
-    first_states: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)  # a cadre's first state in the batch
+    reattribute: set[uuid.UUID] = field(default_factory=set)  # cadres whose rows were written outside this buffer
+    reorganised: set[str] = field(default_factory=set)  # old paths of the reorganisations seen
     exam_keys: set[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=set)  # (cadre, round) to recompute
 
     def cadre(self, change: dict[str, Any], fact: dict[str, Any]) -> None:
         self.cadre_changes.append(change)
         self.cadre_facts[fact["cadre_id"]] = fact
-        self.first_states.setdefault(fact["cadre_id"], fact)
 
     def record(self, candidate: RecordCandidate) -> None:
         record_id = candidate.row["record_id"]
@@ -95,7 +100,15 @@ class Pending:
         self.statuses[invitation_id] = (status, day)
 
     def __bool__(self) -> bool:
-        return bool(self.cadre_changes or self.cadre_facts or self.records or self.invitations or self.statuses)
+        return bool(
+            self.cadre_changes
+            or self.cadre_facts
+            or self.records
+            or self.invitations
+            or self.statuses
+            or self.reattribute
+            or self.reorganised
+        )
 
 
 def written_before_commit(session: AsyncSession) -> Pending:
@@ -140,16 +153,20 @@ def write(session: Session, pending: Pending) -> None:
     if pending.cadre_facts:
         session.execute(_upsert(dialect, table_of(CadreFact), ("cadre_id",)), list(pending.cadre_facts.values()))
         _recompute_intervals(session, list(pending.cadre_facts))
-        _fill_scope_of_records(session, pending.first_states)
+    reattribute_cadres(session, sorted({*pending.cadre_facts, *pending.reattribute}, key=str))
     if pending.records:
         _write_records(session, dialect, pending)
     _set_statuses(session, pending.earlier_statuses)
     if pending.invitations:
         keep = ("invitation_id", "status", "status_on", "exam_recorded")
-        session.execute(_upsert(dialect, table_of(InvitationFact), keep), list(pending.invitations.values()))
+        invitations = list(pending.invitations.values())
+        attribute_rows(session, invitations, "appointment_date")
+        session.execute(_upsert(dialect, table_of(InvitationFact), keep), invitations)
     _set_statuses(session, pending.statuses)
     if pending.exam_keys:
         _recompute_exam_recorded(session, pending.exam_keys)
+    if pending.reorganised:
+        remap_units(session, pending.reorganised)
 
 
 def _set_statuses(session: Session, statuses: dict[uuid.UUID, tuple[str, date]]) -> None:
@@ -190,6 +207,8 @@ def _recompute_intervals(session: Session, cadre_ids: Sequence[uuid.UUID]) -> No
             order = (r.recorded_at.astimezone(UTC).isoformat(), str(r.event_id))
             changes[r.cadre_id].append(Change(r.effective_on, order, r.managing_unit, r.tier, r.status))
         session.execute(delete(CadreInterval).where(col(CadreInterval.cadre_id).in_(part)))
+    histories = {cadre_id: intervals_of(found) for cadre_id, found in changes.items()}
+    successors = successors_of(session, {i.managing_unit for found in histories.values() for i in found})
     rows = [
         {
             "cadre_id": cadre_id,
@@ -199,35 +218,14 @@ def _recompute_intervals(session: Session, cadre_ids: Sequence[uuid.UUID]) -> No
             "status": i.status,
             "valid_from": i.valid_from,
             "valid_to": i.valid_to,
+            "today_unit": (today := mapped_today(i.managing_unit, history, successors)),
+            "today_province": province_of(today),
         }
-        for cadre_id, found in changes.items()
-        for i in intervals_of(found)
+        for cadre_id, history in histories.items()
+        for i in history
     ]
     if rows:
         session.execute(table_of(CadreInterval).insert(), rows)
-
-
-def _fill_scope_of_records(session: Session, first_states: dict[uuid.UUID, dict[str, Any]]) -> None:
-    """Records that arrived without scope keys (before their cadre) take the cadre's first known unit and tier.
-
-    Such records are rare (clinical's events carry scope keys): one SELECT finds them, if any.
-    """
-    unscoped: set[uuid.UUID] = set()
-    for part in _chunks(list(first_states)):
-        unscoped.update(
-            session.execute(
-                select(col(ClinicalFact.cadre_id))
-                .where(col(ClinicalFact.cadre_id).in_(part), col(ClinicalFact.managing_unit).is_(None))
-                .distinct()
-            ).scalars()
-        )
-    for cadre_id in unscoped:
-        state = first_states[cadre_id]
-        values = {"managing_unit": state["managing_unit"], "province": state["province"], "tier": state["tier"]}
-        for model in (ClinicalFact, DiagnosisFact):
-            session.execute(
-                update(model).where(col(model.cadre_id) == cadre_id, col(model.managing_unit).is_(None)).values(**values)
-            )
 
 
 def _write_records(session: Session, dialect: str, pending: Pending) -> None:
@@ -249,6 +247,7 @@ def _write_records(session: Session, dialect: str, pending: Pending) -> None:
         where=(held.version < incoming.version) | ((held.version == incoming.version) & (~held.withdrawn | incoming.withdrawn)),
     ).returning(held.record_id)
     candidates = [pending.records[i].row for i in ids]
+    attribute_rows(session, candidates, "occurred_on")
     written = set(session.execute(statement, candidates).scalars())
     replaced = [i for i in ids if i in written and i in stored]
     for part in _chunks(replaced):
@@ -259,9 +258,7 @@ def _write_records(session: Session, dialect: str, pending: Pending) -> None:
             "chronic_group": group,
             "cadre_id": row["cadre_id"],
             "occurred_on": row["occurred_on"],
-            "managing_unit": row["managing_unit"],
-            "province": row["province"],
-            "tier": row["tier"],
+            **{k: row[k] for k in ("managing_unit", "province", "tier", "today_unit", "today_province")},
         }
         for record_id in ids
         if record_id in written and not (row := pending.records[record_id].row)["withdrawn"]

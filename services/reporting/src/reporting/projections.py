@@ -38,6 +38,7 @@ from reporting.tables import (
     ExamRoundFact,
     UnitFact,
     UnitSuccessor,
+    UnitVersion,
 )
 from servicekit import clock
 from servicekit.broker import Broker
@@ -85,7 +86,9 @@ async def project_cadre(session: AsyncSession, envelope: EventEnvelope, event: C
 
 
 async def _upsert_unit(session: AsyncSession, unit: UnitSnapshot) -> None:
+    """The unit's latest version (UnitFact), and this version kept among its others (UnitVersion)."""
     await upsert(session, table_of(UnitFact), unit.model_dump(), keys=("path",))
+    await upsert(session, table_of(UnitVersion), unit.model_dump(), keys=("path", "valid_from"))
 
 
 async def project_unit(session: AsyncSession, _envelope: EventEnvelope, event: UnitCreated | UnitRenamed) -> None:
@@ -103,6 +106,7 @@ async def project_reorganization(session: AsyncSession, _envelope: EventEnvelope
                 {"old_path": old_path, "new_path": new_path, "effective_on": event.effective_date},
                 keys=("old_path", "new_path"),
             )
+    written_before_commit(session).reorganised.update(event.mapping)  # their rows mapped onto today's units again
 
 
 # --- scheduling -------------------------------------------------------------------------------------
@@ -211,6 +215,7 @@ async def project_registration(session: AsyncSession, envelope: EventEnvelope, e
         .where(col(ConvalescenceRegistrationFact.registration_id) == event.registration_id)
         .values(**trip)
     )
+    written_before_commit(session).reattribute.add(event.cadre_id)  # on the trip's start, before the commit
 
 
 async def project_registration_cancelled(
@@ -229,6 +234,7 @@ async def project_registration_cancelled(
         "updated_at": envelope.time,
     }
     await _upsert_if_later(session, ConvalescenceRegistrationFact, row, ("status", "cancelled_on", "updated_at"), "updated_at")
+    written_before_commit(session).reattribute.add(event.cadre_id)
 
 
 # --- clinical ---------------------------------------------------------------------------------------

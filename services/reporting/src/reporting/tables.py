@@ -2,6 +2,12 @@
 
 No names, birth dates, IDs or addresses are kept: a cadre is an id with a managing unit, a tier and a status.
 `province` columns repeat the first two segments of the unit path so that province queries use an index.
+
+Attribution: every dated row (interval, invitation, record, diagnosis, registration) carries the unit its cadre
+was managed by on the row's own date (`managing_unit`, `province`, `tier`: the units as they stood then) and
+that unit followed through the reorganisations since (`today_unit`, `today_province`), both recomputed when the
+cadre's history or the units' successions change (`reporting.attribution`): the reader's basis picks the
+columns, and no query joins per record.
 """
 
 import uuid
@@ -56,6 +62,7 @@ class CadreInterval(ReportingModel, table=True):
             "ix_cadreinterval_province_from", "province", "valid_from", "valid_to", "status", "tier", "managing_unit", "cadre_id"
         ),
         Index("ix_cadreinterval_cadre_from", "cadre_id", "valid_from", "valid_to", "status"),
+        Index("ix_cadreinterval_today_province_from", "today_province", "valid_from"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -66,10 +73,22 @@ class CadreInterval(ReportingModel, table=True):
     status: str = Field(max_length=20)
     valid_from: date
     valid_to: date | None = None
+    # nullable so that bulk loads naming only the columns above still load; the projections always fill them
+    today_unit: str | None = Field(default=None, max_length=100)
+    today_province: str | None = Field(default=None, max_length=100)
 
 
 class UnitFact(ReportingModel, UnitColumns, table=True):
+    """A unit's latest version: what the dashboard offers, by today's names."""
+
     path: str = Field(primary_key=True, max_length=100)
+
+
+class UnitVersion(ReportingModel, UnitColumns, table=True):
+    """Every version of a unit (a rename or a reorganisation starts one): the name a past period's report prints."""
+
+    path: str = Field(primary_key=True, max_length=100)
+    valid_from: date = Field(primary_key=True)
 
 
 class UnitSuccessor(ReportingModel, table=True):
@@ -105,6 +124,7 @@ class InvitationFact(ReportingModel, table=True):
             "cadre_id",
         ),
         Index("ix_invitationfact_cadre_round", "cadre_id", "round_id"),
+        Index("ix_invitationfact_today_province_date", "today_province", "appointment_date"),
     )
 
     invitation_id: uuid.UUID = Field(primary_key=True)
@@ -119,6 +139,8 @@ class InvitationFact(ReportingModel, table=True):
     status: str = Field(default="invited", max_length=20)
     status_on: date | None = None
     exam_recorded: bool = False
+    today_unit: str | None = Field(default=None, max_length=100)
+    today_province: str | None = Field(default=None, max_length=100)
 
 
 class ClinicalFact(ReportingModel, table=True):
@@ -131,6 +153,7 @@ class ClinicalFact(ReportingModel, table=True):
             *("month", "cadre_id", "record_id"),
         ),
         Index("ix_clinicalfact_cadre_kind", "cadre_id", "kind", "occurred_on", "withdrawn", "classification", "record_id"),
+        Index("ix_clinicalfact_today_province_occurred", "today_province", "occurred_on"),
     )
 
     record_id: uuid.UUID = Field(primary_key=True)
@@ -148,9 +171,12 @@ class ClinicalFact(ReportingModel, table=True):
     referral_kind: str | None = Field(default=None, max_length=20)
     needs_follow_up: bool = False
     withdrawn: bool = False
-    managing_unit: str | None = Field(default=None, max_length=100)  # from the envelope's scope keys
+    # on `occurred_on`; the envelope's scope keys until the cadre's history is known
+    managing_unit: str | None = Field(default=None, max_length=100)
     province: str | None = Field(default=None, max_length=100)
     tier: str | None = Field(default=None, max_length=30)
+    today_unit: str | None = Field(default=None, max_length=100)
+    today_province: str | None = Field(default=None, max_length=100)
 
 
 class DiagnosisFact(ReportingModel, table=True):
@@ -159,6 +185,7 @@ class DiagnosisFact(ReportingModel, table=True):
     __table_args__ = (
         Index("ix_diagnosisfact_province_occurred", "province", "occurred_on"),
         Index("ix_diagnosisfact_cadre", "cadre_id", "occurred_on", "chronic_group"),
+        Index("ix_diagnosisfact_today_province_occurred", "today_province", "occurred_on"),
     )
 
     record_id: uuid.UUID = Field(primary_key=True)
@@ -168,6 +195,8 @@ class DiagnosisFact(ReportingModel, table=True):
     managing_unit: str | None = Field(default=None, max_length=100)
     province: str | None = Field(default=None, max_length=100)
     tier: str | None = Field(default=None, max_length=30)
+    today_unit: str | None = Field(default=None, max_length=100)
+    today_province: str | None = Field(default=None, max_length=100)
 
 
 class ConvalescenceTripFact(ReportingModel, TripColumns, table=True):
@@ -184,7 +213,10 @@ class ConvalescenceRegistrationFact(ReportingModel, table=True):
     start date comes from the registration event, so a cancellation seen first leaves it empty until then.
     """
 
-    __table_args__ = (Index("ix_convalescenceregistrationfact_province_start", "province", "trip_starts_on"),)
+    __table_args__ = (
+        Index("ix_convalescenceregistrationfact_province_start", "province", "trip_starts_on"),
+        Index("ix_convalescenceregistrationfact_cadre", "cadre_id"),
+    )
 
     registration_id: uuid.UUID = Field(primary_key=True)
     trip_id: uuid.UUID = Field(index=True)
@@ -198,6 +230,8 @@ class ConvalescenceRegistrationFact(ReportingModel, table=True):
     registered_on: date | None = None
     cancelled_on: date | None = None
     updated_at: datetime  # the envelope time of the event that set the status
+    today_unit: str | None = Field(default=None, max_length=100)
+    today_province: str | None = Field(default=None, max_length=100)
 
 
 READ_MODELS: tuple[type[ReportingModel], ...] = (
@@ -205,6 +239,7 @@ READ_MODELS: tuple[type[ReportingModel], ...] = (
     CadreChange,
     CadreInterval,
     UnitFact,
+    UnitVersion,
     UnitSuccessor,
     ExamPlanFact,
     ExamRoundFact,

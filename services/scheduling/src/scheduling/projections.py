@@ -30,7 +30,7 @@ from scheduling.follow_ups import from_events as follow_ups
 from scheduling.home_visits import service as home_visits
 from scheduling.invitations import from_events as invitations
 from scheduling.settings import SchedulingSettings
-from scheduling.tables import KIT, RosterCadre, RosterHistory, RosterUnit
+from scheduling.tables import KIT, RosterCadre, RosterHistory, RosterSuccession, RosterUnit
 from servicekit import clock
 from servicekit.consumer import EventConsumer, Handler
 from servicekit.outbox import Outbox
@@ -117,6 +117,10 @@ async def project_unit(session: AsyncSession, _envelope: EventEnvelope, event: D
     elif isinstance(event, UnitsReorganized):
         for unit in event.created_units:
             await _unit(session, unit)
+        for old_path, new_paths in event.mapping.items():  # what coverage on today's units follows
+            for new_path in new_paths:
+                values = {"old_path": old_path, "new_path": new_path, "effective_on": event.effective_date}
+                await upsert(session, table_of(RosterSuccession), values, keys=("old_path", "new_path"))
 
 
 def exam_handler(outbox: Outbox) -> Handler:

@@ -71,6 +71,15 @@ class RosterUnit(SchedulingModel, table=True):
     parent_path: str | None = Field(default=None, max_length=100)
 
 
+class RosterSuccession(SchedulingModel, table=True):
+    """A reorganisation's mapping: `old_path` continues as `new_path` from `effective_on` (many-to-many), from
+    the registry's UnitsReorganized: what coverage follows onto today's units."""
+
+    old_path: str = Field(primary_key=True, max_length=100)
+    new_path: str = Field(primary_key=True, max_length=100)
+    effective_on: date
+
+
 # ---- cadence rules: versioned data ----
 
 

@@ -13,7 +13,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts.api.reporting import ArithmeticCheck, ConvalescenceSection
+from contracts.api.reporting import ArithmeticCheck, ConvalescenceSection, UnitBasis
 from contracts.scope import Principal
 from reporting.board_reports import queries
 from reporting.domain import check
@@ -64,15 +64,20 @@ class ConvalescenceFigures:
 
 
 async def convalescence_figures(
-    session: AsyncSession, principal: Principal, unit: str, start: date, end: date
+    session: AsyncSession, principal: Principal, unit: str, start: date, end: date, basis: UnitBasis = UnitBasis.AS_THEN
 ) -> ConvalescenceFigures:
-    """Trips of a board at, above or below the unit that start in the period; registrations of in-scope cadres to them."""
-    trips = (await session.execute(queries.trips_starting(unit, start, end))).scalars()
+    """Trips of a board at, above or below the unit that start in the period, and those the in-scope cadres'
+    registrations name; the registrations of in-scope cadres to them."""
+    trips = list((await session.execute(queries.trips_starting(unit, start, end))).scalars())
     counts: dict[tuple[uuid.UUID, str], int] = {
         (trip_id, status): n
-        for trip_id, status, n in await session.execute(queries.registrations_by_trip(principal, unit, start, end))
+        for trip_id, status, n in await session.execute(queries.registrations_by_trip(principal, unit, start, end, basis))
     }
-    total = (await session.execute(queries.registrations_counted(principal, unit, start, end))).scalar_one()
+    total = (await session.execute(queries.registrations_counted(principal, unit, start, end, basis))).scalar_one()
+    others = sorted({trip_id for trip_id, _status in counts} - {t.trip_id for t in trips}, key=str)
+    if others:
+        trips += list((await session.execute(queries.trips_with_ids(others))).scalars())
+        trips.sort(key=lambda t: (t.starts_on, str(t.trip_id)))
     by_status: dict[str, int] = {REGISTERED: 0, CANCELLED: 0}
     for (_trip_id, status), n in counts.items():
         by_status[status] = by_status.get(status, 0) + n

@@ -30,6 +30,7 @@ TIER_LABELS: dict[str, str] = {
     ManagementTier.PROVINCIAL_2.value: "Diện BTV Tỉnh ủy - Đối tượng 2",
     ManagementTier.PROVINCIAL_3.value: "Diện BTV Tỉnh ủy - Đối tượng 3",
     ManagementTier.DISTRICT.value: "Diện BTV huyện, thành ủy quản lý",
+    ManagementTier.COMMUNE.value: "Diện BTV đảng ủy xã, phường quản lý",
     ManagementTier.TREATMENT_ONLY.value: "Chỉ khám, điều trị theo tiêu chuẩn",
 }
 STATUS_LABELS = {CadreStatus.ACTIVE.value: "đương chức", CadreStatus.RETIRED.value: "nguyên chức", None: "chưa rõ"}

@@ -7,9 +7,10 @@ from datetime import date
 from sqlalchemy import ColumnElement, false, func, or_, select
 from sqlmodel import col
 
+from contracts.api.reporting import UnitBasis
 from contracts.scope import Principal
 from reporting.access import in_scope, visible_units
-from reporting.facts import Rows
+from reporting.facts import Rows, attributed_to
 from reporting.tables import ConvalescenceRegistrationFact, ConvalescenceTripFact
 from reporting.tables import IssuedReport as IssuedRow
 from servicekit.scope import within_unit
@@ -59,25 +60,35 @@ def trips_starting(unit: str, start: date, end: date) -> Rows:
     )
 
 
-def _registrations_in_scope(principal: Principal, unit: str, start: date, end: date) -> list[ColumnElement[bool]]:
+def trips_with_ids(trip_ids: list[uuid.UUID]) -> Rows:
+    """Trips named by registrations in scope: a cadre counted here may have gone on another board's trip (its
+    unit then mapped onto today's, or its board since merged)."""
+    trip = ConvalescenceTripFact
+    return select(trip).where(col(trip.trip_id).in_(trip_ids)).order_by(col(trip.starts_on), col(trip.trip_id))
+
+
+def _registrations_in_scope(
+    principal: Principal, unit: str, start: date, end: date, basis: UnitBasis
+) -> list[ColumnElement[bool]]:
     reg = ConvalescenceRegistrationFact
+    unit_column, province_column = attributed_to(reg, basis)
     return [
-        in_scope(principal, unit, col(reg.managing_unit), col(reg.tier), col(reg.province)),
+        in_scope(principal, unit, unit_column, col(reg.tier), province_column),
         col(reg.trip_starts_on).between(start, end),
     ]
 
 
-def registrations_by_trip(principal: Principal, unit: str, start: date, end: date) -> Rows:
+def registrations_by_trip(principal: Principal, unit: str, start: date, end: date, basis: UnitBasis) -> Rows:
     """(trip, status, registrations) of in-scope cadres on trips starting in the period."""
     reg = ConvalescenceRegistrationFact
     return (
         select(col(reg.trip_id), col(reg.status), func.count())
-        .where(*_registrations_in_scope(principal, unit, start, end))
+        .where(*_registrations_in_scope(principal, unit, start, end, basis))
         .group_by(col(reg.trip_id), col(reg.status))
     )
 
 
-def registrations_counted(principal: Principal, unit: str, start: date, end: date) -> Rows:
+def registrations_counted(principal: Principal, unit: str, start: date, end: date, basis: UnitBasis) -> Rows:
     """The same registrations counted on their own: what the checks compare the parts with."""
     reg = ConvalescenceRegistrationFact
-    return select(func.count()).select_from(reg).where(*_registrations_in_scope(principal, unit, start, end))
+    return select(func.count()).select_from(reg).where(*_registrations_in_scope(principal, unit, start, end, basis))

@@ -6,8 +6,8 @@ from enum import StrEnum
 from fastapi import status
 from fastapi.responses import Response
 
-from contracts.api.reporting import BoardReport, IssuedReport, IssuedReportSummary, ReportKind
-from reporting.access import ReportingReader, UnitQuery
+from contracts.api.reporting import BoardReport, IssuedReport, IssuedReportSummary, ReportKind, UnitBasis
+from reporting.access import BasisQuery, ReportingReader, UnitQuery
 from reporting.board_reports import exports, service
 from reporting.periods import EndQuery, StartQuery, period_of
 from reporting.settings import ReportingRuntime
@@ -39,15 +39,17 @@ async def board_report(
     period_start: StartQuery = None,
     period_end: EndQuery = None,
     format: ReportFormat = ReportFormat.JSON,
+    basis: BasisQuery = UnitBasis.AS_THEN,
 ) -> Response | BoardReport:
     """Báo cáo 6 tháng / năm for a board: JSON, or downloadable as XLSX or PDF (built from the same figures,
     suppressed alike for a caller who may only aggregate the unit)."""
     start, end = period_of(period_start, period_end)
-    report = await service.board_report(session, caller, unit, kind, start, end, runtime.settings.min_cell_size)
+    report = await service.board_report(session, caller, unit, kind, start, end, runtime.settings.min_cell_size, basis)
     if format is ReportFormat.JSON:
         return report
     content = exports.to_xlsx(report) if format is ReportFormat.XLSX else exports.to_pdf(report)
-    filename = f"bao-cao-{kind.value}-{unit}-{start}-{end}.{format.value}"
+    on_today = "-today" if basis is UnitBasis.TODAY else ""  # two bases of one period: two files, not one overwritten
+    filename = f"bao-cao-{kind.value}-{unit}-{start}-{end}{on_today}.{format.value}"
     return Response(
         content, media_type=MEDIA_TYPES[format], headers={"content-disposition": f'attachment; filename="{filename}"'}
     )
@@ -62,10 +64,12 @@ async def issue_board_report(
     kind: ReportKind = ReportKind.SIX_MONTHLY,
     period_start: StartQuery = None,
     period_end: EndQuery = None,
+    basis: BasisQuery = UnitBasis.AS_THEN,
 ) -> IssuedReport:
     """Issue the board's report for the period: stored as computed now (it never changes) and announced (ReportIssued)."""
     start, end = period_of(period_start, period_end)
-    return await service.issue(session, runtime.outbox, caller, unit, kind, start, end, runtime.settings.min_cell_size)
+    settings = runtime.settings
+    return await service.issue(session, runtime.outbox, caller, unit, kind, start, end, settings.min_cell_size, basis)
 
 
 @router.get("/reports/board/issued", response_model=list[IssuedReportSummary])

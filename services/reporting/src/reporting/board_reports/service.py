@@ -12,10 +12,10 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts.api.reporting import BoardReport, IssuedReport, IssuedReportSummary, ReportKind
+from contracts.api.reporting import BoardReport, IssuedReport, IssuedReportSummary, ReportKind, UnitBasis
 from contracts.events.reporting import ReportIssued
 from contracts.scope import Principal
-from reporting.access import resolve_unit
+from reporting.access import name_in_period, resolve_unit
 from reporting.board_reports import queries
 from reporting.board_reports.checks import activity_checks, cadre_checks, classification_checks, coverage_checks
 from reporting.board_reports.convalescence import convalescence_figures
@@ -39,20 +39,24 @@ async def board_report(
     start: date,
     end: date,
     min_cell_size: int = DEFAULT_MIN_CELL_SIZE,
+    basis: UnitBasis = UnitBasis.AS_THEN,
 ) -> BoardReport:
-    """The report for the caller's scope; small cells suppressed (in every format) when it may only aggregate here."""
+    """The report for the caller's scope; small cells suppressed (in every format) when it may only aggregate here.
+
+    Each row counts under its cadre's unit on the row's own date, the units as they stood then (named as they
+    were at the period's end) or mapped onto today's (`basis`)."""
     check_period(start, end)
     found = await resolve_unit(session, principal, unit)
     await figures.for_analysis(session)
-    cadres = await figures.cadre_section(session, principal, unit, end, figures.day_before(start))
-    independent_total = await figures.cadres_counted(session, principal, unit, end)
-    coverage = await figures.coverage_section(session, principal, unit, start, end)
-    classification = await figures.classification_section(session, principal, unit, start, end)
-    cells = await figures.activity_cells(session, principal, unit, start, end)
+    cadres = await figures.cadre_section(session, principal, unit, end, figures.day_before(start), basis)
+    independent_total = await figures.cadres_counted(session, principal, unit, end, basis)
+    coverage = await figures.coverage_section(session, principal, unit, start, end, basis)
+    classification = await figures.classification_section(session, principal, unit, start, end, basis)
+    cells = await figures.activity_cells(session, principal, unit, start, end, basis)
     activity = figures.activity_counts(cells, start, end)
     monthly = figures.monthly_points(cells, start, end)
-    chronic = await figures.chronic_section(session, principal, unit, end, cadres.total)
-    convalescence = await convalescence_figures(session, principal, unit, start, end)
+    chronic = await figures.chronic_section(session, principal, unit, end, cadres.total, basis)
+    convalescence = await convalescence_figures(session, principal, unit, start, end, basis)
     convalescence_section = convalescence.section()
     checks = [
         *cadre_checks(cadres, independent_total),
@@ -66,9 +70,9 @@ async def board_report(
     )
     report = BoardReport(
         kind=kind,
-        title=report_title(kind, start, end),
+        title=report_title(kind, start, end, basis),
         unit=unit,
-        unit_name=found.name,
+        unit_name=await name_in_period(session, found, end, basis),
         period_start=start,
         period_end=end,
         generated_at=clock.now(),
@@ -95,6 +99,7 @@ async def issue(
     start: date,
     end: date,
     min_cell_size: int = DEFAULT_MIN_CELL_SIZE,
+    basis: UnitBasis = UnitBasis.AS_THEN,
 ) -> IssuedReport:
     """Only the board of the unit (a write grant there on a tier it manages) issues its report; a report
     without data is not issued. An unknown or unseen unit answers 404 before the board is asked for.
@@ -104,7 +109,7 @@ async def issue(
     await resolve_unit(session, principal, unit)
     if not administers_board(principal, unit):
         raise Forbidden(f"only the board of {unit} issues its reports", code="not_the_board")
-    report = await board_report(session, principal, unit, kind, start, end, min_cell_size)
+    report = await board_report(session, principal, unit, kind, start, end, min_cell_size, basis)
     if not report.has_data:
         raise Refused(
             "nothing to issue: no data for this period",

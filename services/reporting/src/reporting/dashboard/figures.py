@@ -23,12 +23,15 @@ from contracts.api.reporting import (
     CoverageSection,
     ExamCoverageRow,
     MonthlyPoint,
+    UnitBasis,
 )
 from contracts.enums import CadreStatus, EncounterKind, ManagementTier, ReferralKind
 from contracts.scope import Principal
 from reporting.dashboard import queries
 from reporting.domain import CHRONIC_GROUPS, CLASSIFICATION_CODES, child_of_at_depth, comorbidity_bucket, months_between, rate
 from reporting.tables import ExamPlanFact, ExamRoundFact
+
+AS_THEN = UnitBasis.AS_THEN  # every figure's default: the units as they stood on each row's date
 
 
 async def for_analysis(session: AsyncSession) -> None:
@@ -44,9 +47,11 @@ def day_before(day: date) -> date:
 # --- cadres -----------------------------------------------------------------------------------------
 
 
-async def cadre_rows_on(session: AsyncSession, principal: Principal, unit: str, days: list[date]) -> list[list[CadreCountRow]]:
+async def cadre_rows_on(
+    session: AsyncSession, principal: Principal, unit: str, days: list[date], basis: UnitBasis = AS_THEN
+) -> list[list[CadreCountRow]]:
     """Counts by tier and status on each of `days`."""
-    result = await session.execute(queries.cadres_on_days(principal, unit, days))
+    result = await session.execute(queries.cadres_on_days(principal, unit, days, basis))
     order = {t: i for i, t in enumerate(ManagementTier)}
     per_day: list[list[CadreCountRow]] = [[] for _ in days]
     for t, s, *counts in result:
@@ -56,14 +61,14 @@ async def cadre_rows_on(session: AsyncSession, principal: Principal, unit: str, 
     return [sorted(rows, key=lambda r: (order[r.tier], r.status.value)) for rows in per_day]
 
 
-async def cadres_counted(session: AsyncSession, principal: Principal, unit: str, day: date) -> int:
-    return await session.scalar(queries.distinct_cadres_on(principal, unit, day)) or 0
+async def cadres_counted(session: AsyncSession, principal: Principal, unit: str, day: date, basis: UnitBasis = AS_THEN) -> int:
+    return await session.scalar(queries.distinct_cadres_on(principal, unit, day, basis)) or 0
 
 
 async def cadre_section(
-    session: AsyncSession, principal: Principal, unit: str, as_of: date, compared_with: date
+    session: AsyncSession, principal: Principal, unit: str, as_of: date, compared_with: date, basis: UnitBasis = AS_THEN
 ) -> CadreCountSection:
-    rows, then = await cadre_rows_on(session, principal, unit, [as_of, compared_with])
+    rows, then = await cadre_rows_on(session, principal, unit, [as_of, compared_with], basis)
     total, total_then = sum(r.count for r in rows), sum(r.count for r in then)
     return CadreCountSection(
         as_of=as_of,
@@ -121,8 +126,10 @@ def _coverage_rows(
     return out
 
 
-async def coverage_section(session: AsyncSession, principal: Principal, unit: str, start: date, end: date) -> CoverageSection:
-    result = await session.execute(queries.coverage_cells(principal, unit, start, end))
+async def coverage_section(
+    session: AsyncSession, principal: Principal, unit: str, start: date, end: date, basis: UnitBasis = AS_THEN
+) -> CoverageSection:
+    result = await session.execute(queries.coverage_cells(principal, unit, start, end, basis))
     cells = [CoverageCell(p, r, t, s, u, int(n), int(e or 0)) for p, r, t, s, u, n, e in result]
     plan_ids = {c.plan_id for c in cells}
     plans = {p.plan_id: p for p in (await session.execute(queries.plans(plan_ids))).scalars()}
@@ -174,9 +181,9 @@ def classification_rows(counts: dict[str, int]) -> list[ClassificationRow]:
 
 
 async def classification_section(
-    session: AsyncSession, principal: Principal, unit: str, start: date, end: date
+    session: AsyncSession, principal: Principal, unit: str, start: date, end: date, basis: UnitBasis = AS_THEN
 ) -> ClassificationSection:
-    result = await session.execute(queries.classification_counts(principal, unit, start, end))
+    result = await session.execute(queries.classification_counts(principal, unit, start, end, basis))
     counts = {(str(t), str(c)): int(n) for t, c, n in result}
     overall: dict[str, int] = defaultdict(int)
     by_tier: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -205,8 +212,10 @@ class ActivityCell:
     records: int
 
 
-async def activity_cells(session: AsyncSession, principal: Principal, unit: str, start: date, end: date) -> list[ActivityCell]:
-    result = await session.execute(queries.activity_cells(principal, unit, start, end))
+async def activity_cells(
+    session: AsyncSession, principal: Principal, unit: str, start: date, end: date, basis: UnitBasis = AS_THEN
+) -> list[ActivityCell]:
+    result = await session.execute(queries.activity_cells(principal, unit, start, end, basis))
     return [ActivityCell(m, k, r, int(n)) for m, k, r, n in result]
 
 
@@ -251,8 +260,10 @@ def monthly_points(cells: list[ActivityCell], start: date, end: date) -> list[Mo
 # --- chronic conditions -----------------------------------------------------------------------------
 
 
-async def chronic_section(session: AsyncSession, principal: Principal, unit: str, as_of: date, population: int) -> ChronicSection:
-    result = await session.execute(queries.chronic_groups_counted(principal, unit, as_of))
+async def chronic_section(
+    session: AsyncSession, principal: Principal, unit: str, as_of: date, population: int, basis: UnitBasis = AS_THEN
+) -> ChronicSection:
+    result = await session.execute(queries.chronic_groups_counted(principal, unit, as_of, basis))
     group_counts: dict[str, int] = defaultdict(int)
     appearances: dict[int, int] = defaultdict(int)  # groups per cadre -> (cadre, group) pairs of such cadres
     for group, groups, n in result:

@@ -10,11 +10,12 @@ from sqlalchemy import and_, case, distinct, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
+from contracts.api.reporting import UnitBasis
 from contracts.enums import UnitLevel
 from contracts.scope import Principal
 from reporting.access import in_scope, visible_units
 from reporting.domain import COUNTED_STATUSES
-from reporting.facts import Rows, holds_on, latest_exam_conditions
+from reporting.facts import Rows, attributed_to, holds_on, latest_exam_conditions
 from reporting.tables import (
     CadreFact,
     CadreInterval,
@@ -27,9 +28,17 @@ from reporting.tables import (
 )
 from servicekit.scope import within_unit
 
+AS_THEN = UnitBasis.AS_THEN
 
-def _intervals_in_scope(principal: Principal, unit: str) -> Any:
-    return in_scope(principal, unit, col(CadreInterval.managing_unit), col(CadreInterval.tier), col(CadreInterval.province))
+
+def _in_scope(principal: Principal, unit: str, model: Any, basis: UnitBasis) -> Any:
+    """Rows of a dated read model under `unit` on the reader's basis, in the caller's scope there."""
+    unit_column, province_column = attributed_to(model, basis)
+    return in_scope(principal, unit, unit_column, col(model.tier), province_column)
+
+
+def _intervals_in_scope(principal: Principal, unit: str, basis: UnitBasis) -> Any:
+    return _in_scope(principal, unit, CadreInterval, basis)
 
 
 def latest_cadre_counts(principal: Principal, unit: str) -> Rows:
@@ -54,28 +63,31 @@ def units_to_pick(principal: Principal) -> Rows:
     )
 
 
-def cadres_on_days(principal: Principal, unit: str, days: Sequence[date]) -> Rows:
+def cadres_on_days(principal: Principal, unit: str, days: Sequence[date], basis: UnitBasis = AS_THEN) -> Rows:
     """(tier, status, cadres on each of `days`...) in one scan of the intervals."""
     tier, status = col(CadreInterval.tier), col(CadreInterval.status)
     held = [func.sum(case((holds_on(day), 1), else_=0)) for day in days]
     return (
         select(tier, status, *held)
-        .where(_intervals_in_scope(principal, unit), col(CadreInterval.valid_from) <= max(days), status.in_(COUNTED_STATUSES))
+        .where(
+            _intervals_in_scope(principal, unit, basis), col(CadreInterval.valid_from) <= max(days), status.in_(COUNTED_STATUSES)
+        )
         .group_by(tier, status)
     )
 
 
-def distinct_cadres_on(principal: Principal, unit: str, day: date) -> Rows:
+def distinct_cadres_on(principal: Principal, unit: str, day: date, basis: UnitBasis = AS_THEN) -> Rows:
     """An independent count (distinct cadres) that the report checks the sum of its rows against."""
     return select(func.count(distinct(col(CadreInterval.cadre_id)))).where(
-        _intervals_in_scope(principal, unit), holds_on(day), col(CadreInterval.status).in_(COUNTED_STATUSES)
+        _intervals_in_scope(principal, unit, basis), holds_on(day), col(CadreInterval.status).in_(COUNTED_STATUSES)
     )
 
 
-def coverage_cells(principal: Principal, unit: str, start: date, end: date) -> Rows:
-    """(plan, round, tier, status on the day, managing unit, invited, examined) of the appointments in the period."""
+def coverage_cells(principal: Principal, unit: str, start: date, end: date, basis: UnitBasis = AS_THEN) -> Rows:
+    """(plan, round, tier, status on the day, unit on the basis, invited, examined) of the appointments in the period."""
     interval = aliased(CadreInterval)
     invitation = InvitationFact
+    unit_column, _province = attributed_to(invitation, basis)
     examined = case(
         (or_(col(invitation.status) == "attended", col(invitation.exam_recorded).is_(True)), 1),
         else_=0,
@@ -90,14 +102,14 @@ def coverage_cells(principal: Principal, unit: str, start: date, end: date) -> R
         col(invitation.round_id),
         col(invitation.tier),
         col(interval.status),
-        col(invitation.managing_unit),
+        unit_column,
     )
     return (
         select(*keys, func.count(), func.sum(examined))
         .select_from(invitation)
         .outerjoin(interval, on_the_day)
         .where(
-            in_scope(principal, unit, col(invitation.managing_unit), col(invitation.tier), col(invitation.province)),
+            _in_scope(principal, unit, invitation, basis),
             col(invitation.appointment_date) >= start,
             col(invitation.appointment_date) <= end,
             col(invitation.status) != "cancelled",
@@ -115,26 +127,26 @@ def rounds_of(plan_ids: Collection[uuid.UUID]) -> Rows:
     return select(ExamRoundFact).where(col(ExamRoundFact.plan_id).in_(plan_ids))
 
 
-def classification_counts(principal: Principal, unit: str, start: date, end: date) -> Rows:
+def classification_counts(principal: Principal, unit: str, start: date, end: date, basis: UnitBasis = AS_THEN) -> Rows:
     """(tier, code, cadres) by each cadre's latest classified exam in the period."""
     record = ClinicalFact
     return (
         select(col(record.tier), col(record.classification), func.count())
         .where(
-            in_scope(principal, unit, col(record.managing_unit), col(record.tier), col(record.province)),
+            _in_scope(principal, unit, record, basis),
             *latest_exam_conditions(start, end),
         )
         .group_by(col(record.tier), col(record.classification))
     )
 
 
-def activity_cells(principal: Principal, unit: str, start: date, end: date) -> Rows:
+def activity_cells(principal: Principal, unit: str, start: date, end: date, basis: UnitBasis = AS_THEN) -> Rows:
     """(month, kind, referral kind, records) of the live records in the period."""
     record = ClinicalFact
     return (
         select(col(record.month), col(record.kind), col(record.referral_kind), func.count())
         .where(
-            in_scope(principal, unit, col(record.managing_unit), col(record.tier), col(record.province)),
+            _in_scope(principal, unit, record, basis),
             col(record.withdrawn).is_(False),
             col(record.occurred_on) >= start,
             col(record.occurred_on) <= end,
@@ -143,7 +155,7 @@ def activity_cells(principal: Principal, unit: str, start: date, end: date) -> R
     )
 
 
-def chronic_groups_counted(principal: Principal, unit: str, as_of: date) -> Rows:
+def chronic_groups_counted(principal: Principal, unit: str, as_of: date, basis: UnitBasis = AS_THEN) -> Rows:
     """(group, groups its cadres have, (cadre, group) pairs) of cadres under care on `as_of` (in scope there)
     with a chronic diagnosis recorded up to that day.
 
@@ -153,7 +165,7 @@ def chronic_groups_counted(principal: Principal, unit: str, as_of: date) -> Rows
     diagnosis = DiagnosisFact
     joined = and_(
         col(CadreInterval.cadre_id) == col(diagnosis.cadre_id),
-        _intervals_in_scope(principal, unit),
+        _intervals_in_scope(principal, unit, basis),
         holds_on(as_of),
         col(CadreInterval.status).in_(COUNTED_STATUSES),
     )

@@ -7,8 +7,8 @@ data, signs in through the gateway and calls this API there with the caller's to
 from importlib import resources
 from pathlib import Path
 
-from contracts.api.reporting import CadreCountReport, DashboardSummary, UnitOption
-from reporting.access import ReportingReader, UnitQuery
+from contracts.api.reporting import CadreCountReport, DashboardSummary, UnitBasis, UnitOption
+from reporting.access import BasisQuery, ReportingReader, UnitQuery
 from reporting.dashboard import service
 from reporting.periods import AsOfQuery, EndQuery, StartQuery, period_of
 from reporting.settings import ReportingRuntime
@@ -40,7 +40,8 @@ async def summary(
     period_start: StartQuery = None,
     period_end: EndQuery = None,
     as_of: AsOfQuery = None,
+    basis: BasisQuery = UnitBasis.AS_THEN,
 ) -> DashboardSummary:
     """The dashboard's figures for a unit and everything below it, over a period (counts as of its end)."""
     start, end = period_of(period_start, period_end, as_of)
-    return await service.dashboard(session, caller, unit, start, end, runtime.settings.min_cell_size)
+    return await service.dashboard(session, caller, unit, start, end, runtime.settings.min_cell_size, basis)

@@ -4,10 +4,10 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts.api.reporting import CadreCountReport, CadreCountRow, DashboardSummary, UnitOption
+from contracts.api.reporting import CadreCountReport, CadreCountRow, DashboardSummary, UnitBasis, UnitOption
 from contracts.enums import CadreStatus, ManagementTier
 from contracts.scope import Principal
-from reporting.access import resolve_unit, visible_units
+from reporting.access import name_in_period, resolve_unit, visible_units
 from reporting.dashboard import figures, queries
 from reporting.periods import NO_DATA, check_period
 from reporting.suppression import suppressed_cadre_counts, suppressed_dashboard
@@ -32,22 +32,29 @@ async def units_for(session: AsyncSession, principal: Principal) -> list[UnitOpt
 
 
 async def dashboard(
-    session: AsyncSession, principal: Principal, unit: str, start: date, end: date, min_cell_size: int
+    session: AsyncSession,
+    principal: Principal,
+    unit: str,
+    start: date,
+    end: date,
+    min_cell_size: int,
+    basis: UnitBasis = UnitBasis.AS_THEN,
 ) -> DashboardSummary:
-    """The figures for a unit and everything below it over a period, counts as of its end."""
+    """The figures for a unit and everything below it over a period, counts as of its end; each row counted
+    under its cadre's unit on the row's date, as the units stood then or mapped onto today's (`basis`)."""
     check_period(start, end)
     found = await resolve_unit(session, principal, unit)
     await figures.for_analysis(session)
-    cadres = await figures.cadre_section(session, principal, unit, end, figures.day_before(start))
-    coverage = await figures.coverage_section(session, principal, unit, start, end)
-    classification = await figures.classification_section(session, principal, unit, start, end)
-    cells = await figures.activity_cells(session, principal, unit, start, end)
-    chronic = await figures.chronic_section(session, principal, unit, end, cadres.total)
+    cadres = await figures.cadre_section(session, principal, unit, end, figures.day_before(start), basis)
+    coverage = await figures.coverage_section(session, principal, unit, start, end, basis)
+    classification = await figures.classification_section(session, principal, unit, start, end, basis)
+    cells = await figures.activity_cells(session, principal, unit, start, end, basis)
+    chronic = await figures.chronic_section(session, principal, unit, end, cadres.total, basis)
     only_aggregates = aggregate_only(principal, unit)
     has_data = cadres.total > 0 or cadres.total_then > 0 or coverage.has_data or bool(cells)
     summary = DashboardSummary(
         unit=unit,
-        unit_name=found.name,
+        unit_name=await name_in_period(session, found, end, basis),
         period_start=start,
         period_end=end,
         generated_at=clock.now(),

@@ -1,6 +1,6 @@
 """The roll-up's statements: per province, the figures the central board compares, in the caller's scope
-over the whole nation. With `today` the province is the cadre's current one (its latest snapshot)
-instead of the one the row was recorded under."""
+over the whole nation. Every row counts under the province of its cadre's unit on the row's date: as the
+units stood then, or that unit mapped onto today's (`basis`; both stored on the rows)."""
 
 from datetime import date
 from typing import Any
@@ -8,83 +8,90 @@ from typing import Any
 from sqlalchemy import case, distinct, func, select
 from sqlmodel import col
 
+from contracts.api.reporting import UnitBasis
 from contracts.scope import Principal
 from reporting.access import in_scope
 from reporting.domain import COUNTED_STATUSES
-from reporting.facts import Rows, holds_on, latest_exam_conditions
-from reporting.tables import CadreFact, CadreInterval, ClinicalFact, InvitationFact, UnitFact, UnitSuccessor
+from reporting.facts import Rows, attributed_to, holds_on, latest_exam_conditions
+from reporting.tables import CadreInterval, ClinicalFact, InvitationFact, UnitFact, UnitVersion
 from servicekit.scope import NATION
 
 
-def _province(model: Any, today: bool) -> Any:
-    return col(CadreFact.province) if today else col(model.province)
+def _in_scope(principal: Principal, model: Any, basis: UnitBasis) -> Any:
+    """In the caller's scope on the basis asked: today's unit is what a board today may see the past of."""
+    return in_scope(principal, NATION, attributed_to(model, basis)[0], col(model.tier))
 
 
-def _by_province(statement: Rows, model: Any, today: bool) -> Rows:
-    return statement.join(CadreFact, col(CadreFact.cadre_id) == col(model.cadre_id)) if today else statement
-
-
-def cadres(principal: Principal, end: date, today: bool) -> Rows:
+def cadres(principal: Principal, end: date, basis: UnitBasis) -> Rows:
     """(province, tier, status, cadres) under care on the period's last day."""
     interval = CadreInterval
-    province = _province(interval, today)
-    statement = select(province, col(interval.tier), col(interval.status), func.count()).where(
-        in_scope(principal, NATION, col(interval.managing_unit), col(interval.tier)),
-        holds_on(end, interval),
-        col(interval.status).in_(COUNTED_STATUSES),
+    province = attributed_to(interval, basis)[1]
+    return (
+        select(province, col(interval.tier), col(interval.status), func.count())
+        .where(_in_scope(principal, interval, basis), holds_on(end, interval), col(interval.status).in_(COUNTED_STATUSES))
+        .group_by(province, col(interval.tier), col(interval.status))
     )
-    return _by_province(statement, interval, today).group_by(province, col(interval.tier), col(interval.status))
 
 
-def invitations(principal: Principal, start: date, end: date, today: bool) -> Rows:
+def invitations(principal: Principal, start: date, end: date, basis: UnitBasis) -> Rows:
     """(province, invited, cadres invited, examined, cadres examined) of the appointments in the period."""
     invitation = InvitationFact
-    province = _province(invitation, today)
+    province = attributed_to(invitation, basis)[1]
     examined = (col(invitation.status) == "attended") | (col(invitation.exam_recorded).is_(True))
-    statement = select(
-        province,
-        func.count(),
-        func.count(distinct(col(invitation.cadre_id))),
-        func.sum(case((examined, 1), else_=0)),
-        func.count(distinct(case((examined, col(invitation.cadre_id)), else_=None))),
-    ).where(
-        in_scope(principal, NATION, col(invitation.managing_unit), col(invitation.tier)),
-        col(invitation.appointment_date) >= start,
-        col(invitation.appointment_date) <= end,
-        col(invitation.status) != "cancelled",
+    return (
+        select(
+            province,
+            func.count(),
+            func.count(distinct(col(invitation.cadre_id))),
+            func.sum(case((examined, 1), else_=0)),
+            func.count(distinct(case((examined, col(invitation.cadre_id)), else_=None))),
+        )
+        .where(
+            _in_scope(principal, invitation, basis),
+            col(invitation.appointment_date) >= start,
+            col(invitation.appointment_date) <= end,
+            col(invitation.status) != "cancelled",
+        )
+        .group_by(province)
     )
-    return _by_province(statement, invitation, today).group_by(province)
 
 
-def classifications(principal: Principal, start: date, end: date, today: bool) -> Rows:
+def classifications(principal: Principal, start: date, end: date, basis: UnitBasis) -> Rows:
     """(province, code, cadres) by each cadre's latest classified exam in the period."""
     record = ClinicalFact
-    province = _province(record, today)
-    statement = select(province, col(record.classification), func.count()).where(
-        in_scope(principal, NATION, col(record.managing_unit), col(record.tier)), *latest_exam_conditions(start, end)
+    province = attributed_to(record, basis)[1]
+    return (
+        select(province, col(record.classification), func.count())
+        .where(_in_scope(principal, record, basis), *latest_exam_conditions(start, end))
+        .group_by(province, col(record.classification))
     )
-    return _by_province(statement, record, today).group_by(province, col(record.classification))
 
 
-def activity(principal: Principal, start: date, end: date, today: bool) -> Rows:
+def activity(principal: Principal, start: date, end: date, basis: UnitBasis) -> Rows:
     """(province, kind, referral kind, records, cadres) of the live records in the period."""
     record = ClinicalFact
-    province = _province(record, today)
-    statement = select(
-        province, col(record.kind), col(record.referral_kind), func.count(), func.count(distinct(col(record.cadre_id)))
-    ).where(
-        in_scope(principal, NATION, col(record.managing_unit), col(record.tier)),
-        col(record.withdrawn).is_(False),
-        col(record.occurred_on) >= start,
-        col(record.occurred_on) <= end,
+    province = attributed_to(record, basis)[1]
+    return (
+        select(province, col(record.kind), col(record.referral_kind), func.count(), func.count(distinct(col(record.cadre_id))))
+        .where(
+            _in_scope(principal, record, basis),
+            col(record.withdrawn).is_(False),
+            col(record.occurred_on) >= start,
+            col(record.occurred_on) <= end,
+        )
+        .group_by(province, col(record.kind), col(record.referral_kind))
     )
-    return _by_province(statement, record, today).group_by(province, col(record.kind), col(record.referral_kind))
-
-
-def successors() -> Rows:
-    """Reorganisations' mappings (units, not cadres: no scope), first new path first."""
-    return select(UnitSuccessor).order_by(col(UnitSuccessor.new_path))
 
 
 def units_named(paths: list[str]) -> Rows:
     return select(UnitFact).where(col(UnitFact.path).in_(paths))
+
+
+def versions_begun_by(paths: list[str], day: date) -> Rows:
+    """(path, name) of the units' versions begun by `day`, oldest first: the last of each is its name then."""
+    version = UnitVersion
+    return (
+        select(col(version.path), col(version.name))
+        .where(col(version.path).in_(paths), col(version.valid_from) <= day)
+        .order_by(col(version.valid_from))
+    )

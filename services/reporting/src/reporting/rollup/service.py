@@ -53,52 +53,25 @@ def _add(cells: Cells, province: str, field: str, value: int, cadres: int) -> No
     cell[1] += cadres
 
 
-async def _successors(session: AsyncSession) -> dict[str, str]:
-    """Each reorganised-away unit's successor (the first by path where a unit was split)."""
-    rows = (await session.execute(queries.successors())).scalars()
-    mapping: dict[str, str] = {}
-    for row in rows:
-        mapping.setdefault(row.old_path, row.new_path)
-    return mapping
-
-
-def _today_of(path: str, successors: dict[str, str]) -> str:
-    seen = {path}
-    while path in successors and successors[path] not in seen:
-        path = successors[path]
-        seen.add(path)
-    return path
-
-
-async def _count(session: AsyncSession, principal: Principal, start: date, end: date, today: bool) -> Cells:
+async def _count(session: AsyncSession, principal: Principal, start: date, end: date, basis: UnitBasis) -> Cells:
     """Every field's value per province, with the distinct cadres it rests on (what suppression looks at)."""
     cells: Cells = defaultdict(dict)
-    for province, tier, status, n in await session.execute(queries.cadres(principal, end, today)):
+    for province, tier, status, n in await session.execute(queries.cadres(principal, end, basis)):
         for field in ("cadres_total", f"cadres_{status}", f"cadres_{tier}"):
             _add(cells, province, field, n, n)
     for province, invited, invited_cadres, done, done_cadres in await session.execute(
-        queries.invitations(principal, start, end, today)
+        queries.invitations(principal, start, end, basis)
     ):
         _add(cells, province, "invited", invited, invited_cadres)
         _add(cells, province, "examined", int(done or 0), done_cadres)
-    for province, code, n in await session.execute(queries.classifications(principal, start, end, today)):
+    for province, code, n in await session.execute(queries.classifications(principal, start, end, basis)):
         _add(cells, province, "classified_total", n, n)
         _add(cells, province, f"class_{code}", n, n)
-    for province, kind, referral, n, cadres in await session.execute(queries.activity(principal, start, end, today)):
+    for province, kind, referral, n, cadres in await session.execute(queries.activity(principal, start, end, basis)):
         activity_field = ACTIVITY_FIELDS.get((kind, referral if kind == EncounterKind.REFERRAL.value else None))
         if activity_field is not None:
             _add(cells, province, activity_field, n, cadres)
     return cells
-
-
-async def _onto_todays_provinces(session: AsyncSession, cells: Cells) -> Cells:
-    """The cells of reorganised-away provinces added to their successors' of today."""
-    successors = await _successors(session)
-    merged: Cells = defaultdict(dict)
-    for province, fields in cells.items():
-        for field, (value, cadres) in fields.items():
-            _add(merged, _today_of(province, successors), field, value, cadres)
-    return merged
 
 
 def suppressed_table(cells: Cells, min_cell_size: int) -> dict[tuple[str, str], Cell]:
@@ -124,11 +97,10 @@ async def rollup(
     session: AsyncSession, principal: Principal, start: date, end: date, basis: UnitBasis, min_cell_size: int
 ) -> NationalRollup:
     check_period(start, end)
-    today = basis is UnitBasis.TODAY
-    cells = await _count(session, principal, start, end, today)
-    if today:
-        cells = await _onto_todays_provinces(session, cells)
+    cells = await _count(session, principal, start, end, basis)
     names = {u.path: u.name for u in (await session.execute(queries.units_named(list(cells)))).scalars()}
+    if basis is UnitBasis.AS_THEN:  # provinces named as they stood at the period's end
+        names.update({path: name for path, name in await session.execute(queries.versions_begun_by(list(cells), end))})
     shown = suppressed_table(cells, min_cell_size)
     provinces = [
         ProvinceAggregate(province=p, name=names.get(p, p), cells={f: shown[p, f] for f in FIELDS}) for p in sorted(cells)

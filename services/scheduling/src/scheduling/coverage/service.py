@@ -1,23 +1,27 @@
 """Coverage per plan, round, group, unit and facility, now or as of any date; and which units have finished
 their round ("9 of 12 districts"). A caller who may only aggregate some tier of the unit sees small counts
-suppressed."""
+suppressed. Invitations count under the unit that holds them, or, with a basis, under the cadre's unit on the
+appointment date (as the units stood then, or mapped onto today's)."""
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.api.reporting import UnitBasis
 from contracts.api.scheduling import CoverageDimension, CoverageReport, CoverageRow, InvitationStatus, UnitsFinished
-from contracts.enums import CadreStatus, ManagementTier
-from contracts.scope import Principal
-from scheduling.coverage.queries import CoverageFilter, counts, groups
+from contracts.enums import Action, CadreStatus, ManagementTier
+from contracts.scope import Principal, unit_covers
+from scheduling.coverage.queries import CoverageFilter, counts, groups, successions
 from scheduling.coverage.suppression import suppressed_coverage
 from scheduling.domain import UnitProgress, child_unit, finished_units, rate
 from scheduling.plans.queries import plan_in_scope
 from servicekit import clock
-from servicekit.scope import NATION
+from servicekit.scope import NATION, may
+from servicekit.successions import Succession, today_of
 from servicekit.suppression import DEFAULT_MIN_CELL_SIZE, aggregate_only
 
 S = InvitationStatus
@@ -92,12 +96,38 @@ async def _group_labels(session: AsyncSession, where: CoverageFilter) -> dict[st
     }
 
 
+def _constant(unit: str) -> Callable[[date], str | None]:
+    return lambda _day: unit
+
+
+async def _onto_today(
+    session: AsyncSession, principal: Principal, where: CoverageFilter, rows: Sequence[Any]
+) -> list[tuple[Any, ...]]:
+    """(unit today, *dimensions, status, count) of rows (unit then, tier, cadre's unit now, ...): each unit
+    followed through the reorganisations since (at a split, to the part the cadre is in now), then the unit
+    asked for and the caller's scope applied to today's unit: the board that manages it now sees its past."""
+    found: dict[str, list[Succession]] = defaultdict(list)
+    for s in await session.scalars(successions()):
+        found[s.old_path].append(Succession(s.old_path, s.new_path, s.effective_on))
+    kept: list[tuple[Any, ...]] = []
+    for unit_then, tier, now, *rest in rows:
+        unit = today_of(unit_then, found, _constant(now)) or unit_then
+        if where.unit and not unit_covers(where.unit, unit):
+            continue
+        if may(principal, Action.READ, unit, ManagementTier(tier)) or may(
+            principal, Action.AGGREGATE, unit, ManagementTier(tier)
+        ):
+            kept.append((unit, *rest))
+    return kept
+
+
 async def coverage(
     session: AsyncSession,
     principal: Principal,
     where: CoverageFilter,
     by: Sequence[CoverageDimension],
     min_cell_size: int = DEFAULT_MIN_CELL_SIZE,
+    basis: UnitBasis | None = None,
 ) -> CoverageReport:
     base_unit = where.unit
     if where.plan_id is not None:
@@ -106,7 +136,10 @@ async def coverage(
     wanted = [d for d in dict.fromkeys(by) if d != D.UNIT]
     group_labels = await _group_labels(session, where) if D.GROUP in wanted else {}
     tallies = Tallies()
-    for managing_unit, *values in await session.execute(counts(principal, wanted, where)):
+    rows: Sequence[Any] = list(await session.execute(counts(principal, wanted, where, basis)))
+    if basis is UnitBasis.TODAY:
+        rows = await _onto_today(session, principal, where, rows)
+    for managing_unit, *values in rows:
         *dims, status, count = values
         shown_unit = _rolled_up(managing_unit, base_unit)
         key = tuple(shown_unit if d == D.UNIT else dims[wanted.index(d)] for d in by)

@@ -10,6 +10,7 @@
     vi: {
       title: "Bảo vệ, chăm sóc sức khỏe cán bộ – Bảng điều khiển", signin: "Đăng nhập", logout: "Đăng xuất",
       username: "Tên đăng nhập", password: "Mật khẩu", unit: "Đơn vị", from: "Từ ngày", to: "Đến ngày", apply: "Xem",
+      basis: "Đơn vị hành chính", asThen: "như trong kỳ", onToday: "quy về đơn vị hiện nay",
       xlsx: "Tải báo cáo XLSX", pdf: "Tải báo cáo PDF", cadres: "Tổng số đối tượng", active: "Đương chức",
       retired: "Nguyên chức", change: "Thay đổi so với đầu kỳ", chartClassification: "Phân loại sức khỏe",
       chartCoverage: "Tỷ lệ khám định kỳ theo đơn vị", chartMonthly: "Hoạt động khám chữa bệnh theo tháng",
@@ -28,6 +29,7 @@
     en: {
       title: "Cadre health protection and care – Dashboard", signin: "Sign in", logout: "Sign out",
       username: "Username", password: "Password", unit: "Unit", from: "From", to: "To", apply: "Show",
+      basis: "Units", asThen: "as they stood then", onToday: "mapped onto today's",
       xlsx: "Download report (XLSX)", pdf: "Download report (PDF)", cadres: "Cadres under care", active: "Active",
       retired: "Retired", change: "Change since the period's start", chartClassification: "Health classification",
       chartCoverage: "Periodic exam coverage by unit", chartMonthly: "Clinical activity by month",
@@ -98,7 +100,7 @@
   }
 
   function query() {
-    return { unit: $("unit").value, period_start: $("period-start").value, period_end: $("period-end").value };
+    return { unit: $("unit").value, period_start: $("period-start").value, period_end: $("period-end").value, basis: $("basis").value };
   }
 
   async function load(event) {
