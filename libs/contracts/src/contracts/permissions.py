@@ -18,6 +18,7 @@ class Permission(StrEnum):
     REGISTRY_PROPOSALS_APPROVE = "registry.proposals.approve"
     SCHEDULING_READ = "scheduling.read"
     SCHEDULING_WRITE = "scheduling.write"
+    SCHEDULING_FACILITY_APPOINTMENTS = "scheduling.facility_appointments"  # a HIS reads and marks its exam days' invitations
     CLINICAL_READ = "clinical.read"
     CLINICAL_READ_OWN = "clinical.read_own"  # a facility reads back what it posted
     CLINICAL_WRITE = "clinical.write"

@@ -31,7 +31,12 @@ STAFF_PERMISSIONS: frozenset[Permission] = frozenset(
     }
 )
 HIS_PERMISSIONS: frozenset[Permission] = frozenset(
-    {Permission.CLINICAL_WRITE, Permission.CLINICAL_READ_OWN, Permission.REGISTRY_CARDS_LOOKUP}
+    {
+        Permission.CLINICAL_WRITE,
+        Permission.CLINICAL_READ_OWN,
+        Permission.REGISTRY_CARDS_LOOKUP,
+        Permission.SCHEDULING_FACILITY_APPOINTMENTS,  # the FHIR Appointments of its own exam days
+    }
 )
 # A board's administrator: the board's staff rights, and its own people and hospitals (gateway.identities);
 # what it may create is bounded by its grants and these permissions (gateway.domain).

@@ -21,6 +21,8 @@ from gateway.break_glass import routes as break_glass_routes
 from gateway.break_glass.store import BreakGlass
 from gateway.context import Gateway, token_subject
 from gateway.domain import LockoutPolicy
+from gateway.fhir import errors as fhir_errors
+from gateway.fhir import routes as fhir_routes
 from gateway.forwarding import routes as forwarding_routes
 from gateway.forwarding.limits import BodyLimitMiddleware, RateLimiter, TooManyRequests
 from gateway.forwarding.proxy import Proxy
@@ -41,8 +43,13 @@ from servicekit.runtime import build_runtime
 
 TITLE = "CadreCare"
 DESCRIPTION = "Health-care registry, exams, clinical records and reports for the boards that care for leading officials."
-ALLOWED_HEADERS = ["authorization", "content-type", "accept", "accept-language", "idempotency-key", "x-correlation-id"]
-EXPOSED_HEADERS = ["x-correlation-id", "retry-after", "location", "content-disposition"]
+# FHIR's among them: If-Match and If-None-Exist (versions, conditional create), Prefer (respond-async), and the
+# Content-Location, X-Progress and ETag its answers carry
+ALLOWED_HEADERS = [
+    "authorization", "content-type", "accept", "accept-language", "idempotency-key", "x-correlation-id",
+    "if-match", "if-none-exist", "prefer",
+]  # fmt: skip
+EXPOSED_HEADERS = ["x-correlation-id", "retry-after", "location", "content-disposition", "content-location", "x-progress", "etag"]
 
 
 def build_gateway(settings: GatewaySettings, mounts: Mapping[str, httpx.AsyncBaseTransport] | None = None) -> Gateway:
@@ -168,6 +175,7 @@ def create_app(
             auth_routes.well_known,
             forwarding_routes.dashboard,
             forwarding_routes.documents,
+            fhir_routes.router,
             forwarding_routes.router,
         ],
         consumers=lambda runtime: consumers(runtime, gateway.grants),
@@ -184,4 +192,5 @@ def create_app(
     serve_docs(app, "/openapi.json", "CadreCare API")  # the merged document of every service
     app.state.gateway = gateway
     app.add_exception_handler(TooManyRequests, on_rate_limited)
+    fhir_errors.install(app)  # last: under /fhir/R4 every error above becomes an OperationOutcome
     return app

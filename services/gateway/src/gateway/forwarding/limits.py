@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contracts.api.common import FieldError
+from contracts.fhir import FHIR_BASE_PATH
 from servicekit.errors import DomainError, Refused, field_error, problem_response
+from servicekit.fhir import Issue, outcome_response
 from servicekit.pagination import MAX_PAGE_SIZE
 
 PAGE_PARAMETERS = ("limit", "page_size", "size")  # query parameters that size a page, whatever a service calls it
@@ -92,6 +94,10 @@ class BodyLimitMiddleware:
         declared = dict(scope["headers"]).get(b"content-length")
         too_large = f"the request body exceeds {self.max_body_bytes} bytes"
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            path: str = scope.get("path", "")
+            if path == FHIR_BASE_PATH or path.startswith(FHIR_BASE_PATH + "/"):  # FHIR's clients read an OperationOutcome
+                await outcome_response(413, [Issue("too-costly", too_large)])(scope, receive, send)
+                return
             await problem_response(413, PayloadTooLarge.code, too_large)(scope, receive, send)
             return
         received = 0

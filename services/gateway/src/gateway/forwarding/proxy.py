@@ -14,8 +14,28 @@ from contracts.scope import Principal
 from servicekit.auth import InternalTokenSigner
 from servicekit.errors import DomainError, NotFound
 
-FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "accept-language", "idempotency-key", "if-match", "if-none-match")
-FORWARDED_RESPONSE_HEADERS = ("content-type", "content-disposition", "location", "retry-after", "etag", "cache-control")
+# if-none-exist and prefer: FHIR's conditional create and return preference; content-location and
+# last-modified: what FHIR answers carry besides location and etag
+FORWARDED_REQUEST_HEADERS = (
+    "content-type",
+    "accept",
+    "accept-language",
+    "idempotency-key",
+    "if-match",
+    "if-none-match",
+    "if-none-exist",
+    "prefer",
+)
+FORWARDED_RESPONSE_HEADERS = (
+    "content-type",
+    "content-disposition",
+    "location",
+    "retry-after",
+    "etag",
+    "cache-control",
+    "content-location",
+    "last-modified",
+)
 
 
 class UpstreamTimeout(DomainError):

@@ -9,11 +9,14 @@ No audit, no answer: if the audit record cannot be written, the caller gets an e
 """
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from fastapi import Request
 from fastapi.responses import Response
 
 from contracts.enums import Action
+from contracts.fhir import FHIR_BASE_PATH
 from contracts.scope import AUDIT_SUBJECTS_HEADER, Principal
 from gateway.context import Caller, Gateway
 from gateway.domain import widened_for_record
@@ -21,7 +24,7 @@ from gateway.forwarding.limits import check_batch_size, check_page_size
 from gateway.forwarding.policy import WRITE_METHODS, allowed
 from gateway.forwarding.proxy import FORWARDED_REQUEST_HEADERS, FORWARDED_RESPONSE_HEADERS, UpstreamAnswer
 from gateway.forwarding.target import upstream_target
-from servicekit.errors import DomainError, Forbidden
+from servicekit.errors import DomainError, Forbidden, NotFound
 from servicekit.logs import current_correlation_id
 
 UUID_PATTERN = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -34,18 +37,45 @@ def _subjects(header: str | None, path: str) -> list[str]:
     return [m.lower() for m in UUID_PATTERN.findall(path)]  # a write or a refused read names its record in the path
 
 
-async def _admitted(gateway: Gateway, service: str, path: str, request: Request, caller: Caller) -> tuple[bytes, str, str]:
+@dataclass(frozen=True)
+class Mount:
+    """Where a request path is routed from: the part the gateway routes by, and what replaces it upstream."""
+
+    prefix: str | None = None  # None: /api/v1/<service>/
+    upstream_prefix: str = ""
+    batch_check: Callable[[bytes, str | None], None] | None = None  # in place of the JSON cap, e.g. FHIR's Bundle cap
+    upstream_headers: Callable[[Request], dict[str, str]] | None = None  # added to the forwarded request's headers
+
+
+API_MOUNT = Mount()
+FHIR_UPSTREAM = FHIR_BASE_PATH.lstrip("/")  # where the services serve FHIR: "fhir/R4"
+
+
+def _is_fhir(path: str) -> bool:
+    """A service's FHIR routes are reached at /fhir/R4 only: through /api/v1/<service>/ their links and fullUrls
+    would name the service's own address, and one way in keeps one set of rules."""
+    return path == FHIR_UPSTREAM or path.startswith(FHIR_UPSTREAM + "/")
+
+
+async def _admitted(
+    gateway: Gateway, service: str, path: str, request: Request, caller: Caller, mount: Mount
+) -> tuple[bytes, str, str]:
     """The request's body and its upstream path and query, once the gateway's own rules let it through (DomainError if not)."""
     method, principal = request.method, caller.principal
     gateway.proxy.base_of(service)  # 404 for an unknown service before anything else
+    if mount is API_MOUNT and _is_fhir(path):
+        raise NotFound(f"no such route; the FHIR interface is at {FHIR_BASE_PATH}")
     if not allowed(principal.permissions, service, method, path):
         raise Forbidden(f"the caller may not use {method} /{service}/{path}", code="permission_denied")
     if method in WRITE_METHODS and not any(Action.WRITE in g.actions for g in principal.grants):
         raise Forbidden("the caller holds no grant to write", code="out_of_scope")
     check_page_size(dict(request.query_params))
-    raw_path, raw_query = upstream_target(request.scope, service)
+    raw_path, raw_query = upstream_target(request.scope, service, mount.prefix, mount.upstream_prefix)
     body = await request.body()
-    check_batch_size(body, request.headers.get("content-type"), gateway.settings.max_batch_items)
+    if mount.batch_check is None:
+        check_batch_size(body, request.headers.get("content-type"), gateway.settings.max_batch_items)
+    else:
+        mount.batch_check(body, request.headers.get("content-type"))
     return body, raw_path, raw_query
 
 
@@ -69,12 +99,16 @@ def _answer(answer: UpstreamAnswer) -> Response:
     return Response(answer.content, status_code=answer.status_code, headers=headers)
 
 
-async def forward(gateway: Gateway, service: str, path: str, request: Request, caller: Caller) -> Response:
+async def forward(
+    gateway: Gateway, service: str, path: str, request: Request, caller: Caller, mount: Mount = API_MOUNT
+) -> Response:
+    """`path` is relative to the service (what its route table is matched against); `mount` says how the
+    request's own path maps onto it."""
     method = request.method
     operation = f"{service}:{method} /{path}"
     target = f"/{service}/{path}" + (f"?{request.url.query}" if request.url.query else "")
     try:
-        body, raw_path, raw_query = await _admitted(gateway, service, path, request, caller)
+        body, raw_path, raw_query = await _admitted(gateway, service, path, request, caller, mount)
     except DomainError as refused:
         await gateway.audit.append(
             caller.entry(operation, method, target, refused.status_code, subjects=_subjects(None, path), detail=refused.detail)
@@ -87,6 +121,8 @@ async def forward(gateway: Gateway, service: str, path: str, request: Request, c
         # recorded as the lower-cased `path?query` the glass was matched against, without the service.
         target = f"{path}?{request.url.query}".lower()
     headers = {name: value for name in FORWARDED_REQUEST_HEADERS if (value := request.headers.get(name)) is not None}
+    if mount.upstream_headers is not None:
+        headers.update(mount.upstream_headers(request))
     try:
         answer = await gateway.proxy.send(
             service,

@@ -32,17 +32,20 @@ def _escaped(raw: bytes, safe: str) -> str:
     return quote(raw, safe=safe)
 
 
-def upstream_target(scope: Scope, service: str) -> tuple[str, str]:
-    """(path relative to the service, without its leading slash; query string) to forward, both ASCII."""
+def upstream_target(scope: Scope, service: str, prefix: str | None = None, upstream_prefix: str = "") -> tuple[str, str]:
+    """(path relative to the service, without its leading slash; query string) to forward, both ASCII.
+
+    `prefix` is the part of the request path the gateway routes by (`/api/v1/<service>/` unless given, e.g.
+    `/fhir/R4/` for the FHIR facade); `upstream_prefix` is put in its place on the service's side."""
     raw_path: bytes = scope.get("raw_path") or quote(scope["path"]).encode("ascii")
     query: bytes = scope.get("query_string", b"")
     if _BAD_ESCAPE.search(raw_path):
         problem = field_error("path", "a % not followed by two hex digits")
         raise Unforwardable("malformed percent-encoding in the path", errors=[problem])
-    prefix = f"{API_PREFIX}/{service}/"
+    prefix = prefix or f"{API_PREFIX}/{service}/"
     depth = prefix.count("/")
     segments = raw_path.split(b"/", depth)
     if len(segments) != depth + 1 or unquote(b"/".join(segments[:-1]).decode("latin-1")) + "/" != prefix:
-        problem = field_error("path", "an escaped / in the /api/v1/<service>/ prefix")
+        problem = field_error("path", f"an escaped / in the {prefix} prefix")
         raise Unforwardable("the service prefix of the path may not contain an escaped /", errors=[problem])
-    return _escaped(segments[-1], _PATH_SAFE), _escaped(query, _QUERY_SAFE)
+    return upstream_prefix + _escaped(segments[-1], _PATH_SAFE), _escaped(query, _QUERY_SAFE)
