@@ -50,22 +50,31 @@ def test_reads_are_audited_and_the_chain_verifies(stack: Stack, admin: httpx.Cli
     assert verified["valid"] and verified["records_checked"] >= 3
 
 
-def test_grants_follow_a_merge_published_by_the_registry(stack: Stack, admin: httpx.Client) -> None:
+def test_grants_follow_a_merge_published_by_the_registry_and_never_widen(stack: Stack, admin: httpx.Client) -> None:
+    """Bảo Lộc merged into Đà Lạt: a grant on Bảo Lộc would widen to all of the merged Đà Lạt, so the gateway
+    revokes it when the registry's event arrives; Đà Lạt's own board (the survivor) keeps its unit."""
     reorganisation = {
         "effective_date": "2025-07-01",
         "reason": "Nghị quyết sáp nhập (e2e)",
         "operations": [{"kind": "merge", "sources": ["VN.68.672", "VN.68.673"], "target": "VN.68.672"}],
     }
     grant = {"subject": "user:dalat", "unit_path": "VN.68.673", "tiers": ["district"], "actions": ["read"], "reason": "cover"}
-    assert admin.post(f"{API}/gateway/grants", json=grant).status_code == 201
+    created = admin.post(f"{API}/gateway/grants", json=grant)
+    assert created.status_code == 201, created.text
     answer = admin.post(f"{API}/registry/units/reorganisations", json=reorganisation)
     assert answer.status_code in (200, 201), answer.text
 
-    def remapped() -> bool:
-        grants = admin.get(f"{API}/gateway/grants", params={"subject": "user:dalat", "history": "true"}).json()
-        return any(g["replaces"] and g["unit_path"] == "VN.68.672" for g in grants)
+    def history() -> list[dict[str, object]]:
+        grants: list[dict[str, object]] = admin.get(
+            f"{API}/gateway/grants", params={"subject": "user:dalat", "history": "true"}
+        ).json()
+        return grants
 
-    eventually(remapped, timeout=30)
+    def revoked() -> bool:
+        return any(g["id"] == created.json()["id"] and g["revoked_at"] for g in history())
+
+    eventually(revoked, timeout=30)
+    assert not [g for g in history() if g["replaces"] == created.json()["id"]]  # moved nowhere: nothing widened
     with closing(login(stack, "dalat")) as dalat:
         paths = {g["unit_path"] for g in dalat.get(f"{API}/auth/me").json()["grants"]}
     assert paths == {"VN.68.672"}

@@ -31,6 +31,18 @@ async def upsert(session: AsyncSession, table: Table, values: dict[str, Any], ke
         await session.execute(lite.on_conflict_do_update(index_elements=list(keys), set_=updates))
 
 
+async def upsert_many(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> None:
+    """`upsert` of many rows of the same columns in one executemany statement; a key given twice keeps its last row
+    (one statement may not update a row twice)."""
+    unique = list({tuple(row[k] for k in keys): row for row in rows}.values())
+    if not unique:
+        return
+    dialect = postgresql if dialect_name(session) == "postgresql" else sqlite
+    statement = dialect.insert(table)
+    updates = {name: statement.excluded[name] for name in unique[0] if name not in keys}
+    await session.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=updates), unique)
+
+
 def table_of(model: type[SQLModel]) -> Table:
     """The Core table behind a SQLModel table class (for inserts and upserts in bulk)."""
     table = model.__table__  # type: ignore[attr-defined]

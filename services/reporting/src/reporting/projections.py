@@ -45,7 +45,7 @@ from servicekit.broker import Broker
 from servicekit.consumer import EventConsumer, Handler
 from servicekit.db import Database
 from servicekit.runtime import Runtime
-from servicekit.sql import dialect_name, table_of, upsert
+from servicekit.sql import dialect_name, table_of, upsert, upsert_many
 
 # One consumer for every topic; it keeps the foundation's name, which tests and the platform bench look for.
 CONSUMER_NAMES = ("reporting-cadres",)
@@ -85,27 +85,26 @@ async def project_cadre(session: AsyncSession, envelope: EventEnvelope, event: C
 # --- units ------------------------------------------------------------------------------------------
 
 
-async def _upsert_unit(session: AsyncSession, unit: UnitSnapshot) -> None:
-    """The unit's latest version (UnitFact), and this version kept among its others (UnitVersion)."""
-    await upsert(session, table_of(UnitFact), unit.model_dump(), keys=("path",))
-    await upsert(session, table_of(UnitVersion), unit.model_dump(), keys=("path", "valid_from"))
+async def _upsert_units(session: AsyncSession, units: Sequence[UnitSnapshot]) -> None:
+    """The units' latest versions (UnitFact: the last given per path wins), and these versions kept among their
+    others (UnitVersion); one statement each, as a national reorganisation names thousands of units."""
+    rows = [unit.model_dump() for unit in units]
+    await upsert_many(session, table_of(UnitFact), rows, keys=("path",))
+    await upsert_many(session, table_of(UnitVersion), rows, keys=("path", "valid_from"))
 
 
 async def project_unit(session: AsyncSession, _envelope: EventEnvelope, event: UnitCreated | UnitRenamed) -> None:
-    await _upsert_unit(session, event.unit)
+    await _upsert_units(session, [event.unit])
 
 
 async def project_reorganization(session: AsyncSession, _envelope: EventEnvelope, event: UnitsReorganized) -> None:
-    for unit in (*event.retired_units, *event.created_units):
-        await _upsert_unit(session, unit)
-    for old_path, new_paths in event.mapping.items():
-        for new_path in new_paths:
-            await upsert(
-                session,
-                table_of(UnitSuccessor),
-                {"old_path": old_path, "new_path": new_path, "effective_on": event.effective_date},
-                keys=("old_path", "new_path"),
-            )
+    await _upsert_units(session, [*event.retired_units, *event.created_units])
+    successions = [
+        {"old_path": old_path, "new_path": new_path, "effective_on": event.effective_date}
+        for old_path, new_paths in event.mapping.items()
+        for new_path in new_paths
+    ]
+    await upsert_many(session, table_of(UnitSuccessor), successions, keys=("old_path", "new_path"))
     written_before_commit(session).reorganised.update(event.mapping)  # their rows mapped onto today's units again
 
 
