@@ -29,6 +29,7 @@ from contracts.fhir import (
     EXT_MANAGING_UNIT,
     EXT_STATUS_SINCE,
     SID_CCCD,
+    SID_FACILITY_CODE,
     record_system,
 )
 from devstack import demo
@@ -220,6 +221,25 @@ def test_a_hospital_creates_and_reads_clinical_resources(
     assert reports == 1 and observations >= 1  # the failed transaction stored nothing
     search = board.get("/fhir/R4/Encounter", params={"patient": f"Patient/{cadres[0]['id']}"})
     assert search.status_code == 200 and valid(search.json())["total"] >= 2
+
+
+def test_a_hospital_registers_its_own_facility_as_an_organization(stack: Stack, his: httpx.Client) -> None:
+    organization = {
+        "resourceType": "Organization",
+        "identifier": [{"system": SID_FACILITY_CODE, "value": "68-BVDK"}],
+        "name": "Bệnh viện Đa khoa tỉnh Lâm Đồng",
+        "active": True,
+    }
+    condition = {"if-none-exist": f"identifier={SID_FACILITY_CODE}|68-BVDK", **FHIR_JSON}
+    first = his.post("/fhir/R4/Organization", json=organization, headers=condition)
+    assert first.status_code in (200, 201), first.text
+    again = his.post("/fhir/R4/Organization", json=organization, headers=condition)
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    read = valid(his.get("/fhir/R4/Organization/68-BVDK").json())
+    assert read["name"] == "Bệnh viện Đa khoa tỉnh Lâm Đồng"
+    other = {**organization, "identifier": [{"system": SID_FACILITY_CODE, "value": "79-BVTN"}], "name": "Thống Nhất"}
+    refused = his.post("/fhir/R4/Organization", json=other, headers=FHIR_JSON)  # another hospital's facility
+    assert refused.status_code == 403 and refused.json()["resourceType"] == "OperationOutcome"
 
 
 def test_a_hospital_marks_its_exam_day_appointments(

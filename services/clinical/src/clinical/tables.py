@@ -106,3 +106,22 @@ class Xml130File(ClinicalModel, table=True):
     signature: str = Field(max_length=20)  # verified | absent | unverified
     received_at: datetime
     received_by: str = Field(max_length=200)
+
+
+class Facility(ClinicalModel, table=True):
+    """A health-care facility registered by name (FHIR Organization): its code is the one records carry
+    (ClinicalRecord.facility, the MA_CSKCB-based code). A code that posted records without being registered
+    is still a facility (served with its code as its name); registering it only adds what is known of it.
+
+    search_name: the name folded (lower case, no diacritics, đ → d) so that a name search matches on both
+    databases alike (SQLite's lower() knows only ASCII)."""
+
+    code: str = Field(primary_key=True, max_length=50)
+    name: str = Field(max_length=300)
+    search_name: str = Field(max_length=300, index=True)
+    address: str | None = Field(default=None, max_length=500)
+    unit_path: str | None = Field(default=None, max_length=100)  # the administrative unit it is in, e.g. VN.68
+    active: bool = True
+    version: int
+    created_at: datetime
+    updated_at: datetime

@@ -5,14 +5,14 @@ import uuid
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Select, func
+from sqlalchemy import Select, func, or_
 from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from clinical.access import records_in_scope, records_of_facility
 from clinical.fhir.search import Search
-from clinical.tables import ClinicalRecord, ClinicalRecordVersion, PatientCadre
+from clinical.tables import ClinicalRecord, ClinicalRecordVersion, Facility, PatientCadre
 from contracts.permissions import Permission
 from contracts.scope import Principal
 from servicekit.fhir_search import date_condition
@@ -87,6 +87,25 @@ def facilities(code: str | None) -> Select[Any]:
     if code is not None:
         query = query.where(col(ClinicalRecord.facility) == code)
     return query.order_by(col(ClinicalRecord.facility))
+
+
+def facilities_unregistered(code: str | None) -> Select[Any]:
+    """The facilities known only from the records they posted, by code."""
+    registered = core_select(col(Facility.code))
+    return facilities(code).where(col(ClinicalRecord.facility).not_in(registered))
+
+
+def registered_facilities(code: str | None, ids: Collection[str], folded_names: Collection[str]) -> SelectOfScalar[Facility]:
+    """The registered facilities with this code (None: any), one of these ids (none: any) and a folded name
+    holding one of these (none: any), by code."""
+    query = select(Facility)
+    if code is not None:
+        query = query.where(col(Facility.code) == code)
+    if ids:
+        query = query.where(col(Facility.code).in_(sorted(ids)))
+    if folded_names:
+        query = query.where(or_(*(col(Facility.search_name).contains(n, autoescape=True) for n in folded_names)))
+    return query.order_by(col(Facility.code))
 
 
 def count_of(query: SelectOfScalar[ClinicalRecord]) -> Select[Any]:

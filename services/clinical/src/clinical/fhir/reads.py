@@ -12,7 +12,7 @@ from sqlmodel import col
 from clinical.conditions.service import problem_list
 from clinical.fhir import outbound, queries
 from clinical.fhir.outbound import RecordVersion
-from clinical.fhir.search import Search, matches_token, organization_identifier
+from clinical.fhir.search import Search, matches_token
 from clinical.tables import ClinicalRecord, ClinicalRecordVersion
 from contracts.api.clinical import RecordStatus
 from contracts.api.conditions import ChronicCondition
@@ -24,7 +24,6 @@ from contracts.fhir import (
     CS_ENCOUNTER_KIND,
     CS_ICD10,
     CS_REFERRAL_KIND,
-    SID_FACILITY_CODE,
     facility_of_record_system,
 )
 from contracts.permissions import Permission
@@ -100,8 +99,6 @@ async def read(
     session: AsyncSession, principal: Principal, resource_type: str, resource_id: str, version: str | None = None
 ) -> tuple[dict[str, Any], uuid.UUID | None]:
     """One resource (one version of it when `version` is given) and the cadre it is about."""
-    if resource_type == "Organization":
-        return await organization(session, resource_id), None
     if resource_type == "Condition" and resource_id.startswith(PROBLEM_LIST_PREFIX):
         return await _problem(session, principal, resource_id)
     head = await _head(session, principal, resource_type, resource_id)
@@ -247,37 +244,3 @@ async def _problem(session: AsyncSession, principal: Principal, resource_id: str
     if found is None:
         raise not_found("Condition", resource_id)
     return found, cadre_id
-
-
-# ---- facilities ----------------------------------------------------------------------------------------
-
-
-def organization_resource(code: str) -> dict[str, Any]:
-    return {
-        "resourceType": "Organization",
-        "id": code,
-        "identifier": [{"system": SID_FACILITY_CODE, "value": code}],
-        "active": True,
-        "type": [
-            {
-                "coding": [
-                    outbound.coding("http://terminology.hl7.org/CodeSystem/organization-type", "prov", "Healthcare Provider")
-                ]
-            }
-        ],
-        "name": code,
-    }
-
-
-async def organization(session: AsyncSession, code: str) -> dict[str, Any]:
-    if await session.scalar(queries.facilities(code)) is None:
-        raise not_found("Organization", code)
-    return organization_resource(code)
-
-
-async def search_organizations(session: AsyncSession, search: Search, page: PageParams) -> Found:
-    wanted = organization_identifier(search)
-    codes = list(await session.scalars(queries.facilities(wanted)))
-    if search.ids:
-        codes = [code for code in codes if code in search.ids]
-    return Found([organization_resource(c) for c in codes[page.offset : page.offset + page.limit]], len(codes), set())

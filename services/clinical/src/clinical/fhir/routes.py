@@ -3,6 +3,8 @@ type and interaction, so that the gateway's route table and the CapabilityStatem
 
 Reads: a board's staff (clinical.read) in scope, a HIS (clinical.read_own) what its facility posted; every
 answer names the cadres it is about for the audit trail. Writes: a HIS (clinical.write) for its facility.
+Organization (the facilities registry, clinical.fhir.organizations): registered by a facility's own HIS or by
+an administrator.
 """
 
 import json
@@ -12,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 from fastapi.responses import Response
 
-from clinical.fhir import bundles, reads, writes
+from clinical.fhir import bundles, organizations, reads, writes
 from clinical.fhir.search import parse_search
 from contracts.fhir import FHIR_BASE_PATH
 from contracts.permissions import Permission
@@ -25,6 +27,9 @@ from servicekit.runtime import RuntimeDep, SessionDep
 
 FhirReader = Annotated[Principal, Depends(permitted_any(Permission.CLINICAL_READ, Permission.CLINICAL_READ_OWN))]
 FhirWriter = Annotated[Principal, Depends(permitted(Permission.CLINICAL_WRITE))]
+# a HIS (clinical.write) registers its own facility, an administrator (who reads, clinical.read) any:
+# organizations.may_register decides which
+FacilityRegistrar = Annotated[Principal, Depends(permitted_any(Permission.CLINICAL_WRITE, Permission.CLINICAL_READ))]
 
 router = ServiceRouter(prefix=FHIR_BASE_PATH, tags=["fhir"], include_in_schema=False)  # described by the CapabilityStatement
 VERSIONED = ("Encounter", "DiagnosticReport", "ServiceRequest")  # read, vread, history, search, create, update
@@ -90,14 +95,16 @@ def _search(resource_type: str) -> Callable[..., Awaitable[Response]]:
         criteria = parse_search(resource_type, request.query_params)
         page = search_page(request)
         if resource_type == "Organization":
-            found = await reads.search_organizations(session, criteria, page)
-        elif resource_type in PARTS:
+            organizations_found = await organizations.search(session, criteria, page)
+            return FhirResponse(
+                search_bundle(request, resource_type, organizations_found.resources, organizations_found.total, page)
+            )
+        if resource_type in PARTS:
             found = await reads.search_parts(session, caller, criteria, page)
         else:
             found = await reads.search_records(session, caller, criteria, page)
         response = FhirResponse(search_bundle(request, resource_type, found.resources, found.total, page))
-        if resource_type != "Organization":
-            audit_subjects(response, sorted(found.cadres, key=str))
+        audit_subjects(response, sorted(found.cadres, key=str))
         return response
 
     return search
@@ -136,9 +143,42 @@ def _update(resource_type: str) -> Callable[..., Awaitable[Response]]:
     return update
 
 
+# ---- Organization: the facilities registry (no person's data: nothing to audit) ----------------------
+
+
+async def read_organization(id: str, _caller: FhirReader, session: SessionDep) -> Response:
+    return resource_response(await organizations.read(session, id))
+
+
+async def create_organization(
+    request: Request,
+    caller: FacilityRegistrar,
+    session: SessionDep,
+    if_none_exist: Annotated[str | None, Header()] = None,
+) -> Response:
+    status, resource = await organizations.create(session, caller, await body_of(request), if_none_exist)
+    return resource_response(resource, status=status, headers={"Location": location_of(request, resource)})
+
+
+async def update_organization(
+    id: str,
+    request: Request,
+    caller: FacilityRegistrar,
+    session: SessionDep,
+    if_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    status, resource = await organizations.update(session, caller, id, await body_of(request), if_match)
+    return resource_response(resource, status=status, headers={"Location": location_of(request, resource)})
+
+
 for _type in (*VERSIONED, *PARTS, "Organization"):
     router.add_api_route(f"/{_type}", _search(_type), methods=["GET"], name=f"search {_type}")
-    router.add_api_route(f"/{_type}/{{id}}", _read(_type), methods=["GET"], name=f"read {_type}")
+    if _type == "Organization":
+        router.add_api_route("/Organization/{id}", read_organization, methods=["GET"], name="read Organization")
+        router.add_api_route("/Organization", create_organization, methods=["POST"], name="create Organization")
+        router.add_api_route("/Organization/{id}", update_organization, methods=["PUT"], name="update Organization")
+    else:
+        router.add_api_route(f"/{_type}/{{id}}", _read(_type), methods=["GET"], name=f"read {_type}")
 for _type in (*VERSIONED, *PARTS):
     router.add_api_route(f"/{_type}", _create(_type), methods=["POST"], name=f"create {_type}")
     router.add_api_route(f"/{_type}/{{id}}/_history/{{vid}}", _vread(_type), methods=["GET"], name=f"vread {_type}")

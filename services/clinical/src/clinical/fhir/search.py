@@ -21,7 +21,7 @@ ACCEPTED: dict[str, frozenset[str]] = {
     "ServiceRequest": COMMON | {"identifier", "category"},
     "Observation": COMMON | {"encounter", "category", "code"},
     "Condition": COMMON | {"encounter", "category", "code"},
-    "Organization": frozenset({"_id", "identifier"}),
+    "Organization": frozenset({"_id", "identifier", "name"}),
 }
 
 

@@ -33,6 +33,7 @@ class Supported:
     search: tuple[tuple[str, str], ...] = ()  # (name, FHIR search parameter type)
     versioned: bool = False
     conditional_create: bool = False
+    update_create: bool = False  # a PUT to an id not yet there creates it
     operations: tuple[tuple[str, str], ...] = ()  # (name, definition)
     documentation: str = ""
 
@@ -88,7 +89,17 @@ SUPPORTED: dict[str, Supported] = {
         True,
         documentation=PART_NOTE + "; category=problem-list-item gives the chronic problem list of one patient",
     ),
-    "Organization": Supported(("read", "search-type"), (("_id", "token"), ("identifier", "token"))),
+    "Organization": Supported(
+        ("read", "search-type", "create", "update"),
+        (("_id", "token"), ("identifier", "token"), ("name", "string")),
+        versioned=True,
+        conditional_create=True,
+        update_create=True,
+        documentation="A health-care facility, id = its code; registered by its own HIS or by an administrator "
+        "(create, conditional on the identifier; update makes a version, or registers an unregistered code); "
+        "a facility known only from its records "
+        "reads with its code as its name",
+    ),
 }
 SYSTEM_INTERACTIONS = ("transaction", "batch")
 
@@ -109,7 +120,7 @@ def _resource(resource_type: str, supported: Supported) -> dict[str, Any]:
         "interaction": [{"code": code} for code in supported.interactions],
         "versioning": "versioned" if supported.versioned else "no-version",
         "readHistory": "history-instance" in supported.interactions,
-        "updateCreate": False,
+        "updateCreate": supported.update_create,
         "conditionalCreate": supported.conditional_create,
         "searchParam": [{"name": name, "type": kind} for name, kind in supported.search],
     }
