@@ -19,12 +19,9 @@ from typing import Any
 import httpx
 
 from bench import bench_registry
-from bench.bench_registry import p95, principals
+from bench.bench_registry import p95
 from contracts.fhir import SID_BHYT, SID_CCCD, SID_HEALTH_CARD
-from registry.app import create_app
-from registry.settings import RegistrySettings
 from servicekit import migrations
-from servicekit.auth import InternalTokenSigner
 from servicekit.embedded import PostgresCluster
 from servicekit.keys import ensure_keypair
 
@@ -46,12 +43,7 @@ async def interleaved(calls: dict[str, Call]) -> dict[str, list[float]]:
 
 
 async def measure(url: str, keys: tuple[bytes, Path], data_dir: Path, cadres: list[dict[str, Any]]) -> None:
-    settings = RegistrySettings(database_url=url, data_dir=data_dir, internal_public_key_file=keys[1], log_level="WARNING")
-    app = create_app(settings, run_workers=False)
-    signer = InternalTokenSigner(keys[0], ttl_seconds=3600)
-    admin, board = principals()
-    as_admin = {"authorization": f"Bearer {signer.sign(admin)}"}
-    as_board = {"authorization": f"Bearer {signer.sign(board)}"}
+    app, as_admin, as_board = bench_registry.signed_app(url, keys, data_dir)
     rng = random.Random(12)
     sample = rng.sample(cadres, SAMPLES)
     carded = [c for c in cadres[:20000] if c["card_number"]]

@@ -23,7 +23,9 @@ from typing import Any
 
 import asyncpg
 import httpx
+from fastapi import FastAPI
 
+from bench.common import timed
 from contracts.enums import PROVINCIAL_TIERS, Action, ManagementTier
 from contracts.scope import Grant, Principal, PrincipalKind
 from devstack.demo import FAMILY, GIVEN_FEMALE, GIVEN_MALE, MIDDLE_FEMALE, MIDDLE_MALE, POSITIONS
@@ -147,16 +149,6 @@ async def load(url: str) -> tuple[list[dict[str, Any]], float]:
 Timings = dict[str, list[float]]
 
 
-async def timed(samples: int, call: Callable[[int], Awaitable[httpx.Response]]) -> list[float]:
-    durations = []
-    for i in range(samples):
-        started = time.perf_counter()
-        answer = await call(i)
-        durations.append(time.perf_counter() - started)
-        assert answer.status_code < 300, answer.text[:300]
-    return durations
-
-
 def import_csv(rng: random.Random, rows: int) -> bytes:
     out = io.StringIO()
     out.write("full_name,date_of_birth,sex,national_id,tier,managing_unit,status,status_since,phone\n")
@@ -274,13 +266,18 @@ async def csv_import(http: httpx.AsyncClient, as_admin: Headers) -> None:
     print(f"CSV import of 10000 rows: dry run {dry_elapsed:.2f} s, import {elapsed:.2f} s (target <= 15 s)")
 
 
-async def measure(url: str, keys: tuple[bytes, Path], data_dir: Path, cadres: list[dict[str, Any]]) -> None:
+def signed_app(url: str, keys: tuple[bytes, Path], data_dir: Path) -> tuple[FastAPI, dict[str, str], dict[str, str]]:
+    """The registry's app in process (no workers) on `url`, and the headers of an administrator and a board."""
     settings = RegistrySettings(database_url=url, data_dir=data_dir, internal_public_key_file=keys[1], log_level="WARNING")
-    app = create_app(settings, run_workers=False)
     signer = InternalTokenSigner(keys[0], ttl_seconds=3600)
     admin, board = principals()
     as_admin = {"authorization": f"Bearer {signer.sign(admin)}"}
     as_board = {"authorization": f"Bearer {signer.sign(board)}"}
+    return create_app(settings, run_workers=False), as_admin, as_board
+
+
+async def measure(url: str, keys: tuple[bytes, Path], data_dir: Path, cadres: list[dict[str, Any]]) -> None:
+    app, as_admin, as_board = signed_app(url, keys, data_dir)
     rng = random.Random(7)
     sample = rng.sample(cadres, SAMPLES)
     with_cards = [c for c in cadres[:20000] if c["card_number"]]

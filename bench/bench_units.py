@@ -29,6 +29,8 @@ import asyncpg
 import httpx
 from sqlalchemy import func, select
 
+from bench.common import timed
+from contracts.api.units import NationalLoadResult, Stage
 from contracts.enums import Action, ManagementTier, UnitLevel
 from contracts.scope import Grant, Principal, PrincipalKind
 from registry.app import create_app
@@ -37,7 +39,6 @@ from registry.settings import RegistrySettings
 from registry.tables import KIT
 from registry.units.loading import load_national
 from registry.units.national import NationalUnits, national_units
-from registry.units.national_api import NationalLoadResult, Stage
 from servicekit import migrations
 from servicekit.auth import InternalTokenSigner
 from servicekit.db import Database
@@ -118,8 +119,8 @@ def synthetic_cadres(data: NationalUnits, count: int) -> list[dict[str, Any]]:
     cadres = []
     for index in range(count):
         tier, level, _ = rng.choices(PLACES, weights)[0]
-        unit = rng.choice(by_level[level])
-        residence = rng.choice(communes_of.get(unit, [unit])) if level == UnitLevel.DISTRICT else unit
+        place = rng.choice(by_level[level])
+        residence = rng.choice(communes_of.get(place, [place])) if level == UnitLevel.DISTRICT else place
         born = date(rng.randrange(1935, 1980), rng.randrange(1, 13), rng.randrange(1, 29))
         name = f"Nguyễn Văn Cán Bộ {index}"
         cadres.append(
@@ -133,7 +134,7 @@ def synthetic_cadres(data: NationalUnits, count: int) -> list[dict[str, Any]]:
                 "tier": tier.value,
                 "status": "active" if rng.random() < 0.35 else "retired",
                 "status_since": date(2020, 1, 1),
-                "managing_unit": unit,
+                "managing_unit": place,
                 "residence_unit": residence,
             }
         )
@@ -161,16 +162,6 @@ async def copy_cadres(url: str, cadres: list[dict[str, Any]]) -> None:
         await conn.execute("VACUUM ANALYZE")
     finally:
         await conn.close()
-
-
-async def timed(samples: int, call: Callable[[int], Awaitable[httpx.Response]]) -> list[float]:
-    durations = []
-    for i in range(samples):
-        started = time.perf_counter()
-        answer = await call(i)
-        durations.append(time.perf_counter() - started)
-        assert answer.status_code == 200, answer.text[:300]
-    return durations
 
 
 async def reads(url: str, data_dir: Path, keys: tuple[bytes, Path], with_counts: bool) -> None:

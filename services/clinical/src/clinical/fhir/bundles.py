@@ -12,6 +12,7 @@ from clinical import heads
 from clinical.access import facility_of
 from clinical.fhir import inbound, outbound, writes
 from clinical.fhir.inbound import Mapped
+from clinical.fhir.outbound import RecordVersion
 from clinical.fhir.writes import Written
 from clinical.heads import Head
 from contracts.api.clinical import ItemOutcome
@@ -289,7 +290,7 @@ def _answer(
         return _located(holder.resource, 200)
     head = written[mapped.item["external_id"]]
     if head.external_id not in served_of:
-        made = outbound.resources_of(writes.view_of_head(head))
+        made = outbound.resources_of(RecordVersion.current(head))
         served_of[head.external_id] = {(r["resourceType"], r["id"]): r for r in made}
     resource_id = f"{head.id}-{plan.tags[entry.index]}" if entry.index in plan.tags else str(head.id)
     resource = served_of[head.external_id][(entry.resource_type, resource_id)]

@@ -15,6 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from clinical.codes import icd10
+from clinical.heads import Head
+from clinical.tables import ClinicalRecord
 from contracts.api.clinical import RecordStatus
 from contracts.codesystems import CODE_SYSTEMS
 from contracts.enums import EncounterKind
@@ -78,6 +80,22 @@ class RecordVersion:
     recorded_at: datetime
     updated_at: datetime
     body: dict[str, Any]
+
+    @classmethod
+    def current(cls, head: Head | ClinicalRecord) -> "RecordVersion":
+        """The record's current version, from the head as the core holds it or as its row was read."""
+        return cls(
+            head.id,
+            head.facility,
+            head.external_id,
+            head.kind,
+            head.cadre_id,
+            head.version,
+            head.status,
+            head.recorded_at,
+            head.updated_at,
+            head.body,
+        )
 
     @property
     def withdrawn(self) -> bool:

@@ -56,21 +56,6 @@ class Found:
     cadres: set[uuid.UUID]
 
 
-def view_of(row: ClinicalRecord) -> RecordVersion:
-    return RecordVersion(
-        row.id,
-        row.facility,
-        row.external_id,
-        row.kind,
-        row.cadre_id,
-        row.version,
-        row.status,
-        row.recorded_at,
-        row.updated_at,
-        row.body,
-    )
-
-
 def version_view(head: ClinicalRecord, row: ClinicalRecordVersion) -> RecordVersion:
     status = RecordStatus.WITHDRAWN.value if row.change == "withdrawn" else RecordStatus.CURRENT.value
     return RecordVersion(
@@ -102,7 +87,7 @@ async def read(
     if resource_type == "Condition" and resource_id.startswith(PROBLEM_LIST_PREFIX):
         return await _problem(session, principal, resource_id)
     head = await _head(session, principal, resource_type, resource_id)
-    view = view_of(head)
+    view = RecordVersion.current(head)
     if version is not None:
         number = int(version) if version.isdigit() and len(version) <= 9 else None  # beyond any version: none
         stored = await session.scalar(queries.version(head.id, number)) if number is not None else None
@@ -165,7 +150,7 @@ async def search_records(session: AsyncSession, principal: Principal, search: Se
         query = query.where(col(ClinicalRecord.body)["referral_kind"].as_string().in_(codes))
     total = await session.scalar(queries.count_of(query)) or 0
     rows = list(await session.scalars(query.offset(page.offset).limit(page.limit)))
-    resources = [r for row in rows if (r := outbound.resource_of(view_of(row), search.resource_type, str(row.id)))]
+    resources = [r for row in rows if (r := outbound.resource_of(RecordVersion.current(row), search.resource_type, str(row.id)))]
     return Found(resources, total, {row.cadre_id for row in rows})
 
 
@@ -179,7 +164,7 @@ async def search_parts(session: AsyncSession, principal: Principal, search: Sear
     parts: list[dict[str, Any]] = []
     cadres: set[uuid.UUID] = set()
     for row in await session.scalars(query):
-        for resource in outbound.resources_of(view_of(row)):
+        for resource in outbound.resources_of(RecordVersion.current(row)):
             if resource["resourceType"] == search.resource_type and _part_matches(search, resource):
                 parts.append(resource)
                 cadres.add(row.cadre_id)

@@ -48,23 +48,8 @@ class Written:
     parts: dict[str, str] = field(default_factory=dict)  # FHIRPath of a part entry -> its resource id
 
 
-def view_of_head(head: Head) -> RecordVersion:
-    return RecordVersion(
-        head.id,
-        head.facility,
-        head.external_id,
-        head.kind,
-        head.cadre_id,
-        head.version,
-        head.status,
-        head.recorded_at,
-        head.updated_at,
-        head.body,
-    )
-
-
 def record_resource(head: Head, resource_type: str) -> dict[str, Any]:
-    found = outbound.resource_of(view_of_head(head), resource_type, str(head.id))
+    found = outbound.resource_of(RecordVersion.current(head), resource_type, str(head.id))
     assert found is not None
     return found
 
@@ -192,7 +177,7 @@ async def create(
 
 
 def existing_written(head: Head, resource_type: str) -> Written:
-    if outbound.resource_of(view_of_head(head), resource_type, str(head.id)) is None:
+    if outbound.resource_of(RecordVersion.current(head), resource_type, str(head.id)) is None:
         message = f"the identifier names a {head.kind} record, not a {resource_type}"
         raise FhirError(409, "conflict", message, f"{resource_type}.identifier")
     return Written(200, record_resource(head, resource_type), head.cadre_id)
@@ -291,10 +276,8 @@ async def create_part(
         raise FhirError(422, "required", f"{at}.encounter: a {resource_type} names its Encounter/<id>", f"{at}.encounter")
     head = await own_head(session, principal, "Encounter", outbound.record_id_of(reference.removeprefix("Encounter/")))
     await heads.lock_records(session, head.facility, {head.external_id})
-    existing = next(
-        (r for r in outbound.resources_of(view_of_head(head)) if r["resourceType"] == resource_type and _holds(head, r, part)),
-        None,
-    )
+    held = outbound.resources_of(RecordVersion.current(head))
+    existing = next((r for r in held if r["resourceType"] == resource_type and _holds(head, r, part)), None)
     if existing is not None:
         return Written(200, existing, head.cadre_id)
     mapped = mapped_of_head(head, at, await national_id_of(session, head.cadre_id))
@@ -306,7 +289,7 @@ async def create_part(
     if result.outcome is ItemOutcome.REFUSED:
         raise refusal(mapped, result)
     changed = ingestion.heads[head.external_id]
-    found = outbound.resource_of(view_of_head(changed), resource_type, f"{changed.id}-{tag}")
+    found = outbound.resource_of(RecordVersion.current(changed), resource_type, f"{changed.id}-{tag}")
     assert found is not None
     return Written(201, found, changed.cadre_id)
 

@@ -7,11 +7,10 @@ import json
 import sys
 from typing import get_args
 
+from contracts.api.units import Retier, Stage
 from registry.settings import RegistrySettings
 from registry.tables import KIT
 from registry.units.loading import load_national
-from registry.units.national_api import Stage
-from registry.units.national_moves import Retier
 from servicekit import migrations
 from servicekit.db import Database
 from servicekit.errors import Refused

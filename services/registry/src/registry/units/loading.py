@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from contracts.api.units import NationalLoadResult, Retier, Stage
 from contracts.enums import UnitLevel
 from contracts.events.registry import UnitCreated, UnitSnapshot, UnitsReorganized
 from contracts.scope import Principal
@@ -36,8 +37,8 @@ from registry.units.national import (
     UnitRecord,
     national_units,
 )
-from registry.units.national_api import NationalLoadResult, Stage
-from registry.units.national_moves import Retier, move_to_successors
+from registry.units.national_moves import move_to_successors
+from registry.units.planner import snapshot_of
 from servicekit.errors import Forbidden, Refused, field_error
 from servicekit.outbox import Outbox, RawEvent
 from servicekit.sql import table_of
@@ -156,18 +157,6 @@ async def _national_reorganisation(session: AsyncSession) -> Reorganisation | No
         )
     )
     return found
-
-
-def _snapshot(unit: UnitRecord, valid_from: date, valid_to: date | None = None) -> UnitSnapshot:
-    return UnitSnapshot(
-        path=unit.path,
-        code=unit.code,
-        name=unit.name,
-        level=unit.level,
-        parent_path=unit.parent_path,
-        valid_from=valid_from,
-        valid_to=valid_to,
-    )
 
 
 def _row(unit: UnitRecord, valid_from: date, valid_to: date | None) -> dict[str, Any]:
@@ -291,7 +280,7 @@ async def _end_old_units(
             if v.valid_to is None and v.valid_from < REFORM_DATE:
                 ending.append(v.id)
                 new_province = data.new_province_of[_province(unit.path)]
-                counts.retired[new_province].append(_snapshot(v.unit, v.valid_from, REFORM_DATE))
+                counts.retired[new_province].append(snapshot_of(v.unit, v.valid_from, REFORM_DATE))
     units = table_of(Unit)
     for part in chunks(ending):
         await session.execute(
@@ -318,7 +307,7 @@ async def _begin_new_units(
                 fills.append((same_day[0].id, unit))
             continue
         rows.append(_row(unit, REFORM_DATE, None))
-        counts.created_units[_province(unit.path)].append(_snapshot(unit, REFORM_DATE))
+        counts.created_units[_province(unit.path)].append(snapshot_of(unit, REFORM_DATE))
     await _insert_units(session, rows)
     await _fill_coordinates(session, fills)
     counts.created += len(rows)

@@ -19,11 +19,12 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import RowMapping, bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.api.units import Retier
 from contracts.enums import ManagementTier, UnitLevel
 from registry.domain import Operation, TierRule, province_of, tier_allowed
 from registry.history import change_rows, chunks, move_periods, record_changes
@@ -35,7 +36,6 @@ from servicekit.errors import Refused, field_error
 from servicekit.outbox import Outbox
 from servicekit.sql import dialect_name, table_of
 
-Retier = Literal["provincial_3", "commune"]
 PATHS_PER_QUERY = 2000
 REFUSALS_NAMED = 20
 ROWS_PER_EXECUTEMANY = 10000

@@ -9,9 +9,11 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Protocol
 
 from contracts.api.registry import DissolveLevel, MergeUnits, RenameUnit, ReorganisationOperation, RetierTarget, SplitUnit
 from contracts.enums import ManagementTier, UnitLevel
+from contracts.events.registry import UnitSnapshot
 from registry.domain import TierRule, province_of, tier_problem
 
 RESIDENCE = "residence"  # a re-tier target: the commune the cadre lives in
@@ -24,6 +26,34 @@ class UnitState:
     name: str
     level: UnitLevel
     parent_path: str | None
+
+
+class UnitShape(Protocol):
+    """What a unit version's snapshot is made of (UnitState here, the national data's UnitRecord)."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def level(self) -> UnitLevel: ...
+    @property
+    def parent_path(self) -> str | None: ...
+
+
+def snapshot_of(unit: UnitShape, valid_from: date, valid_to: date | None = None) -> UnitSnapshot:
+    """The unit as events carry it, valid from `valid_from` up to (not including) `valid_to`."""
+    return UnitSnapshot(
+        path=unit.path,
+        code=unit.code,
+        name=unit.name,
+        level=unit.level,
+        parent_path=unit.parent_path,
+        valid_from=valid_from,
+        valid_to=valid_to,
+    )
 
 
 class PlanError(Exception):

@@ -5,9 +5,9 @@ from datetime import date
 from fastapi import Response, status
 
 from contracts.api.registry import Reorganisation, ReorganisationResult, UnitPublic
+from contracts.api.units import NationalLoad, NationalLoadResult
 from registry.callers import UnitReader, UnitWriter
 from registry.units import loading, service
-from registry.units.national_api import NationalLoad, NationalLoadResult
 from servicekit.idempotency import ServiceRouter
 from servicekit.runtime import RuntimeDep, SessionDep
 

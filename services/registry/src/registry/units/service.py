@@ -21,7 +21,7 @@ from registry.moves import Move, apply_moves
 from registry.tables import Cadre, ManagingBody, Reorganisation, Unit, UnitSuccession
 from registry.tiers.service import load_rules
 from registry.units import queries
-from registry.units.planner import CadreState, Outcomes, Plan, PlanError, UnitState, plan
+from registry.units.planner import CadreState, Outcomes, Plan, PlanError, UnitState, plan, snapshot_of
 from servicekit import clock
 from servicekit.errors import Forbidden, Refused, field_error
 from servicekit.outbox import Outbox
@@ -88,18 +88,6 @@ async def list_units(session: AsyncSession, under: str | None, on: date | None, 
 
 def _state(unit: Unit) -> UnitState:
     return UnitState(unit.path, unit.code, unit.name, UnitLevel(unit.level), unit.parent_path)
-
-
-def _snap(state: UnitState, valid_from: date, valid_to: date | None = None) -> UnitSnapshot:
-    return UnitSnapshot(
-        path=state.path,
-        code=state.code,
-        name=state.name,
-        level=state.level,
-        parent_path=state.parent_path,
-        valid_from=valid_from,
-        valid_to=valid_to,
-    )
 
 
 async def _planned(session: AsyncSession, principal: Principal, body: ReorganisationIn, rows: dict[str, Unit]) -> Plan:
@@ -170,7 +158,7 @@ async def _announce(
         if record.kind == "rename":
             await outbox.append(
                 session,
-                UnitRenamed(unit=_snap(record.created[0], effective), previous_name=record.retired[0].name),
+                UnitRenamed(unit=snapshot_of(record.created[0], effective), previous_name=record.retired[0].name),
                 subject=record.subject,
             )
         await outbox.append(
@@ -179,9 +167,9 @@ async def _announce(
                 kind=record.kind,
                 effective_date=effective,
                 retired_units=[
-                    _snap(u, rows[u.path].valid_from if u.path in rows else effective, effective) for u in record.retired
+                    snapshot_of(u, rows[u.path].valid_from if u.path in rows else effective, effective) for u in record.retired
                 ],
-                created_units=[_snap(u, effective) for u in record.created],
+                created_units=[snapshot_of(u, effective) for u in record.created],
                 mapping=record.mapping,
                 moved_cadres=reorganisation.moved_cadres,
                 reorganisation_id=reorganisation.id,

@@ -1,15 +1,12 @@
-"""The national load's request and answer over HTTP (POST /units/national).
-
-They belong with the registry's other API shapes in contracts/api/registry.py; they are here only until that file
-(being changed by another piece of work) takes them."""
+"""The national load of administrative units over HTTP (registry `POST /units/national`): the whole country before
+and after 1 July 2025, loaded from the unit packages."""
 
 import uuid
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from registry.units.national_moves import Retier
-
+Retier = Literal["provincial_3", "commune"]  # where a dissolved district's district-tier cadres go
 Stage = Literal["legacy", "2025", "all"]
 
 
