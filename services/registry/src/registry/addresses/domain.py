@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from vietnamadminunits import ParseMode, parse_address  # type: ignore[import-untyped]  # never convert_address (network)
-
 from contracts.api.addresses import AddressStatus
 from registry.domain import fold_name
 
@@ -104,6 +102,9 @@ def _place(parts: list[str | None], unit: Any) -> Place | None:
 
 @lru_cache(maxsize=CACHE_SIZE)
 def _read(normalised: str) -> Reading:
+    # imported on the first address, not at start-up: the package pulls numpy, shapely and geopy (about 1 s)
+    from vietnamadminunits import ParseMode, parse_address  # type: ignore[import-untyped]  # never convert_address (network)
+
     old = parse_address(normalised, ParseMode.LEGACY, keep_street=False)
     new = parse_address(normalised, ParseMode.FROM_2025, keep_street=False)
     return Reading(
