@@ -1,14 +1,19 @@
 """`python -m bench [name ...]`: run every benchmark module (bench/bench_<name>.py), or only the named ones.
 
 Each module exposes `main() -> None`, prints its figures (ratios against a baseline measured in the
-same run where it can), and cleans up after itself. The machine is shared and noisy: compare ratios.
+same run where it can), records each goal it measures (`bench.common.record_goal`) and cleans up after
+itself, even when it fails. The machine is shared and noisy: compare ratios. At the end one table lists
+every goal: measure, goal, figure, ratio, met or not; a bench that failed is listed as failed.
 """
 
 import importlib
 import pkgutil
 import sys
 import time
+import traceback
 from pathlib import Path
+
+from bench.common import GOALS, GoalFigure, summary_table
 
 
 def available() -> list[str]:
@@ -22,12 +27,20 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(f"unknown benchmarks {unknown}; available: {available()}", file=sys.stderr)
         return 2
+    failed = []
     for name in names:
         print(f"\n=== bench {name} ===", flush=True)
         started = time.monotonic()
-        importlib.import_module(f"bench.bench_{name}").main()
+        try:
+            importlib.import_module(f"bench.bench_{name}").main()
+        except Exception:  # noqa: BLE001 - one failing bench must not hide the others' figures
+            traceback.print_exc()
+            failed.append(name)
+            GOALS.append(GoalFigure(name, "(bench failed: see its traceback above)", "", "", met=False))
         print(f"--- {name} took {time.monotonic() - started:.1f}s", flush=True)
-    return 0
+    print("\n=== summary ===")
+    print(summary_table(GOALS))
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

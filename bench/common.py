@@ -1,9 +1,41 @@
-"""What several benchmarks share."""
+"""What several benchmarks share, and the goals they measure (printed as one table by `python -m bench`)."""
 
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import httpx
+
+
+@dataclass(frozen=True)
+class GoalFigure:
+    """One measured figure against its goal; `ratio` is against a baseline measured in the same run."""
+
+    bench: str
+    measure: str
+    goal: str
+    figure: str
+    met: bool
+    ratio: str = ""
+
+
+GOALS: list[GoalFigure] = []
+
+
+def record_goal(bench: str, measure: str, goal: str, figure: str, *, met: bool, ratio: str = "") -> None:
+    """Note a figure for the summary table `python -m bench` prints once every benchmark has run."""
+    GOALS.append(GoalFigure(bench, measure, goal, figure, met, ratio))
+    print(f"  [{'met' if met else 'NOT met'}] {measure}: {figure} (goal {goal}){f'; {ratio}' if ratio else ''}", flush=True)
+
+
+def summary_table(goals: list[GoalFigure]) -> str:
+    """The goals as a plain-text table: bench, measure, goal, figure, ratio, met or not."""
+    header = ("bench", "measure", "goal", "figure", "ratio", "met")
+    rows = [header, *((g.bench, g.measure, g.goal, g.figure, g.ratio, "yes" if g.met else "NO") for g in goals)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
 
 
 def percentile(values: list[float], p: float) -> float:
