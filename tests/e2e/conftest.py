@@ -1,8 +1,13 @@
-"""The whole platform as processes, on free ports in a temp data directory, driven only through the gateway."""
+"""The whole platform as processes, on free ports in a temp data directory, driven only through the gateway.
+
+Starting a platform costs about ten seconds, so test modules share one by default: they create their own
+units, cadres and records and assert on those, never on global totals. A module marked `own_stack` gets a
+platform of its own: one that stops parts of it, reorganises units, or asserts exact totals for a province.
+"""
 
 import shutil
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import httpx
@@ -18,16 +23,31 @@ def stack_config(data_dir: Path) -> StackConfig:
     return StackConfig.on_free_ports(data_dir)
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+@contextmanager
+def started_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     config = stack_config(tmp_path_factory.mktemp("stack"))
     demo.ensure_demo_principals(config.data_dir / "gateway" / "principals.json")
     platform = Stack(config)
-    platform.start(timeout=90)
     try:
+        platform.start(timeout=90)
         yield platform
     finally:
         platform.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with started_stack(tmp_path_factory) as platform:
+        yield platform
+
+
+@pytest.fixture(scope="module")
+def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    if request.node.get_closest_marker("own_stack") is None:
+        yield request.getfixturevalue("shared_stack")
+        return
+    with started_stack(tmp_path_factory) as platform:
+        yield platform
 
 
 def login(stack: Stack, username: str) -> httpx.Client:

@@ -14,7 +14,7 @@ from devstack import demo
 from devstack.stack import Stack
 from tests.e2e.conftest import login
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.own_stack]
 
 REGISTRY = "/api/v1/registry"
 XUAN_HUONG = "VN.68.24781"  # Phường Xuân Hương - Đà Lạt, the demo commune board's

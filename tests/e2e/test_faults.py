@@ -12,7 +12,7 @@ from contracts.topics import CADRES
 from devstack.stack import Stack
 from tests.e2e.helpers import eventually, new_cadre, reported_total
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.own_stack]
 UNIT = "VN.68.676"  # Lâm Hà: a district no other test of this module writes to
 
 

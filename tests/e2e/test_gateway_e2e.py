@@ -14,7 +14,7 @@ from devstack.stack import Stack
 from tests.e2e.conftest import login
 from tests.e2e.helpers import eventually, new_cadre
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.own_stack]  # it reorganises units the other modules use
 API = "/api/v1"
 
 

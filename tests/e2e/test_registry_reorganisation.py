@@ -16,7 +16,7 @@ from devstack.stack import Stack
 from tests.e2e.conftest import login
 from tests.e2e.helpers import eventually, reported_total
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.own_stack]  # it reorganises units the other modules use
 
 REGISTRY = "/api/v1/registry"
 PLACES = {  # managing unit -> (tier, how many)

@@ -46,7 +46,7 @@ from devstack.stack import Stack
 from tests.e2e.conftest import login
 from tests.e2e.helpers import eventually
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.own_stack]
 
 PROVINCE, DALAT = "VN.68", "VN.68.672"
 PERIOD = {"period_start": "2023-01-01", "period_end": "2023-05-31"}

@@ -18,7 +18,7 @@ from devstack.stack import Stack
 from tests.e2e.conftest import login
 from tests.e2e.helpers import eventually
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.own_stack]
 
 API = "/api/v1/scheduling"
 # the base demo: 13 central-tier (once, at Thống Nhất), 14 group 1 (twice), 134 group 2 and 194 group 3 (once)
