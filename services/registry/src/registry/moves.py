@@ -3,7 +3,7 @@ state, effective-dated periods, history lines and events in the caller's transac
 and the closing of managing bodies share it)."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -41,17 +41,30 @@ class Move:
         return found
 
 
+def _by_tier(tiers: Mapping[uuid.UUID, str]) -> dict[str, list[uuid.UUID]]:
+    grouped: dict[str, list[uuid.UUID]] = {}
+    for cadre_id, tier in tiers.items():
+        grouped.setdefault(tier, []).append(cadre_id)
+    return grouped
+
+
 async def _retier(session: AsyncSession, moves: Sequence[Move], effective: date) -> None:
     """New tiers on the cadres and on their periods from `effective` (move_periods has split them there)."""
-    by_tier: dict[str, list[uuid.UUID]] = {}
-    for move in moves:
-        by_tier.setdefault(move.tier.value, []).append(move.cadre.id)
-    cadres, periods = table_of(Cadre), table_of(CadrePeriod)
-    for tier, ids in by_tier.items():
+    tiers = {move.cadre.id: move.tier.value for move in moves}
+    cadres = table_of(Cadre)
+    for tier, ids in _by_tier(tiers).items():
         for part in chunks(ids):
             await session.execute(
                 update(cadres).where(cadres.c.id.in_(list(part))).values(tier=tier).execution_options(synchronize_session=False)
             )
+    await retier_periods(session, tiers, effective)
+
+
+async def retier_periods(session: AsyncSession, tiers: Mapping[uuid.UUID, str], effective: date) -> None:
+    """The new tier (cadre id -> tier) on every period from `effective` on; these moves' and the national move's."""
+    periods = table_of(CadrePeriod)
+    for tier, ids in _by_tier(tiers).items():
+        for part in chunks(ids):
             await session.execute(
                 update(periods).where(periods.c.cadre_id.in_(list(part)), periods.c.valid_from >= effective).values(tier=tier)
             )
@@ -105,12 +118,13 @@ async def apply_moves(
         )
     await record_changes(session, rows)
     await append_events(session, outbox, _events(moves, effective, reason, reorganisation_id))
-    await _reissue_cards(session, outbox, principal, [m.cadre for m in retiered if m.cadre.card_number is not None])
+    await reissue_cards(session, outbox, principal, [m.cadre for m in retiered if m.cadre.card_number is not None])
     return len(moves)
 
 
-async def _reissue_cards(session: AsyncSession, outbox: Outbox, principal: Principal, holders: Sequence[Cadre]) -> None:
-    """The tier is printed on the card: a re-tiered holder gets a new one (few hold a card; one by one is fine)."""
+async def reissue_cards(session: AsyncSession, outbox: Outbox, principal: Principal, holders: Sequence[Cadre]) -> None:
+    """The tier is printed on the card: a re-tiered holder gets a new one (few hold a card; one by one is fine).
+    Every re-tiering calls it: these moves, and the national move (units/national_moves)."""
     for cadre in holders:
         await session.refresh(cadre)  # its row was rewritten in bulk: read its new tier and unit first
         await reissue_if_needed(session, outbox, principal, cadre, "tier changed by a reorganisation")

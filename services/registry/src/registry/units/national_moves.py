@@ -1,6 +1,9 @@
 """Moving every cadre managed by a unit the 2025 reorganisation retired to its successor, set-based (hundreds of
 thousands at once): the managing unit and, for district-tier cadres, the tier; their periods, history lines and
-events (national_events.py), written in bulk through registry.history and the outbox.
+events (national_events.py). On PostgreSQL a handful of statements over the plan in a temporary table write them
+(national_bulk.py); elsewhere registry.history and the outbox do, in batches. Either way the rules are those of
+registry.moves (a single reorganisation's moves): periods split on the date, one history line per changed field, a
+tier change and a transfer event carrying the cadre after both, a new card for a re-tiered holder.
 
 Where a cadre goes:
 - one successor (a merged province, a commune merged whole): that one;
@@ -21,16 +24,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, bindparam, select, text, update
+from sqlalchemy import RowMapping, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from contracts.api.units import Retier
 from contracts.enums import ManagementTier, UnitLevel
+from contracts.scope import Principal, PrincipalKind
 from registry.domain import Operation, TierRule, province_of, tier_allowed
 from registry.history import change_rows, chunks, move_periods, record_changes
-from registry.tables import Cadre, CadrePeriod
+from registry.moves import reissue_cards, retier_periods
+from registry.tables import Cadre
+from registry.units import national_bulk
 from registry.units.national import REFORM_DATE, REFORM_REASON, NationalUnits, Successor
-from registry.units.national_events import append_move_events
+from registry.units.national_events import append_move_events, append_move_events_on_postgresql
 from servicekit import clock
 from servicekit.errors import Refused, field_error
 from servicekit.outbox import Outbox
@@ -101,16 +108,32 @@ class MovePlan:
         if not self.units:
             return Moved()
         now = clock.now()
-        await _set_units_and_tiers(session, self, now)
-        await move_periods(session, self.units, REFORM_DATE)
         retiered = {c["id"]: self.tiers[c["id"]] for c in self.cadres if self.tiers[c["id"]] != c["tier"]}
-        await _retier_periods(session, retiered)
-        await record_changes(session, self._history(retiered, now))
-        events = await append_move_events(session, outbox, self.cadres, self.units, self.tiers, self.reorganisation_id)
+        if dialect_name(session) == "postgresql":
+            events = await self._apply_on_postgresql(session, outbox, now)
+        else:
+            await _set_units_and_tiers(session, self, now)
+            await move_periods(session, self.units, REFORM_DATE)
+            await retier_periods(session, retiered, REFORM_DATE)
+            await record_changes(session, self._history(retiered, now))
+            events = await append_move_events(session, outbox, self.cadres, self.units, self.tiers, self.reorganisation_id)
+        await reissue_cards(session, outbox, self._principal(), await _card_holders(session, list(retiered)))
         by_province: dict[str, int] = defaultdict(int)
         for cadre_id in self.units:
             by_province[self.new_province[cadre_id]] += 1
         return Moved(len(self.units), len(retiered), events, dict(by_province))
+
+    async def _apply_on_postgresql(self, session: AsyncSession, outbox: Outbox, now: datetime) -> int:
+        """The same writes as a handful of statements over the plan copied into a temporary table."""
+        await national_bulk.copy_moves(session, self.cadres, self.units, self.tiers)
+        await national_bulk.move_cadres(session, now)
+        await national_bulk.move_periods(session, REFORM_DATE)
+        await national_bulk.record_changes(session, self.actor, REFORM_DATE, REFORM_REASON, now)
+        return await append_move_events_on_postgresql(session, outbox, self.reorganisation_id)
+
+    def _principal(self) -> Principal:
+        """Who issues the new cards: only the subject is recorded (on the card and in the history)."""
+        return Principal(subject=self.actor, kind=PrincipalKind.ADMIN)
 
     def _history(self, retiered: Mapping[uuid.UUID, str], now: datetime) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
@@ -135,9 +158,15 @@ async def move_to_successors(
     """Where each cadre of a retired unit goes; refused (422 naming the cadres) if a tier would not be allowed."""
     moving = sorted({s.old_path for s in data.successors if s.new_path != s.old_path})
     cadres = table_of(Cadre)
+    # PostgreSQL builds the events from the rows themselves (national_events): only what the plan needs is read
+    columns = (
+        [cadres.c.id, cadres.c.managing_unit, cadres.c.tier, cadres.c.residence_unit]
+        if dialect_name(session) == "postgresql"
+        else [cadres]
+    )
     rows: list[RowMapping] = []
     for part in chunks(moving, PATHS_PER_QUERY):
-        result = await session.execute(select(cadres).where(cadres.c.managing_unit.in_(list(part))))
+        result = await session.execute(select(*columns).where(cadres.c.managing_unit.in_(list(part))))
         rows += list(result.mappings())
     units: dict[uuid.UUID, str] = {}
     tiers: dict[uuid.UUID, str] = {}
@@ -159,15 +188,8 @@ async def move_to_successors(
 
 
 async def _set_units_and_tiers(session: AsyncSession, plan: MovePlan, now: datetime) -> None:
-    """The new unit and tier of every cadre in a few statements (history.move_cadres issues one per target unit:
-    here there are 3,321 targets, and the tier changes with the unit). PostgreSQL joins arrays of 10,000 moves;
-    SQLite runs one prepared statement per cadre (in process: no round trips)."""
-    moves = [(c, unit, plan.tiers[c]) for c, unit in plan.units.items()]
-    if dialect_name(session) == "postgresql":
-        for part in chunks(moves, ROWS_PER_EXECUTEMANY):
-            ids, units, tiers = (list(column) for column in zip(*part, strict=True))
-            await session.execute(PG_MOVE, {"ids": ids, "units": units, "tiers": tiers, "now": now})
-        return
+    """The new unit and tier of every cadre, one prepared statement per cadre (SQLite runs in process: no round
+    trips; history.move_cadres issues one statement per target unit, and here the tier changes with the unit)."""
     cadres = table_of(Cadre)
     statement = (
         update(cadres)
@@ -175,28 +197,17 @@ async def _set_units_and_tiers(session: AsyncSession, plan: MovePlan, now: datet
         .values(managing_unit=bindparam("new_unit"), tier=bindparam("new_tier"), updated_at=now)
         .execution_options(synchronize_session=False)
     )
+    moves = [(c, unit, plan.tiers[c]) for c, unit in plan.units.items()]
     for part in chunks(moves, ROWS_PER_EXECUTEMANY):
         await session.execute(statement, [{"cadre_id": c, "new_unit": u, "new_tier": t} for c, u, t in part])
 
 
-PG_MOVE = text(
-    "UPDATE cadre SET managing_unit = m.unit, tier = m.tier, updated_at = :now"
-    " FROM unnest(CAST(:ids AS uuid[]), CAST(:units AS text[]), CAST(:tiers AS text[])) AS m(id, unit, tier)"
-    " WHERE cadre.id = m.id"
-)
-
-
-async def _retier_periods(session: AsyncSession, retiered: Mapping[uuid.UUID, str]) -> None:
-    """The new tier on every period from the reorganisation on (move_periods split them there)."""
-    by_tier: dict[str, list[uuid.UUID]] = defaultdict(list)
-    for cadre_id, tier in retiered.items():
-        by_tier[tier].append(cadre_id)
-    periods = table_of(CadrePeriod)
-    for tier, ids in by_tier.items():
-        for part in chunks(ids):
-            await session.execute(
-                update(periods)
-                .where(periods.c.cadre_id.in_(list(part)), periods.c.valid_from >= REFORM_DATE)
-                .values(tier=tier)
-                .execution_options(synchronize_session=False)
-            )
+async def _card_holders(session: AsyncSession, retiered: Sequence[uuid.UUID]) -> list[Cadre]:
+    """The re-tiered cadres who hold a card (few), as ORM rows: their rows were rewritten in bulk, read them now."""
+    holding = col(Cadre.card_number).is_not(None)
+    if dialect_name(session) == "postgresql":  # the plan is in national_bulk's table: no list of ids to send
+        return list(await session.scalars(select(Cadre).where(holding, col(Cadre.id).in_(national_bulk.retiered_ids()))))
+    holders: list[Cadre] = []
+    for part in chunks(retiered):
+        holders += await session.scalars(select(Cadre).where(col(Cadre.id).in_(part), holding))
+    return holders
