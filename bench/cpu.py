@@ -2,8 +2,10 @@
 time goes when the stack and the load generator share two cores."""
 
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 def cpu_seconds(pid: int) -> float:
@@ -51,3 +53,18 @@ class CpuMeter:
                 continue
             totals[name] = totals.get(name, 0.0) + used
         return totals
+
+
+def idle_cpu(meter: CpuMeter, seconds: float) -> dict[str, float]:
+    """CPU seconds per second each process spends with no request at all (polling relays and consumers)."""
+    meter.start()
+    time.sleep(seconds)
+    return {name: spent / seconds for name, spent in meter.spent().items()}
+
+
+def stack_cpu_ms(figures: dict[str, Any], idle: dict[str, float] | None = None) -> float:
+    """The stack's CPU per accepted request (load generator excluded), less its idle spending if given."""
+    spent: float = sum(s for name, s in figures["cpu"].items() if name != "load generator")
+    if idle is not None:
+        spent -= sum(rate for name, rate in idle.items() if name != "load generator") * figures["seconds"]
+    return float(max(spent, 0.0) / max(int(figures["requests"]) - int(figures["errors"]), 1) * 1000)

@@ -34,7 +34,7 @@ OwnerOf = Callable[[Request], Awaitable[str]]
 
 async def internal_caller(request: Request) -> str:
     """Whose key it is: keys are per caller, so one client never sees another's answer."""
-    return current_principal(request).subject
+    return (await current_principal(request)).subject
 
 
 def check_key(key: str) -> None:
@@ -100,7 +100,7 @@ def _store_of(request: Request) -> IdempotencyStore:
     return IdempotencyStore(runtime.db, runtime.tables.idempotency_keys)
 
 
-def declared_key(
+async def declared_key(
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -110,7 +110,7 @@ def declared_key(
         ),
     ] = None,
 ) -> None:
-    """Declares the header in the OpenAPI of every POST (honour_key reads it)."""
+    """Declares the header in the OpenAPI of every POST (honour_key reads it); async: no thread hop."""
 
 
 class IdempotentRoute(APIRoute):

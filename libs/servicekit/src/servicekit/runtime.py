@@ -1,6 +1,7 @@
 """Everything a running service holds: settings, database, outbox, broker, caller verification."""
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -72,9 +73,9 @@ def build_runtime(settings: SettingsT, metadata: MetaData) -> Runtime[SettingsT]
     )
 
 
-def get_runtime(request: Request) -> Runtime[Any]:
+async def get_runtime(request: Request) -> Runtime[Any]:
     """The running service's runtime; a service annotates it with its own settings class:
-    `Annotated[Runtime[RegistrySettings], Depends(get_runtime)]`."""
+    `Annotated[Runtime[RegistrySettings], Depends(get_runtime)]`. Async: a sync dependency runs in a thread."""
     runtime: Runtime[Any] = request.app.state.runtime
     return runtime
 
@@ -86,7 +87,7 @@ async def transaction(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request, committed before the response is sent (scope="function").
     GET and HEAD only read, so on SQLite they take no write lock. A write transaction's session is
     left on request.state, where the Idempotency-Key route stores its answer before the commit."""
-    db = get_runtime(request).db
+    db = (await get_runtime(request)).db
     if request.method in READ_METHODS:
         async with db.read() as session:
             yield session
@@ -99,5 +100,17 @@ async def transaction(request: Request) -> AsyncIterator[AsyncSession]:
             request.state.write_session = None
 
 
+async def transaction_if_keyed(request: Request) -> AsyncIterator[AsyncSession | None]:
+    """The request's transaction (as `transaction`) when it carries an Idempotency-Key, whose answer must
+    commit with the effect; else None, and the route writes in a transaction of its own making (clinical's
+    group commit of single records)."""
+    if "idempotency-key" not in request.headers:
+        yield None
+        return
+    async with asynccontextmanager(transaction)(request) as session:
+        yield session
+
+
 RuntimeDep = Annotated[Runtime[ServiceSettings], Depends(get_runtime)]
 SessionDep = Annotated[AsyncSession, Depends(transaction, scope="function")]
+KeyedSessionDep = Annotated[AsyncSession | None, Depends(transaction_if_keyed, scope="function")]

@@ -19,6 +19,10 @@ class ClinicalSettings(ServiceSettings):
 
     service_name: str = "clinical"
     sqlite_one_writer: bool = True  # HIS posts arrive many at a time: queue them instead of busy-waiting
+    group_commit: bool = Field(
+        default=True,
+        description="single HIS records posted at once are written in one transaction (clinical.ingestion.group_commit)",
+    )
     xml130_facilities: dict[str, Xml130Facility] = Field(
         default={},
         description="CadreCare facility code -> its QĐ 130 registration (JSON in CLINICAL_XML130_FACILITIES); "

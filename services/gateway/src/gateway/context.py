@@ -73,7 +73,8 @@ class Caller:
         )
 
 
-def gateway_of(request: Request) -> Gateway:
+async def gateway_of(request: Request) -> Gateway:
+    """Async: FastAPI runs a sync dependency in a worker thread, a thread hop on every request."""
     gateway: Gateway = request.app.state.gateway
     return gateway
 
@@ -94,7 +95,7 @@ async def verified_token(request: Request, gateway: GatewayDep) -> VerifiedToken
 
 async def token_subject(request: Request) -> str:
     """Whose Idempotency-Key a request carries: the subject of its verified token."""
-    return (await verified_token(request, gateway_of(request))).subject
+    return (await verified_token(request, await gateway_of(request))).subject
 
 
 async def current_caller(

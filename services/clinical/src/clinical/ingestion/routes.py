@@ -1,16 +1,39 @@
 """The HIS interface: one record or a bulk, answered item by item. See docs/his-integration.md."""
 
-from fastapi import Response, status
+import contextlib
+from typing import Annotated
+
+from fastapi import Depends, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from clinical.access import HIS_WRITE_ERRORS, HisWriter
+from clinical.access import HIS_WRITE_ERRORS, HisWriter, facility_of
+from clinical.ingestion.group_commit import GroupCommit
 from clinical.ingestion.service import Ingestion, bulk_result, parse_item, parsed
-from contracts.api.clinical import BulkRequest, BulkResult, HisRecord, ItemOutcome, RecordReceipt
+from clinical.settings import ClinicalSettings
+from contracts.api.clinical import (
+    BulkRequest,
+    BulkResult,
+    DischargeIn,
+    HisRecord,
+    ItemOutcome,
+    RecordReceipt,
+    TransferIn,
+)
 from servicekit.errors import Refused
 from servicekit.idempotency import ServiceRouter
-from servicekit.runtime import RuntimeDep, SessionDep
+from servicekit.runtime import KeyedSessionDep, Runtime, RuntimeDep, SessionDep, get_runtime
 
 router = ServiceRouter(tags=["clinical"])
+ClinicalRuntime = Annotated[Runtime[ClinicalSettings], Depends(get_runtime)]
+
+
+def group_commit(request: Request, runtime: Runtime[ClinicalSettings]) -> GroupCommit:
+    """The app's one group commit of single records, made on first use."""
+    state = request.app.state
+    if getattr(state, "group_commit", None) is None:
+        state.group_commit = GroupCommit(runtime.db, runtime.outbox)
+    committer: GroupCommit = state.group_commit
+    return committer
 
 
 @router.post(
@@ -22,9 +45,17 @@ router = ServiceRouter(tags=["clinical"])
         **HIS_WRITE_ERRORS,
     },
 )
-async def post_record(body: HisRecord, caller: HisWriter, session: SessionDep, runtime: RuntimeDep) -> Response:
+async def post_record(
+    body: HisRecord, caller: HisWriter, session: KeyedSessionDep, runtime: ClinicalRuntime, request: Request
+) -> Response:
     """Post one record of any kind: 201 created; 200 existed or amended; 422 refused with field errors."""
-    [result] = await Ingestion(session, runtime.outbox, caller).run([parsed(0, body)], store=True)
+    facility_of(caller)  # 403 before anything is queued
+    grouped = session is None and runtime.settings.group_commit
+    if grouped and not isinstance(body, TransferIn | DischargeIn):
+        result = await group_commit(request, runtime).post(caller, body)  # written with its concurrent peers
+    else:  # a keyed request stores its answer in its own transaction; a movement waits for no other record
+        async with contextlib.nullcontext(session) if session is not None else runtime.db.transaction() as own:
+            [result] = await Ingestion(own, runtime.outbox, caller).run([parsed(0, body)], store=True)
     if result.outcome is ItemOutcome.REFUSED:
         errors = [e.model_copy(update={"loc": ["body", *e.loc]}) for e in result.errors]
         raise Refused("the record is refused: see errors", errors=errors)
@@ -46,4 +77,5 @@ async def post_bulk(body: BulkRequest, caller: HisWriter, session: SessionDep, r
         items, store=not body.validate_only, all_or_nothing=body.all_or_nothing
     )
     answer = bulk_result(results, validate_only=body.validate_only, all_or_nothing=body.all_or_nothing)
-    return JSONResponse(answer.model_dump(mode="json"), status_code=status.HTTP_200_OK)
+    # pydantic writes the JSON itself: no dict of a thousand items built and dumped again
+    return Response(answer.model_dump_json(), status_code=status.HTTP_200_OK, media_type="application/json")

@@ -144,7 +144,8 @@ class Ingestion:
     def _result(
         self, p: Parsed, outcome: ItemOutcome, *, head: Head | None = None, errors: list[FieldError] | None = None
     ) -> BulkItemResult:
-        return BulkItemResult(
+        # built, not validated: the values come typed from this module (a bulk answers a thousand of these)
+        return BulkItemResult.model_construct(
             index=p.index,
             kind=p.kind,
             external_id=p.external_id,

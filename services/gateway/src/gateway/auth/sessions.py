@@ -110,7 +110,7 @@ class Sessions:
             return True
         if jti in self._not_revoked:
             return False
-        async with self.db.transaction() as session:
+        async with self.db.read() as session:  # a read: never queues behind the audit writer
             revoked = await session.scalar(queries.revoked_access(jti)) is not None
         (self._revoked if revoked else self._not_revoked)[jti] = True
         return revoked

@@ -1,16 +1,16 @@
-"""The HTTP client side of forwarding: one pooled connection set to the services, the caller's token
-swapped for a short-lived signed internal token (re-used for a few seconds per principal), upstream
-timeouts answered with 504."""
+"""The HTTP client side of forwarding: one pooled connection set to the services (gateway.forwarding.upstream),
+the caller's token swapped for a short-lived signed internal token (re-used for a few seconds per principal),
+upstream timeouts answered with 504."""
 
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import httpcore
 import httpx
 from cachetools import TTLCache
 
 from contracts.scope import Principal
+from gateway.forwarding.upstream import Origin, UpstreamBroken, UpstreamPool
 from servicekit.auth import InternalTokenSigner
 from servicekit.errors import DomainError, NotFound
 
@@ -71,15 +71,15 @@ class Proxy:
         # a cached token must keep well over half of its life when used
         self.token_cache_seconds = min(token_cache_seconds, signer.ttl.total_seconds() / 2)
         self._tokens: TTLCache[Principal, str] = TTLCache(maxsize=10_000, ttl=self.token_cache_seconds)
-        # httpx for the occasional calls (readiness, API documents) and for in-process services (tests);
-        # forwarding over the network goes through httpcore's pool directly: the same connections, half the cost
+        # httpx for the occasional calls (readiness, API documents), for in-process services (tests) and any
+        # upstream that is not plain http://; forwarding over the network goes through the gateway's own pool
         self.client = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=2.0),
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=100, keepalive_expiry=30),
             mounts=dict(mounts or {}),
         )
-        self.pool = None if mounts else httpcore.AsyncConnectionPool(max_connections=200, keepalive_expiry=30)
-        self._timeouts = {"connect": 2.0, "read": timeout, "write": timeout, "pool": timeout}
+        self.pool = None if mounts else UpstreamPool(connect_timeout=2.0)
+        self._origins = {} if mounts else {base: origin for base in upstreams.values() if (origin := Origin.of(base))}
 
     def internal_token(self, principal: Principal) -> str:
         token = self._tokens.get(principal)
@@ -109,33 +109,31 @@ class Proxy:
         headers = {**headers, "authorization": f"Bearer {self.internal_token(principal)}"}
         if correlation_id:
             headers["x-correlation-id"] = correlation_id
-        url = f"{base}/{path}?{query}" if query else f"{base}/{path}"
-        return await self._request(service, method, url, headers, content)
+        target = f"/{path}?{query}" if query else f"/{path}"
+        return await self._request(service, method, base, target, headers, content)
 
     async def fetch_public(self, service: str, path: str, headers: dict[str, str]) -> UpstreamAnswer:
         """A GET with no token at all: only for the public static files (see gateway.forwarding.public)."""
-        return await self._request(service, "GET", f"{self.base_of(service)}/{path}", headers, b"")
+        return await self._request(service, "GET", self.base_of(service), f"/{path}", headers, b"")
 
-    async def _request(self, service: str, method: str, url: str, headers: dict[str, str], content: bytes) -> UpstreamAnswer:
+    async def _request(
+        self, service: str, method: str, base: str, target: str, headers: dict[str, str], content: bytes
+    ) -> UpstreamAnswer:
+        origin = self._origins.get(base)
         try:
             async with asyncio.timeout(self.timeout):
-                if self.pool is None:
-                    upstream = await self.client.request(method, url, content=content, headers=headers)
+                if self.pool is None or origin is None:
+                    upstream = await self.client.request(method, base + target, content=content, headers=headers)
                     return UpstreamAnswer(upstream.status_code, upstream.content, dict(upstream.headers))
-                answer = await self.pool.request(
-                    method,
-                    url,
-                    # latin-1 both ways, as the headers were received: the bytes the client sent
-                    headers=[(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()],
-                    content=content,
-                    extensions={"timeout": self._timeouts},
-                )
-        except (TimeoutError, httpx.TimeoutException, httpcore.TimeoutException) as exc:
+                # latin-1 both ways, as the headers were received: the bytes the client sent
+                raw = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+                answer = await self.pool.request(origin, method, target, raw, content)
+        except (TimeoutError, httpx.TimeoutException) as exc:
             raise UpstreamTimeout(f"the {service} service did not answer in time") from exc
-        except (httpx.TransportError, httpcore.ConnectError, httpcore.NetworkError, httpcore.ProtocolError) as exc:
+        except (httpx.TransportError, UpstreamBroken) as exc:
             raise UpstreamUnavailable(f"the {service} service is unreachable") from exc
-        names = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in answer.headers}
-        return UpstreamAnswer(answer.status, answer.content, names)
+        names = {name.decode("latin-1"): value.decode("latin-1") for name, value in answer.headers}
+        return UpstreamAnswer(answer.status, b"".join(answer.body), names)
 
     async def close(self) -> None:
         await self.client.aclose()
