@@ -32,6 +32,7 @@ from contracts.envelope import DomainEvent, EventEnvelope
 from contracts.events import UnknownEventType, parse_payload
 from contracts.topics import topic_of
 from servicekit.broker import Broker, being_cancelled
+from servicekit.consumer_log import log_applied
 from servicekit.db import Database
 from servicekit.logs import correlation_id_var
 from servicekit.metrics import EVENTS_CONSUMED
@@ -43,7 +44,9 @@ from servicekit.tables import KitTables
 log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, EventEnvelope, Any], Awaitable[None]]
-CLAIM_ROWS_PER_INSERT = 500  # 8 bound parameters a row: well under SQLite's limit
+# Called once per batch, before its handlers, with the events they will get: reads ahead in one query per batch
+# what each handler would otherwise look up per event. Not called on the one-by-one path (handlers then look up).
+BatchStep = Callable[[AsyncSession, list[tuple[EventEnvelope, Any]]], Awaitable[None]]
 START_SECONDS = 30.0  # bound on connecting, assigning and seeking
 LOG_CHECK_SECONDS = 1.0  # how often a running consumer asks which broker log it is reading
 RECONNECT_FIRST_WAIT = 0.5  # seconds before the first reconnection (then doubling, servicekit.retry)
@@ -73,8 +76,10 @@ class EventConsumer:
         max_attempts: int = 3,
         retry_backoff: float = 0.2,
         group_id: str | None = None,
+        prepare: BatchStep | None = None,
     ) -> None:
         self.name = name
+        self.prepare = prepare
         self.db = db
         self.tables = tables
         self.broker = broker
@@ -229,8 +234,8 @@ class EventConsumer:
     async def apply_batch(self, messages: list[ConsumerRecord[Any, Any]]) -> int | None:
         """Apply a partition's messages in one transaction: one commit instead of one per message.
 
-        The batch's event ids are claimed first with one multi-row insert that skips ids already in
-        processed_events (a redelivery); only the claimed events reach their handlers, in order.
+        The batch's event ids are claimed first by one cached INSERT that skips ids already in
+        processed_events (a redelivery); only the claimed events reach `prepare`, then their handlers, in order.
         Optimistic: if any message is malformed or its handler fails, the whole batch is rolled
         back and its index returned; the caller then takes the one-by-one path (retries, dead
         letters) for the batch, in order. None means every message was applied (or skipped).
@@ -246,12 +251,19 @@ class EventConsumer:
                 envelopes.append(EventEnvelope.from_kafka(list(message.headers), message.value))
             async with self.db.transaction() as session:
                 claimed = await self._claim(session, messages, envelopes)
+                batch: list[tuple[int, EventEnvelope, Any]] = []
                 for index, envelope in enumerate(envelopes):
                     failed_at = index
                     if str(envelope.id) in claimed:
                         claimed.discard(str(envelope.id))  # the same event twice in one batch: applied once
-                        await self._handle(session, envelope)
-                        applied.append(envelope)
+                        batch.append((index, envelope, parse_payload(envelope)))
+                if self.prepare is not None and batch:
+                    failed_at = batch[0][0]
+                    await self.prepare(session, [(envelope, payload) for _, envelope, payload in batch])
+                for index, envelope, payload in batch:
+                    failed_at = index
+                    await self._handle(session, envelope, payload)
+                    applied.append(envelope)
                 failed_at = None
                 await self._write_position(session, messages[-1])
                 if self.before_commit is not None:
@@ -260,8 +272,7 @@ class EventConsumer:
             self._batch_error = describe(exc)
             return failed_at if failed_at is not None else 0
         EVENTS_CONSUMED.labels(self.name, "applied").inc(len(applied))
-        for envelope in applied:
-            self._log_applied(envelope)
+        log_applied(log, self.name, applied)
         return None
 
     async def _claim(
@@ -273,30 +284,21 @@ class EventConsumer:
             for message, envelope in zip(messages, envelopes, strict=True)
             if (envelope.type, envelope.schema_version) in self.handlers
         ]
-        table = self.tables.processed_events
-        claimed: set[str] = set()
-        for start in range(0, len(rows), CLAIM_ROWS_PER_INSERT):
-            statement = insert_ignoring_duplicates(session, table).values(rows[start : start + CLAIM_ROWS_PER_INSERT])
-            claimed.update(await session.scalars(statement.returning(table.c.event_id)))
+        if not rows:
+            return set()
+        # one cached statement run over every row (insertmanyvalues), not a multi-row INSERT compiled per batch
+        statement = insert_ignoring_duplicates(session, self.tables.processed_events)
+        claimed = set(await session.scalars(statement.returning(self.tables.processed_events.c.event_id), rows))
         duplicates = len(rows) - len(claimed)
         if duplicates:
             EVENTS_CONSUMED.labels(self.name, "duplicate").inc(duplicates)
         return claimed
 
-    async def _handle(self, session: AsyncSession, envelope: EventEnvelope) -> None:
+    async def _handle(self, session: AsyncSession, envelope: EventEnvelope, payload: Any) -> None:
         handler = self.handlers[(envelope.type, envelope.schema_version)]
         token = correlation_id_var.set(envelope.correlation_id)
         try:
-            await handler(session, envelope, parse_payload(envelope))
-        finally:
-            correlation_id_var.reset(token)
-
-    def _log_applied(self, envelope: EventEnvelope) -> None:
-        """One line per applied event, under the correlation id of the request that caused it."""
-        token = correlation_id_var.set(envelope.correlation_id)
-        try:
-            fields = {"consumer": self.name, "event_id": str(envelope.id), "type": envelope.type, "subject": envelope.subject}
-            log.info("applied %s", envelope.type, extra={"fields": fields})
+            await handler(session, envelope, payload)
         finally:
             correlation_id_var.reset(token)
 
@@ -354,7 +356,7 @@ class EventConsumer:
                 await self.before_commit(envelope)
         if seen is None:
             EVENTS_CONSUMED.labels(self.name, "applied").inc()
-            self._log_applied(envelope)
+            log_applied(log, self.name, [envelope])
 
     def _processed_row(
         self, message: ConsumerRecord[Any, Any], event_id: str, outcome: str, error: str | None = None

@@ -9,7 +9,6 @@ Consumers skip what they had already applied by event id.
 
 import asyncio
 import contextlib
-import json
 import logging
 import uuid
 from collections.abc import Iterable, Sequence
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -110,7 +110,7 @@ class Outbox:
                     "topic": topic,
                     "key": raw.subject,
                     "headers": row_headers,
-                    "payload": json.dumps(raw.payload, ensure_ascii=False, separators=(",", ":")).encode(),
+                    "payload": orjson.dumps(raw.payload),  # compact UTF-8 JSON, as json.dumps wrote it, faster
                     "created_at": template.time,
                 }
             )

@@ -1,5 +1,6 @@
 """Small SQL helpers that differ between SQLite and PostgreSQL."""
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,8 +16,15 @@ def dialect_name(session: AsyncSession) -> str:
 
 
 def insert_ignoring_duplicates(session: AsyncSession, table: Table) -> Any:
-    """INSERT that silently skips rows violating a unique constraint (ON CONFLICT DO NOTHING)."""
-    if dialect_name(session) == "postgresql":
+    """INSERT that silently skips rows violating a unique constraint (ON CONFLICT DO NOTHING). One statement
+    object per table and dialect: statements are immutable, and a hot path (a consumer's claim of every
+    batch) then neither builds it again nor computes its cache key from scratch."""
+    return _ignoring_duplicates(dialect_name(session), table)
+
+
+@functools.cache
+def _ignoring_duplicates(dialect: str, table: Table) -> Any:
+    if dialect == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
     return sqlite.insert(table).on_conflict_do_nothing()
 

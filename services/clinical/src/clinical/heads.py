@@ -68,7 +68,8 @@ class Head:
     body_json: str | None = None  # the canonical JSON of body, when this request wrote it
 
     def ref(self) -> RecordRef:
-        return RecordRef(
+        # built, not validated: every value already has its type (a bulk answers a thousand of these)
+        return RecordRef.model_construct(
             id=self.id,
             kind=EncounterKind(self.kind),
             facility=self.facility,

@@ -1,7 +1,9 @@
 """Event handlers: scheduling's read model of the registry (with its history, for "as of" a date), and
 what registry changes and clinical records do to invitations, home visits, trips, clinic bookings and follow-ups."""
 
+import uuid
 from datetime import date
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -30,7 +32,7 @@ from scheduling.follow_ups import from_events as follow_ups
 from scheduling.home_visits import service as home_visits
 from scheduling.invitations import from_events as invitations
 from scheduling.settings import SchedulingSettings
-from scheduling.tables import KIT, RosterCadre, RosterHistory, RosterSuccession, RosterUnit
+from scheduling.tables import KIT, Invitation, RosterCadre, RosterHistory, RosterSuccession, RosterUnit
 from servicekit import clock
 from servicekit.consumer import EventConsumer, Handler
 from servicekit.outbox import Outbox
@@ -123,6 +125,20 @@ async def project_unit(session: AsyncSession, _envelope: EventEnvelope, event: D
                 await upsert(session, table_of(RosterSuccession), values, keys=("old_path", "new_path"))
 
 
+READ_AHEAD = "scheduling.exam_candidates"  # session.info key: the batch's invitations by cadre (read_exam_candidates)
+
+
+async def read_exam_candidates(session: AsyncSession, batch: list[tuple[EventEnvelope, Any]]) -> None:
+    """A batch step of the exam consumer: the invitations its periodic-exam results may attend, for every cadre
+    of the batch in one query, instead of one query per event (most cadres have none)."""
+    cadres = {
+        event.record.cadre_id
+        for _, event in batch
+        if isinstance(event, ClinicalRecordRecorded | ClinicalRecordAmended) and event.record.kind == EncounterKind.PERIODIC_EXAM
+    }
+    session.info[READ_AHEAD] = await invitations.exam_candidates(session, cadres)
+
+
 def exam_handler(outbox: Outbox) -> Handler:
     async def handle(session: AsyncSession, envelope: EventEnvelope, event: DomainEvent) -> None:
         assert isinstance(event, ClinicalRecordRecorded | ClinicalRecordAmended | ClinicalRecordWithdrawn)
@@ -137,6 +153,7 @@ def exam_handler(outbox: Outbox) -> Handler:
             return
         if record.kind != EncounterKind.PERIODIC_EXAM:
             return
+        read_ahead: dict[uuid.UUID, list[Invitation]] | None = session.info.get(READ_AHEAD)
         await invitations.record_exam(
             session,
             outbox,
@@ -145,6 +162,7 @@ def exam_handler(outbox: Outbox) -> Handler:
             occurred_on=record.occurred_on,
             plan_id=record.plan_id,
             round_id=record.round_id,
+            read_ahead=None if read_ahead is None else read_ahead.get(record.cadre_id, []),
         )
 
     return handle
@@ -159,5 +177,13 @@ def consumers(runtime: Runtime[SchedulingSettings]) -> list[EventConsumer]:
     attempts = runtime.settings.consumer_max_attempts
     return [
         EventConsumer("scheduling-cadres", runtime.db, KIT, runtime.broker, registry_handlers, max_attempts=attempts),
-        EventConsumer("scheduling-exams", runtime.db, KIT, runtime.broker, exam_handlers, max_attempts=attempts),
+        EventConsumer(
+            "scheduling-exams",
+            runtime.db,
+            KIT,
+            runtime.broker,
+            exam_handlers,
+            max_attempts=attempts,
+            prepare=read_exam_candidates,
+        ),
     ]

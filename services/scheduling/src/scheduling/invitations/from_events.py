@@ -9,7 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.api.scheduling import InvitationStatus, TransferPolicy
 from contracts.scope import unit_covers
 from scheduling.domain import OPEN_STATUSES
-from scheduling.invitations.queries import attended_by_record, current_of_cadre, rounds_by_id, status_before_attended
+from scheduling.invitations.queries import (
+    attended_by_record,
+    current_of_cadre,
+    current_of_cadres,
+    rounds_by_id,
+    status_before_attended,
+)
 from scheduling.invitations.service import set_status
 from scheduling.plans import generation
 from scheduling.plans.queries import generated_plans_from, generated_plans_of
@@ -43,6 +49,17 @@ async def _chosen(
     return pool[0] if plan_id is not None else None
 
 
+EXAM_CANDIDATES = [S.INVITED, S.CONFIRMED, S.DEFERRED, S.NO_SHOW, S.ATTENDED]
+
+
+async def exam_candidates(session: AsyncSession, cadre_ids: set[uuid.UUID]) -> dict[uuid.UUID, list[Invitation]]:
+    """`record_exam`'s candidates of many cadres in one query (a batch of exam events), by cadre, in its order."""
+    found: dict[uuid.UUID, list[Invitation]] = {cadre_id: [] for cadre_id in cadre_ids}
+    for invitation in await session.scalars(current_of_cadres(sorted(cadre_ids), EXAM_CANDIDATES)):
+        found[invitation.cadre_id].append(invitation)
+    return found
+
+
 async def record_exam(
     session: AsyncSession,
     outbox: Outbox,
@@ -52,9 +69,17 @@ async def record_exam(
     occurred_on: date,
     plan_id: uuid.UUID | None,
     round_id: uuid.UUID | None,
+    read_ahead: list[Invitation] | None = None,
 ) -> Invitation | None:
-    """An exam result arrived: the matching invitation is attended (by round, else plan, else the round's dates)."""
-    candidates = await _current(session, cadre_id, [S.INVITED, S.CONFIRMED, S.DEFERRED, S.NO_SHOW, S.ATTENDED])
+    """An exam result arrived: the matching invitation is attended (by round, else plan, else the round's dates).
+
+    `read_ahead`: the cadre's candidates read for the whole batch (`exam_candidates`), the same session's objects,
+    so what earlier events of the batch changed shows; filtered again as the query would."""
+    if read_ahead is None:
+        candidates = await _current(session, cadre_id, EXAM_CANDIDATES)
+    else:
+        wanted = {s.value for s in EXAM_CANDIDATES}
+        candidates = [c for c in read_ahead if c.status in wanted and c.superseded_on is None]
     if any(c.exam_record_id == record_id for c in candidates):
         return None  # already applied (an amendment of the same record)
     chosen = await _chosen(session, [c for c in candidates if c.status != S.ATTENDED.value], occurred_on, plan_id, round_id)

@@ -123,6 +123,19 @@ def current_of_cadre(cadre_id: uuid.UUID, statuses: Sequence[InvitationStatus]) 
     )
 
 
+def current_of_cadres(cadre_ids: Sequence[uuid.UUID], statuses: Sequence[InvitationStatus]) -> SelectOfScalar[Invitation]:
+    """`current_of_cadre` of many cadres at once (each cadre's in the same order)."""
+    return (
+        select(Invitation)
+        .where(
+            col(Invitation.cadre_id).in_(cadre_ids),
+            col(Invitation.status).in_([s.value for s in statuses]),
+            col(Invitation.superseded_on).is_(None),
+        )
+        .order_by(col(Invitation.appointment_date), col(Invitation.id))
+    )
+
+
 def attended_by_record(record_id: uuid.UUID) -> SelectOfScalar[Invitation]:
     return select(Invitation).where(col(Invitation.exam_record_id) == record_id)
 

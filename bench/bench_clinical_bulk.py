@@ -1,0 +1,194 @@
+"""HIS bulk ingestion through the gateway, whole stack on this machine (issue #14, item 2).
+
+Bulks of BULK_SIZE (500) exam results posted one after the other through the gateway, BENCH_BULK_RESULTS
+results in all (default 20,000), with clinical on SQLite (the embedded default) and then on PostgreSQL (the
+same stack, clinical restarted on a throwaway cluster). Measured: results/s answered, and the CPU every
+process of the stack spent per result (read from /proc) until the consumers have applied every event (the
+stack idle again): the work a result causes in scheduling and reporting counts too.
+
+Baseline in the same run: the same rows (one clinical_record + one clinical_record_version row per result)
+inserted straight with asyncpg executemany, 1,000 rows a transaction (bench_clinical.asyncpg_baseline).
+
+Goals: stack CPU per bulk result <= 0.2 ms (so >= 10,000 results/s on this machine), and a rate >= 0.4 of
+raw asyncpg executemany.
+"""
+
+import asyncio
+import contextlib
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import bench_clinical as clinical
+from bench.common import record_goal
+from bench.cpu import CpuMeter
+from contracts.topics import CLINICAL_RECORDS
+from devstack import demo
+from devstack.config import StackConfig
+from devstack.stack import Stack
+from servicekit.embedded import PostgresCluster
+
+BULK_SIZE = 500
+RESULTS = int(os.environ.get("BENCH_BULK_RESULTS", "20000"))
+SETTLE_TIMEOUT = 120.0
+STACK_PROCESSES = ("gateway", "registry", "scheduling", "clinical", "reporting", "broker", "postgres")
+
+
+def stack_cpu(spent: dict[str, float]) -> float:
+    return sum(seconds for name, seconds in spent.items() if name in STACK_PROCESSES)
+
+
+def applied(config: StackConfig) -> int:
+    """Clinical events applied so far by scheduling and by reporting (both count: each applies every one)."""
+    total = 0
+    for service in ("scheduling", "reporting"):
+        path = config.database_url(service).split(":///", 1)[1]
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as connection:
+            query = "SELECT count(*) FROM processed_events WHERE topic = ?"
+            total += int(connection.execute(query, (CLINICAL_RECORDS.name,)).fetchone()[0])
+    return total
+
+
+def settle(config: StackConfig, target: int) -> float:
+    """Seconds until scheduling and reporting have applied `target` clinical events in all, at 0.2 s resolution."""
+    started = time.monotonic()
+    while applied(config) < target:
+        if time.monotonic() - started > SETTLE_TIMEOUT:
+            raise RuntimeError(f"the consumers did not apply every event within {SETTLE_TIMEOUT:.0f} s of the last bulk")
+        time.sleep(0.2)
+    return time.monotonic() - started
+
+
+def post_bulks(his: httpx.Client, national_ids: list[str], prefix: str) -> dict[str, Any]:
+    stored = 0
+    latencies: list[float] = []
+    started = time.monotonic()
+    for batch in range(RESULTS // BULK_SIZE):
+        items = [clinical.exam(national_ids[i % len(national_ids)], f"{prefix}-{batch:04d}-{i:04d}") for i in range(BULK_SIZE)]
+        t0 = time.perf_counter()
+        answer = his.post("/api/v1/clinical/his/records/bulk", json={"items": items})
+        latencies.append(time.perf_counter() - t0)
+        answer.raise_for_status()
+        stored += answer.json()["counts"].get("created", 0)
+    return {"results": stored, "seconds": time.monotonic() - started, "latencies": latencies}
+
+
+def measure(stack: Stack, his: httpx.Client, national_ids: list[str], database: str, postgres: int | None) -> dict[str, Any]:
+    pids = {name: process.pid for name, process in stack.processes.items()}
+    if stack.broker.process is not None:
+        pids["broker"] = stack.broker.process.pid
+    meter = CpuMeter(pids, postgres)
+    before = applied(stack.config)
+    print(f"[{database}] {RESULTS // BULK_SIZE} bulks of {BULK_SIZE} through the gateway ...", flush=True)
+    profilers = profile(pids, database)
+    try:
+        meter.start()
+        figures = post_bulks(his, national_ids, f"{database[:2].upper()}K")
+        figures["settled"] = settle(stack.config, before + 2 * figures["results"])
+        figures["cpu"] = meter.spent()
+    finally:
+        for profiler in profilers:
+            profiler.send_signal(signal.SIGINT)  # py-spy writes its profile on SIGINT
+        for profiler in profilers:
+            try:
+                profiler.wait(60)
+            except subprocess.TimeoutExpired:
+                profiler.kill()
+                profiler.wait()
+    return figures
+
+
+def profile(pids: dict[str, int], database: str) -> list[subprocess.Popen[bytes]]:
+    """With BENCH_BULK_PROFILE=<directory>: py-spy samples every service while the bulks run (raw stacks)."""
+    directory = os.environ.get("BENCH_BULK_PROFILE")
+    if not directory:
+        return []
+    spy = str(Path(sys.executable).parent / "py-spy")
+    started: list[subprocess.Popen[bytes]] = []
+    try:
+        for name in ("gateway", "clinical", "scheduling", "reporting"):
+            out = Path(directory) / f"{database}-{name}.txt"
+            command = [spy, "record", "-p", str(pids[name]), "-o", str(out), "-f", "raw", "-r", "200", "--nonblocking"]
+            started.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    except BaseException:
+        for profiler in started:  # the ones already sampling stop with the failure
+            profiler.kill()
+            profiler.wait()
+        raise
+    return started
+
+
+def report(database: str, figures: dict[str, Any], baseline: dict[str, float]) -> None:
+    results = max(figures["results"], 1)
+    rate = figures["results"] / figures["seconds"]
+    cpu = {name: seconds for name, seconds in figures["cpu"].items() if seconds > 0}
+    per = ", ".join(f"{name} {seconds / results * 1000:.3f}" for name, seconds in sorted(cpu.items(), key=lambda kv: -kv[1]))
+    total = stack_cpu(cpu) / results * 1000
+    samples = figures["latencies"]  # a percentile only from >= 50 bulks
+    p50 = f"; bulk p50 {clinical.percentile(samples, 50):.0f} ms over {len(samples)} bulks" if len(samples) >= 50 else ""
+    print(f"  [{database}] {figures['results']} results in {figures['seconds']:.1f} s: {rate:.0f} results/s answered,"
+          f" consumers done {figures['settled']:.1f} s after the last bulk{p50}")  # fmt: skip
+    print(f"      CPU ms per result: {per}; stack {total:.3f}")
+    record_goal(
+        "clinical_bulk",
+        f"bulk stack CPU per result, clinical on {database}",
+        "<= 0.2 ms",
+        f"{total:.3f} ms",
+        met=total <= 0.2,
+    )
+    ratio = rate / baseline["rate"]
+    record_goal(
+        "clinical_bulk",
+        f"bulk results/s through the gateway, clinical on {database}",
+        ">= 10,000/s and >= 0.4 of raw asyncpg",
+        f"{rate:.0f}/s",
+        met=rate >= 10_000 and ratio >= 0.4,
+        ratio=f"{ratio:.3f} of asyncpg executemany {baseline['rate']:.0f}/s",
+    )
+
+
+def main() -> None:
+    directory = Path(tempfile.mkdtemp(prefix="bench-clinical-bulk-"))
+    config = StackConfig.on_free_ports(directory)
+    demo.ensure_demo_principals(directory / "gateway" / "principals.json")
+    stack = Stack(config)
+    cluster = PostgresCluster()
+    figures: dict[str, dict[str, Any]] = {}
+    print(f"whole stack (gateway + 4 services + Tansu) in {directory}", flush=True)
+    try:
+        stack.start(timeout=120)
+        admin = clinical.login(
+            config.gateway_url, {"grant_type": "password", "username": "admin", "password": demo.DEMO_USERS["admin"]}
+        )
+        his_form = {
+            "grant_type": "client_credentials",
+            "client_id": clinical.HIS_CLIENT,
+            "client_secret": demo.DEMO_CLIENTS[clinical.HIS_CLIENT],
+        }
+        his = clinical.login(config.gateway_url, his_form)
+        national_ids = clinical.register_cadres(admin)
+        clinical.wait_until_clinical_knows(his, national_ids)
+        figures["SQLite"] = measure(stack, his, national_ids, "SQLite", None)
+        if os.environ.get("BENCH_BULK_SQLITE_ONLY") != "1":
+            cluster.start()
+            print("clinical restarted on PostgreSQL ...", flush=True)
+            clinical.restart_clinical_on(stack, cluster.url(), his, national_ids)
+            postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
+            figures["PostgreSQL"] = measure(stack, his, national_ids, "PostgreSQL", postmaster)
+    finally:
+        try:
+            stack.stop()
+        finally:
+            cluster.stop()
+    baseline = asyncio.run(clinical.asyncpg_baseline(max(RESULTS, 10_000)))
+    print(f"baseline raw asyncpg executemany, PostgreSQL (fsync off): {baseline['rate']:.0f} results/s")
+    for database, numbers in figures.items():
+        report(database, numbers, baseline)
