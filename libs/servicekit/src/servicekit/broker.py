@@ -18,6 +18,9 @@ from contracts.topics import ALL_TOPICS
 log = logging.getLogger(__name__)
 
 
+# Up to this many bytes of events per partition in one batch (aiokafka's default is 16 KiB, ~35 cadre events): a
+# relay's batch then goes out as a few large compressed batches; below Kafka's default 1 MiB message.max.bytes
+BATCH_BYTES = 512 * 1024
 ADMIN_CALL_SECONDS = 10.0  # bound on a client's start-up and admin calls: a hung broker call becomes a retry
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
@@ -66,8 +69,13 @@ class Broker:
         consumer_group_prefix: str = "",
         security: BrokerSecurity | None = None,
         create_topics: bool = True,
+        compression: Literal["gzip"] | None = "gzip",
     ) -> None:
         self.bootstrap = bootstrap
+        # gzip (the one codec aiokafka has without extra packages): the embedded broker keeps every batch in
+        # memory as it came, so a relay's batches of cadre events cost it a sixth of what they would plain (157
+        # instead of 932 bytes an event over 200,000, Tansu 0.6.0: bench memory); Apache Kafka stores less too
+        self.compression = compression
         self.create_topics = create_topics
         self.security = security or BrokerSecurity()
         self.consumer_group_prefix = consumer_group_prefix
@@ -97,6 +105,8 @@ class Broker:
                     **self.client_options(),
                     acks="all",
                     enable_idempotence=self.idempotence,
+                    compression_type=self.compression,
+                    max_batch_size=BATCH_BYTES,
                     linger_ms=1,
                     request_timeout_ms=5000,
                     retry_backoff_ms=200,

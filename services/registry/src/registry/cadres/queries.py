@@ -83,6 +83,21 @@ def page_ids(conditions: Sequence[ColumnElement[bool]], offset: int, limit: int)
     return select(col(Cadre.id)).where(*conditions).order_by(col(Cadre.name_folded), col(Cadre.id)).offset(offset).limit(limit)
 
 
+def page_and_total(conditions: Sequence[ColumnElement[bool]], offset: int, limit: int) -> Select[uuid.UUID, int]:
+    """A name search's page and its total from one pass over the matching rows (ids, each with the total).
+
+    Materialized on purpose: without ORDER BY inside, the planner finds the matches through the prefix or trigram
+    indexes. Given ORDER BY name and LIMIT it may instead walk the whole name index in order, filtering every row,
+    in the hope of meeting 50 matches early; but matches of a name prefix sit together in that order, and
+    'hoang minh cuong' took 2.3 s that way instead of 1 ms at 300,000 cadres ('%minh hai%': 1.2 s instead of
+    30 ms). The count and the page then also share one pass over the rows instead of two."""
+    matches = (
+        select_rows(col(Cadre.id), col(Cadre.name_folded)).where(*conditions).cte("name_matches").prefix_with("MATERIALIZED")
+    )
+    total = select_rows(func.count()).select_from(matches).scalar_subquery()
+    return select_rows(matches.c.id, total).order_by(matches.c.name_folded, matches.c.id).offset(offset).limit(limit)
+
+
 def cadres_with_ids(ids: Sequence[uuid.UUID]) -> SelectOfScalar[Cadre]:
     """Only ids a scope-filtered statement (page_ids) returned."""
     return select(Cadre).where(col(Cadre.id).in_(ids))

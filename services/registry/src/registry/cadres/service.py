@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.api.common import Page
@@ -99,13 +100,24 @@ async def list_cadres(session: AsyncSession, principal: Principal, search: queri
     conditions = queries.search_conditions(principal, search, holder)
     folded = fold_name(search.q or "")
     if folded and not folded.isdigit():  # names containing the words only when none starts with them
-        starts = queries.name_starts(folded)
-        any_start = await session.scalar(queries.count_where([*conditions, starts])) or 0
-        conditions.append(starts if any_start else queries.name_contains(folded))
-    total = await session.scalar(queries.count_where(conditions)) or 0
-    ids = list(await session.scalars(queries.page_ids(conditions, page.offset, page.limit)))
+        ids, total = await name_page(session, [*conditions, queries.name_starts(folded)], page)
+        if not total:
+            ids, total = await name_page(session, [*conditions, queries.name_contains(folded)], page)
+    else:
+        total = await session.scalar(queries.count_where(conditions)) or 0
+        ids = list(await session.scalars(queries.page_ids(conditions, page.offset, page.limit)))
     rows = {c.id: c for c in await session.scalars(queries.cadres_with_ids(ids))} if ids else {}
     return page_of([cadre_public(rows[cadre_id]) for cadre_id in ids], total, page)
+
+
+async def name_page(
+    session: AsyncSession, conditions: list[ColumnElement[bool]], page: PageParams
+) -> tuple[list[uuid.UUID], int]:
+    """A name search's page and its total (counted apart only for a page past the end); see queries.page_and_total."""
+    found = (await session.execute(queries.page_and_total(conditions, page.offset, page.limit))).all()
+    if found:
+        return [cadre_id for cadre_id, _ in found], found[0][1]
+    return [], await session.scalar(queries.count_where(conditions)) or 0
 
 
 async def update_cadre(
