@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import random
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -152,8 +153,11 @@ async def load_invitations(
     return invitations
 
 
-async def load_records(pg: asyncpg.Connection, rng: random.Random, cadres: Rows) -> tuple[Rows, Rows]:
-    """Clinical records over the five years, and the chronic-condition groups of some of their diagnoses."""
+async def load_records(
+    pg: asyncpg.Connection, rng: random.Random, cadres: Rows, codes: dict[uuid.UUID, list[str]]
+) -> tuple[Rows, Rows]:
+    """Clinical records over the five years, and the chronic-condition groups of some of their diagnoses (the
+    ICD-10 codes drawn are kept in `codes`, by record, for the events of `bench.reporting_history`)."""
     records: Rows = []
     diagnoses: Rows = []
     span = (date(YEARS[1], 12, 31) - date(YEARS[0], 1, 1)).days
@@ -170,7 +174,8 @@ async def load_records(pg: asyncpg.Connection, rng: random.Random, cadres: Rows)
             (rid, 1, kind.value, cid, "F", day, month_of(day), *not_planned, code, referral_kind, False, False, unit, prov, tier)
         )
         if rng.random() < 0.15:
-            for group in chronic_groups(rng.sample(DIAGNOSES, rng.randrange(1, 3))):
+            codes[rid] = rng.sample(DIAGNOSES, rng.randrange(1, 3))
+            for group in chronic_groups(codes[rid]):
                 diagnoses.append((rid, group, cid, day, unit, prov, tier))
     await pg.copy_records_to_table("clinicalfact", records=records, columns=RECORD_COLUMNS)
     await pg.copy_records_to_table(
@@ -184,19 +189,34 @@ async def load_records(pg: asyncpg.Connection, rng: random.Random, cadres: Rows)
 ATTRIBUTED_TABLES = ("cadreinterval", "invitationfact", "clinicalfact", "diagnosisfact")
 
 
-async def load(pg: asyncpg.Connection, rng: random.Random) -> dict[str, int]:
+@dataclass
+class Loaded:
+    """What was loaded, kept to publish it as the events it stands for (`bench.reporting_history`)."""
+
+    intervals: Rows
+    plans: dict[tuple[str, int], tuple[uuid.UUID, uuid.UUID]]
+    invitations: Rows
+    records: Rows
+    codes: dict[uuid.UUID, list[str]]
+    sizes: dict[str, int]
+
+
+async def load(pg: asyncpg.Connection, rng: random.Random) -> Loaded:
     await load_units(pg)
     cadres, intervals = await load_cadres(pg, rng)
-    invitations = await load_invitations(pg, rng, cadres, await load_plans(pg))
-    records, diagnoses = await load_records(pg, rng, cadres)
+    plans = await load_plans(pg)
+    invitations = await load_invitations(pg, rng, cadres, plans)
+    codes: dict[uuid.UUID, list[str]] = {}
+    records, diagnoses = await load_records(pg, rng, cadres, codes)
     for table in ATTRIBUTED_TABLES:  # no reorganisation in this history: today's unit is the unit of the day
         await pg.execute(f"UPDATE {table} SET today_unit = managing_unit, today_province = province")
     # as autovacuum leaves a table in service: statistics, hint bits and the visibility map (index-only scans)
     await pg.execute("VACUUM ANALYZE")
-    return {
+    sizes = {
         "cadres": len(cadres),
         "intervals": len(intervals),
         "invitations": len(invitations),
         "records": len(records),
         "diagnoses": len(diagnoses),
     }
+    return Loaded(intervals, plans, invitations, records, codes, sizes)

@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from contracts.enums import EncounterKind
+from reporting import preaggregates
 from reporting.attribution import attribute_rows, mapped_today, reattribute_cadres, remap_units, successors_of
 from reporting.domain import Change, intervals_of, province_of
 from reporting.tables import CadreChange, CadreFact, CadreInterval, ClinicalFact, DiagnosisFact, InvitationFact
@@ -148,6 +149,7 @@ async def write_pending(session: AsyncSession) -> None:
 
 def write(session: Session, pending: Pending) -> None:
     dialect = session.get_bind().dialect.name
+    seen = preaggregates.before_write(session, pending)  # the pre-aggregates follow every row written here
     if pending.cadre_changes:
         session.execute(_insert(dialect, table_of(CadreChange)).on_conflict_do_nothing(), pending.cadre_changes)
     if pending.cadre_facts:
@@ -167,6 +169,7 @@ def write(session: Session, pending: Pending) -> None:
         _recompute_exam_recorded(session, pending.exam_keys)
     if pending.reorganised:
         remap_units(session, pending.reorganised)
+    preaggregates.after_write(session, pending, seen)
 
 
 def _set_statuses(session: Session, statuses: dict[uuid.UUID, tuple[str, date]]) -> None:

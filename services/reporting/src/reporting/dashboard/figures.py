@@ -29,6 +29,7 @@ from contracts.enums import CadreStatus, EncounterKind, ManagementTier, Referral
 from contracts.scope import Principal
 from reporting.dashboard import queries
 from reporting.domain import CHRONIC_GROUPS, CLASSIFICATION_CODES, child_of_at_depth, comorbidity_bucket, months_between, rate
+from reporting.preaggregates import split_period
 from reporting.tables import ExamPlanFact, ExamRoundFact
 
 AS_THEN = UnitBasis.AS_THEN  # every figure's default: the units as they stood on each row's date
@@ -129,8 +130,11 @@ def _coverage_rows(
 async def coverage_section(
     session: AsyncSession, principal: Principal, unit: str, start: date, end: date, basis: UnitBasis = AS_THEN
 ) -> CoverageSection:
-    result = await session.execute(queries.coverage_cells(principal, unit, start, end, basis))
-    cells = [CoverageCell(p, r, t, s, u, int(n), int(e or 0)) for p, r, t, s, u, n, e in result]
+    parts = split_period(start, end)
+    found = [list(await session.execute(queries.coverage_cells(principal, unit, a, b, basis))) for a, b in parts.edges]
+    if parts.months is not None:
+        found.append(list(await session.execute(queries.coverage_month_cells(principal, unit, parts.months, basis))))
+    cells = [CoverageCell(p, r, t, s or None, u, int(n), int(e or 0)) for rows in found for p, r, t, s, u, n, e in rows]
     plan_ids = {c.plan_id for c in cells}
     plans = {p.plan_id: p for p in (await session.execute(queries.plans(plan_ids))).scalars()}
     rounds: dict[uuid.UUID, ExamRoundFact] = {
@@ -215,8 +219,12 @@ class ActivityCell:
 async def activity_cells(
     session: AsyncSession, principal: Principal, unit: str, start: date, end: date, basis: UnitBasis = AS_THEN
 ) -> list[ActivityCell]:
-    result = await session.execute(queries.activity_cells(principal, unit, start, end, basis))
-    return [ActivityCell(m, k, r, int(n)) for m, k, r, n in result]
+    """Whole months from the pre-aggregate, the days around them from the records."""
+    parts = split_period(start, end)
+    found = [list(await session.execute(queries.activity_cells(principal, unit, a, b, basis))) for a, b in parts.edges]
+    if parts.months is not None:
+        found.append(list(await session.execute(queries.activity_month_cells(principal, unit, parts.months, basis))))
+    return [ActivityCell(m, k, r or None, int(n)) for rows in found for m, k, r, n in rows]
 
 
 def activity_counts(cells: list[ActivityCell], start: date, end: date) -> ActivityCounts:

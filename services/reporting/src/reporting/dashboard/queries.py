@@ -24,6 +24,8 @@ from reporting.tables import (
     ExamPlanFact,
     ExamRoundFact,
     InvitationFact,
+    InvitationMonthCount,
+    RecordMonthCount,
     UnitFact,
 )
 from servicekit.scope import within_unit
@@ -118,6 +120,20 @@ def coverage_cells(principal: Principal, unit: str, start: date, end: date, basi
     )
 
 
+def coverage_month_cells(principal: Principal, unit: str, months: tuple[str, str], basis: UnitBasis = AS_THEN) -> Rows:
+    """`coverage_cells` of whole months, from their pre-aggregate; the status '' is "no interval that day"."""
+    counted = InvitationMonthCount
+    unit_column = attributed_to(counted, basis)[0]
+    keys = (col(counted.plan_id), col(counted.round_id), col(counted.tier), col(counted.cadre_status), unit_column)
+    invited = func.sum(col(counted.invited))
+    return (
+        select(*keys, invited, func.sum(col(counted.examined)))
+        .where(_in_scope(principal, unit, counted, basis), col(counted.month).between(*months))
+        .group_by(*keys)
+        .having(invited > 0)
+    )
+
+
 def plans(plan_ids: Collection[uuid.UUID]) -> Rows:
     """Plans are a board's published documents, not cadre rows: the cells in scope name which ones."""
     return select(ExamPlanFact).where(col(ExamPlanFact.plan_id).in_(plan_ids))
@@ -152,6 +168,19 @@ def activity_cells(principal: Principal, unit: str, start: date, end: date, basi
             col(record.occurred_on) <= end,
         )
         .group_by(col(record.month), col(record.kind), col(record.referral_kind))
+    )
+
+
+def activity_month_cells(principal: Principal, unit: str, months: tuple[str, str], basis: UnitBasis = AS_THEN) -> Rows:
+    """`activity_cells` of whole months, from their pre-aggregate; the referral kind '' is none."""
+    counted = RecordMonthCount
+    keys = (col(counted.month), col(counted.kind), col(counted.referral_kind))
+    records = func.sum(col(counted.records))
+    return (
+        select(*keys, records)
+        .where(_in_scope(principal, unit, counted, basis), col(counted.month).between(*months))
+        .group_by(*keys)
+        .having(records > 0)
     )
 
 
