@@ -250,6 +250,8 @@ class UnitPublic(BaseModel):
     parent_path: str | None
     valid_from: date
     valid_to: date | None = None
+    latitude: float | None = Field(default=None, ge=-90, le=90, description="WGS 84; for the dashboard's map")
+    longitude: float | None = Field(default=None, ge=-180, le=180)
 
 
 class RenameUnit(BaseModel):

@@ -97,6 +97,9 @@ class UnitSnapshot(BaseModel):
     parent_path: str | None
     valid_from: date
     valid_to: date | None = None
+    # Added in v1 (optional): WGS 84, from the national data set; None for units entered without them
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 class UnitCreated(DomainEvent):

@@ -53,6 +53,9 @@ def snapshot_of(unit: UnitShape, valid_from: date, valid_to: date | None = None)
         parent_path=unit.parent_path,
         valid_from=valid_from,
         valid_to=valid_to,
+        # the national data's units carry coordinates (for reporting's map); a planned UnitState has none
+        latitude=getattr(unit, "latitude", None),
+        longitude=getattr(unit, "longitude", None),
     )
 
 

@@ -1,14 +1,18 @@
 """The dashboard's use cases: check the unit and period, then assemble the figures for the caller's scope."""
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.api.dashboard import DashboardComparison, FigureChange
 from contracts.api.reporting import CadreCountReport, CadreCountRow, DashboardSummary, UnitBasis, UnitOption
 from contracts.enums import CadreStatus, ManagementTier
 from contracts.scope import Principal
 from reporting.access import name_in_period, resolve_unit, visible_units
 from reporting.dashboard import figures, queries
+from reporting.dashboard.targets import change, previous_period
+from reporting.domain import rate
 from reporting.periods import NO_DATA, check_period
 from reporting.suppression import suppressed_cadre_counts, suppressed_dashboard
 from servicekit import clock
@@ -28,7 +32,10 @@ async def units_for(session: AsyncSession, principal: Principal) -> list[UnitOpt
     if not visible_units(principal):
         return []
     rows = (await session.execute(queries.units_to_pick(principal))).scalars()
-    return [UnitOption(path=u.path, name=u.name, level=u.level, parent_path=u.parent_path) for u in rows]
+    return [
+        UnitOption(path=u.path, name=u.name, level=u.level, parent_path=u.parent_path, latitude=u.latitude, longitude=u.longitude)
+        for u in rows
+    ]
 
 
 async def dashboard(
@@ -70,3 +77,50 @@ async def dashboard(
         monthly=figures.monthly_points(cells, start, end),
     )
     return suppressed_dashboard(summary, min_cell_size) if only_aggregates else summary
+
+
+def _shown(model: Any, key: str) -> int | None:
+    """A figure as the caller may see it: None when suppressed (the model then holds 0 and names the field)."""
+    value: int | None = getattr(model, key)
+    return None if key in getattr(model, "suppressed", []) else value
+
+
+def _sum(values: list[int | None]) -> int | None:
+    return None if any(v is None for v in values) else sum(v or 0 for v in values)
+
+
+def _key_figures(d: DashboardSummary) -> dict[str, float | None]:
+    """The figures the page sets side by side; None where the caller may not see them (suppressed)."""
+    invited = _sum([_shown(p, "invited") for p in d.coverage.by_plan])
+    examined = _sum([_shown(p, "examined") for p in d.coverage.by_plan])
+    a = d.activity
+    return {
+        "cadres": _shown(d.cadres, "total"),
+        "active": _shown(d.cadres, "active"),
+        "retired": _shown(d.cadres, "retired"),
+        "invited": invited,
+        "examined": examined,
+        "coverage_rate": rate(examined, invited) if invited is not None and examined is not None else None,
+        "classified": _shown(d.classification, "total"),
+        "abnormal": _sum([r.count for r in d.classification.rows if r.code in ("C", "D")]),
+        **{k: _shown(a, k) for k in ("outpatient_visits", "admissions", "referrals_total", "home_visits")},
+    }
+
+
+async def comparison(
+    session: AsyncSession, principal: Principal, unit: str, start: date, end: date, min_cell_size: int, basis: UnitBasis
+) -> DashboardComparison:
+    """The period's key figures beside the previous period's (as long, just before it), with the change."""
+    before_start, before_end = previous_period(start, end)
+    now = await dashboard(session, principal, unit, start, end, min_cell_size, basis)
+    then = await dashboard(session, principal, unit, before_start, before_end, min_cell_size, basis)
+    current, previous = _key_figures(now), _key_figures(then)
+    return DashboardComparison(
+        unit=unit,
+        unit_name=now.unit_name,
+        period_start=start,
+        period_end=end,
+        previous_start=before_start,
+        previous_end=before_end,
+        figures=[FigureChange(key=k, current=v, previous=previous[k], change=change(v, previous[k])) for k, v in current.items()],
+    )

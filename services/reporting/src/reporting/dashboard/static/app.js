@@ -1,49 +1,82 @@
 // CadreCare dashboard: signs in through the gateway, then reads /reporting/* with the caller's token.
-// No third-party code: charts are plain SVG. The API base is the gateway's /api/v1: the same origin when
-// the page is served through the gateway (/api/v1/reporting/dashboard/), or ?api=<gateway>/api/v1.
+// No third-party code: charts and the map are plain SVG (charts.js). The API base is the gateway's /api/v1:
+// the same origin when the page is served through the gateway (/api/v1/reporting/dashboard/), or ?api=<gateway>/api/v1.
+// Numbers and dates are Vietnamese whatever the language of the words: 1.234,5 and dd/mm/yyyy.
 (() => {
   "use strict";
+  const C = window.CadreCharts;
   const params = new URLSearchParams(location.search);
   const API = (params.get("api") || (location.pathname.includes("/api/v1/") ? location.pathname.split("/api/v1/")[0] + "/api/v1" : "/api/v1")).replace(/\/$/, "");
+  const SHOWN_ROWS = 50; // rows of a list on the page; the export holds them all
 
   const TEXT = {
     vi: {
-      title: "Bảo vệ, chăm sóc sức khỏe cán bộ – Bảng điều khiển", signin: "Đăng nhập", logout: "Đăng xuất",
-      username: "Tên đăng nhập", password: "Mật khẩu", unit: "Đơn vị", from: "Từ ngày", to: "Đến ngày", apply: "Xem",
+      title: "Bảo vệ, chăm sóc sức khỏe cán bộ – Bảng điều khiển", signin: "Đăng nhập", logout: "Đăng xuất", peopleLink: "Người dùng, bệnh viện",
+      username: "Tên đăng nhập", password: "Mật khẩu", unit: "Đơn vị", from: "Từ ngày", asOfDate: "Tính đến ngày", apply: "Xem",
       basis: "Đơn vị hành chính", asThen: "như trong kỳ", onToday: "quy về đơn vị hiện nay",
-      xlsx: "Tải báo cáo XLSX", pdf: "Tải báo cáo PDF", cadres: "Tổng số đối tượng", active: "Đương chức",
-      retired: "Nguyên chức", change: "Thay đổi so với đầu kỳ", chartClassification: "Phân loại sức khỏe",
-      chartCoverage: "Tỷ lệ khám định kỳ theo đơn vị", chartMonthly: "Hoạt động khám chữa bệnh theo tháng",
+      xlsx: "Tải báo cáo XLSX", pdf: "Tải báo cáo PDF", exportXlsx: "Xuất XLSX", cadres: "Tổng số đối tượng", active: "Đương chức",
+      retired: "Nguyên chức", coverage: "Tỷ lệ khám định kỳ", chartMap: "Bản đồ tỷ lệ khám định kỳ",
+      chartClassification: "Phân loại sức khỏe", chartCoverage: "Tỷ lệ khám định kỳ theo đơn vị", chartMonthly: "Hoạt động khám chữa bệnh theo tháng",
+      tableCompare: "So sánh với kỳ trước", tableUnits: "Khám định kỳ theo đơn vị trực thuộc",
+      tableFacilities: "Hoạt động gửi dữ liệu của cơ sở khám, chữa bệnh", listNotExamined: "Cán bộ chưa khám sức khỏe định kỳ",
+      listAbnormal: "Kết quả bất thường chưa được theo dõi",
       tableCadres: "Đối tượng theo diện quản lý", tableCoverage: "Khám sức khỏe định kỳ theo nhóm",
       tableActivity: "Khám, chữa bệnh trong kỳ", tableChronic: "Bệnh mạn tính", lang: "English",
       asOf: "tính đến", noData: "Không có dữ liệu", wrongLogin: "Sai tên đăng nhập hoặc mật khẩu",
       tier: "Diện quản lý", total: "Tổng", plan: "Kế hoạch", status: "Tình trạng", invited: "Được mời",
-      examined: "Đã khám", rate: "Tỷ lệ (%)", activity: "Hoạt động", count: "Số lượt", condition: "Nhóm bệnh",
-      people: "Số người", prevalence: "Tỷ lệ (%)", suppressed: "(ẩn)",
+      examined: "Đã khám", rate: "Tỷ lệ", activity: "Hoạt động", count: "Số lượt", condition: "Nhóm bệnh",
+      people: "Số người", prevalence: "Tỷ lệ", suppressed: "(ẩn)", figure: "Chỉ tiêu", thisPeriod: "Kỳ này",
+      previousPeriod: "Kỳ trước", changeCol: "Thay đổi", points: "điểm %", previousShort: "kỳ trước", unitCol: "Đơn vị",
+      period: "Kỳ", comparedWith: "so với kỳ trước", target: "Mục tiêu", legend: "Chú giải",
+      bandGreen: "đạt mục tiêu", bandAmber: "dưới mục tiêu", bandRed: "thấp", bandNone: "chưa có số liệu",
+      mapHint: "Mỗi điểm là một đơn vị, vẽ theo tọa độ; bấm vào điểm để xem các đơn vị cấp dưới.",
+      notPlaced: "không có tọa độ", facility: "Cơ sở", lastPosted: "Ngày khám gần nhất đã gửi", daysSilent: "Số ngày",
+      sending: "Đang gửi", silent: "Ngừng gửi", facilitiesNote: "Đánh dấu “Ngừng gửi” khi quá {n} ngày không có lượt khám mới.",
+      cadreId: "Mã cán bộ", invitedOn: "Ngày hẹn", invitation: "Lời mời", kind: "Loại", day: "Ngày", classCol: "Phân loại",
+      followUp: "Cần theo dõi", waiting: "Số ngày chờ", yes: "có", no: "không", shownOf: "Tổng: {total}, hiển thị {shown}",
+      badDate: "Ngày không hợp lệ: nhập theo dạng dd/mm/yyyy", reversed: "Ngày bắt đầu kỳ sau ngày tính đến",
+      future: "Ngày tính đến ở tương lai", invited_status: "đã mời", no_show: "vắng", cancelled: "đã hủy", attended: "đã khám",
+      coverage_rate: "Tỷ lệ khám định kỳ", classified: "Được phân loại sức khỏe", abnormal: "Loại C, D",
       periodic_exams: "Khám định kỳ", outpatient_visits: "Khám ngoại trú", admissions: "Điều trị nội trú",
-      referrals: "Chuyển viện", referrals_higher_level: "Chuyển tuyến trên", referrals_in_province: "Chuyển trong tỉnh",
+      referrals: "Chuyển viện", referrals_total: "Chuyển viện", referrals_higher_level: "Chuyển tuyến trên", referrals_in_province: "Chuyển trong tỉnh",
       referrals_abroad: "Ra nước ngoài", home_visits: "Khám tại nhà", consultations: "Hội chẩn",
+      periodic_exam: "Khám định kỳ", outpatient_visit: "Khám ngoại trú", admission: "Nội trú", referral: "Chuyển viện", home_visit: "Khám tại nhà", consultation: "Hội chẩn",
       central: "Diện BCT, BBT quản lý", provincial_1: "Đối tượng 1", provincial_2: "Đối tượng 2", provincial_3: "Đối tượng 3",
-      district: "Diện huyện quản lý", treatment_only: "Chỉ khám, điều trị",
+      district: "Diện huyện quản lý", commune: "Diện xã quản lý", treatment_only: "Chỉ khám, điều trị",
     },
     en: {
-      title: "Cadre health protection and care – Dashboard", signin: "Sign in", logout: "Sign out",
-      username: "Username", password: "Password", unit: "Unit", from: "From", to: "To", apply: "Show",
+      title: "Cadre health protection and care – Dashboard", signin: "Sign in", logout: "Sign out", peopleLink: "Users, hospitals",
+      username: "Username", password: "Password", unit: "Unit", from: "From", asOfDate: "As of", apply: "Show",
       basis: "Units", asThen: "as they stood then", onToday: "mapped onto today's",
-      xlsx: "Download report (XLSX)", pdf: "Download report (PDF)", cadres: "Cadres under care", active: "Active",
-      retired: "Retired", change: "Change since the period's start", chartClassification: "Health classification",
-      chartCoverage: "Periodic exam coverage by unit", chartMonthly: "Clinical activity by month",
+      xlsx: "Download report (XLSX)", pdf: "Download report (PDF)", exportXlsx: "Export XLSX", cadres: "Cadres under care", active: "Active",
+      retired: "Retired", coverage: "Periodic exam coverage", chartMap: "Map of periodic exam coverage",
+      chartClassification: "Health classification", chartCoverage: "Periodic exam coverage by unit", chartMonthly: "Clinical activity by month",
+      tableCompare: "Compared with the previous period", tableUnits: "Periodic exams by unit below",
+      tableFacilities: "Facilities sending data", listNotExamined: "Cadres not yet examined",
+      listAbnormal: "Abnormal findings without a follow-up",
       tableCadres: "Cadres by management tier", tableCoverage: "Periodic exams by group",
       tableActivity: "Care in the period", tableChronic: "Chronic conditions", lang: "Tiếng Việt",
       asOf: "as of", noData: "No data", wrongLogin: "Wrong username or password",
       tier: "Tier", total: "Total", plan: "Plan", status: "Status", invited: "Invited", examined: "Examined",
-      rate: "Rate (%)", activity: "Activity", count: "Count", condition: "Condition", people: "Cadres",
-      prevalence: "Prevalence (%)", suppressed: "(hidden)",
+      rate: "Rate", activity: "Activity", count: "Count", condition: "Condition", people: "Cadres",
+      prevalence: "Prevalence", suppressed: "(hidden)", figure: "Figure", thisPeriod: "This period",
+      previousPeriod: "Previous period", changeCol: "Change", points: "pts", previousShort: "previous", unitCol: "Unit",
+      period: "Period", comparedWith: "compared with", target: "Target", legend: "Legend",
+      bandGreen: "on target", bandAmber: "below target", bandRed: "low", bandNone: "no figures yet",
+      mapHint: "Each point is a unit, drawn at its coordinates; click a point to see the units below it.",
+      notPlaced: "without coordinates", facility: "Facility", lastPosted: "Latest encounter sent", daysSilent: "Days",
+      sending: "Sending", silent: "Silent", facilitiesNote: "Flagged “Silent” after {n} days without a new encounter.",
+      cadreId: "Cadre id", invitedOn: "Appointment", invitation: "Invitation", kind: "Kind", day: "Date", classCol: "Class",
+      followUp: "Follow-up asked", waiting: "Days waiting", yes: "yes", no: "no", shownOf: "Total: {total}, shown {shown}",
+      badDate: "Invalid date: use dd/mm/yyyy", reversed: "The period starts after its as-of date",
+      future: "The as-of date is in the future", invited_status: "invited", no_show: "no show", cancelled: "cancelled", attended: "attended",
+      coverage_rate: "Periodic exam coverage", classified: "Classified", abnormal: "Class C, D",
       periodic_exams: "Periodic exams", outpatient_visits: "Outpatient visits", admissions: "Admissions",
-      referrals: "Referrals", referrals_higher_level: "Referred to a higher level", referrals_in_province: "Referred within the province",
+      referrals: "Referrals", referrals_total: "Referrals", referrals_higher_level: "Referred to a higher level", referrals_in_province: "Referred within the province",
       referrals_abroad: "Treated abroad", home_visits: "Home visits", consultations: "Consultations",
+      periodic_exam: "Periodic exam", outpatient_visit: "Outpatient visit", admission: "Admission", referral: "Referral", home_visit: "Home visit", consultation: "Consultation",
       central: "Central tier", provincial_1: "Group 1", provincial_2: "Group 2", provincial_3: "Group 3",
-      district: "District tier", treatment_only: "Treatment only",
+      district: "District tier", commune: "Commune tier", treatment_only: "Treatment only",
     },
   };
   let lang = sessionStorage.getItem("cc-lang") || "vi";
@@ -51,6 +84,23 @@
   const $ = (id) => document.getElementById(id);
   const t = (key) => TEXT[lang][key] ?? key;
   const token = () => sessionStorage.getItem("cc-token");
+
+  // --- formats: vi-VN always -------------------------------------------------------------------------
+  const NUMBER = new Intl.NumberFormat("vi-VN", { maximumFractionDigits: 2 });
+  const fmt = (n) => (n === null || n === undefined ? t("suppressed") : NUMBER.format(n));
+  const pct = (n) => (n === null || n === undefined ? "–" : NUMBER.format(n) + " %");
+  const signed = (n, unit = "") => (n === null || n === undefined ? "–" : (n > 0 ? "+" : n < 0 ? "−" : "±") + NUMBER.format(Math.abs(n)) + unit);
+  const dmy = (iso) => (iso ? `${iso.slice(8, 10)}/${iso.slice(5, 7)}/${iso.slice(0, 4)}` : "–");
+  const monthLabel = (ym) => `${ym.slice(5, 7)}/${ym.slice(0, 4)}`;
+  function isoOf(text) {
+    const m = /^\s*(\d{1,2})\/(\d{1,2})\/(\d{4})\s*$/.exec(text || "");
+    if (!m) return null;
+    const iso = `${m[3]}-${m[2].padStart(2, "0")}-${m[1].padStart(2, "0")}`;
+    const day = new Date(iso + "T00:00:00Z");
+    return Number.isNaN(day.getTime()) || day.toISOString().slice(0, 10) !== iso ? null : iso;
+  }
+  // Vietnam's date, as the services count it (UTC's is still yesterday until 07:00 in Hà Nội)
+  const todayIso = () => new Date().toLocaleDateString("en-CA", { timeZone: "Asia/Ho_Chi_Minh" });
 
   function applyLanguage() {
     document.documentElement.lang = lang;
@@ -87,50 +137,85 @@
     $("dashboard").hidden = true; $("signin").hidden = false; $("logout").hidden = true; $("who").textContent = "";
   }
 
+  function unitOption(path, name, level) {
+    const indent = { province: "", district: "\u00a0\u00a0", commune: "\u00a0\u00a0\u00a0\u00a0" }[level] ?? "";
+    return new Option(indent + name, path);
+  }
+
   async function start() {
     $("signin").hidden = true; $("dashboard").hidden = false; $("logout").hidden = false;
     $("who").textContent = sessionStorage.getItem("cc-user") || "";
     const units = await (await api("/reporting/units")).json();
-    $("unit").replaceChildren(...units.map((u) => new Option(`${u.name} (${u.path})`, u.path)));
-    // Vietnam's date, as the services count it (UTC's is still yesterday until 07:00 in Hà Nội)
-    const today = new Date().toLocaleDateString("en-CA", { timeZone: "Asia/Ho_Chi_Minh" });
-    if (!$("period-end").value) $("period-end").value = today;
-    if (!$("period-start").value) $("period-start").value = today.slice(0, 4) + "-01-01";
+    $("unit").replaceChildren(...units.map((u) => unitOption(u.path, u.name, u.level)));
+    const today = todayIso();
+    if (!$("as-of-date").value) $("as-of-date").value = dmy(today);
+    if (!$("period-start").value) $("period-start").value = dmy(today.slice(0, 4) + "-01-01");
     await load();
   }
 
+  // the filters as the API takes them; an error (in the page's words) when a date cannot be read
   function query() {
-    return { unit: $("unit").value, period_start: $("period-start").value, period_end: $("period-end").value, basis: $("basis").value };
+    const start = isoOf($("period-start").value), asOf = isoOf($("as-of-date").value);
+    if (!start || !asOf) throw new Error(t("badDate"));
+    if (start > asOf) throw new Error(t("reversed"));
+    if (asOf > todayIso()) throw new Error(t("future"));
+    return { unit: $("unit").value, period_start: start, as_of: asOf, basis: $("basis").value };
   }
 
+  let asked = 0; // the latest load: an earlier one answering later (a nation's figures) must not paint over it
   async function load(event) {
     if (event) event.preventDefault();
     $("message").textContent = "";
+    const mine = ++asked;
     try {
-      last = await (await api("/reporting/summary", query())).json();
+      const q = query();
+      const list = { ...q, limit: SHOWN_ROWS };
+      const [summary, map, comparison, notExamined, abnormal, facilities] = await Promise.all([
+        api("/reporting/summary", q), api("/reporting/coverage-map", q), api("/reporting/comparison", q),
+        api("/reporting/lists/not-examined", list), api("/reporting/lists/abnormal-findings", list),
+        api("/reporting/facility-activity", { unit: q.unit, as_of: q.as_of, basis: q.basis }),
+      ].map((p) => p.then((a) => a.json())));
+      if (mine !== asked) return;
+      last = { summary, map, comparison, notExamined, abnormal, facilities };
       render(last);
     } catch (error) {
-      $("message").textContent = error.message;
+      if (mine === asked) $("message").textContent = error.message;
     }
   }
 
-  async function download(format) {
+  function drill(path, name, level) {
+    if (![...$("unit").options].some((o) => o.value === path)) $("unit").append(unitOption(path, name, level));
+    $("unit").value = path;
+    return load();
+  }
+
+  async function save(path, query, filename) {
     $("message").textContent = "";
     try {
-      const answer = await api("/reporting/reports/board", { ...query(), format });
+      const answer = await api(path, query);
       const link = document.createElement("a");
       link.href = URL.createObjectURL(await answer.blob());
-      link.download = `bao-cao-${query().unit}.${format}`;
+      link.download = filename;
       document.body.append(link); link.click(); link.remove();
     } catch (error) {
       $("message").textContent = error.message;
     }
   }
+  function download(format) {
+    let q;
+    try { q = query(); } catch (error) { $("message").textContent = error.message; return; }
+    const report = { unit: q.unit, period_start: q.period_start, period_end: q.as_of, basis: q.basis, format };
+    return save("/reporting/reports/board", report, `bao-cao-${q.unit}.${format}`);
+  }
+  function exportList(kind, stem) {
+    let q;
+    try { q = query(); } catch (error) { $("message").textContent = error.message; return; }
+    return save(`/reporting/lists/${kind}`, { ...q, format: "xlsx" }, `${stem}-${q.unit}.xlsx`);
+  }
 
   // a count the API hides from an aggregate-only caller: None, or 0 named in the model's `suppressed` list
   const shown = (o, k) => ((o.suppressed || []).includes(k) ? null : o[k]);
   const sumShown = (...v) => (v.some((x) => x === null) ? null : v.reduce((s, x) => s + (x || 0), 0));
-  const fmt = (n) => (n === null || n === undefined ? t("suppressed") : Number(n).toLocaleString(lang === "vi" ? "vi-VN" : "en-GB"));
 
   function table(id, header, rows) {
     const el = $(id);
@@ -139,75 +224,22 @@
   }
   function row(cells, tag) {
     const tr = document.createElement("tr");
-    cells.forEach((c) => { const cell = document.createElement(tag); cell.textContent = c; tr.append(cell); });
+    cells.forEach((c) => { const cell = document.createElement(tag); if (c instanceof Node) cell.append(c); else cell.textContent = c; tr.append(cell); });
     return tr;
   }
-
-  const SVG = "http://www.w3.org/2000/svg";
-  function svg(width, height) { const s = document.createElementNS(SVG, "svg"); s.setAttribute("viewBox", `0 0 ${width} ${height}`); s.setAttribute("role", "img"); return s; }
-  function node(name, attrs, text) {
-    const n = document.createElementNS(SVG, name);
-    Object.entries(attrs).forEach(([k, v]) => n.setAttribute(k, v));
-    if (text !== undefined) n.textContent = text;
-    return n;
+  function element(tag, attrs, text) {
+    const el = document.createElement(tag);
+    Object.entries(attrs).forEach(([k, v]) => el.setAttribute(k, v));
+    if (text !== undefined) el.textContent = text;
+    return el;
   }
-  function empty(id) { const p = document.createElement("p"); p.className = "empty"; p.textContent = t("noData"); $(id).replaceChildren(p); }
+  const badge = (band, text) => element("span", { class: "badge " + (band || "none") }, text);
+  function empty(host) { host.replaceChildren(element("p", { class: "empty" }, t("noData"))); }
 
-  function bars(id, items, { max, suffix = "" } = {}) {
-    if (!items.length) return empty(id);
-    const width = 420, rowH = 26, left = 150, height = items.length * rowH + 10;
-    const top = max || Math.max(1, ...items.map((i) => i.value || 0));
-    const s = svg(width, height);
-    items.forEach((item, i) => {
-      const y = 5 + i * rowH, w = ((item.value || 0) / top) * (width - left - 70);
-      s.append(node("text", { x: 0, y: y + 16, "font-size": 12 }, item.label));
-      s.append(node("rect", { x: left, y: y + 4, width: Math.max(w, 0), height: rowH - 8, fill: item.color || "#8b1c1c", "data-label": item.label, "data-value": item.value ?? "" }));
-      s.append(node("text", { x: left + w + 4, y: y + 16, "font-size": 12 }, item.value === null ? t("suppressed") : fmt(item.value) + suffix));
-    });
-    $(id).replaceChildren(s);
-  }
-
-  function monthly(id, points) {
-    const series = ["outpatient_visits", "admissions", "referrals", "home_visits", "periodic_exams"];
-    const colors = ["#8b1c1c", "#1f6f8b", "#d98e04", "#3b8b3b", "#6d4c9f"];
-    if (!points.length || !points.some((p) => series.some((k) => p[k] > 0))) return empty(id);
-    const width = 860, height = 240, left = 40, bottom = 40, top = Math.max(1, ...points.flatMap((p) => series.map((k) => p[k])));
-    const s = svg(width, height);
-    const x = (i) => left + (i + 0.5) * ((width - left - 10) / points.length);
-    const y = (v) => height - bottom - (v / top) * (height - bottom - 20);
-    s.append(node("line", { x1: left, y1: height - bottom, x2: width - 10, y2: height - bottom, stroke: "#999" }));
-    points.forEach((p, i) => s.append(node("text", { x: x(i), y: height - bottom + 14, "font-size": 10, "text-anchor": "middle" }, p.month)));
-    series.forEach((key, k) => {
-      s.append(node("polyline", { points: points.map((p, i) => `${x(i)},${y(p[key])}`).join(" "), fill: "none", stroke: colors[k], "stroke-width": 2, "data-series": key }));
-      s.append(node("rect", { x: left + k * 165, y: height - 16, width: 10, height: 10, fill: colors[k] }));
-      s.append(node("text", { x: left + k * 165 + 14, y: height - 7, "font-size": 11 }, t(key)));
-    });
-    s.append(node("text", { x: 2, y: 14, "font-size": 10 }, fmt(top)));
-    $(id).replaceChildren(s);
-  }
+  window.CadreDashboard = { render: (d) => render(d), fmt, pct, dmy, t: (k) => t(k), badge, element, table, drill, signed, empty, monthLabel, shown, sumShown };
 
   function render(d) {
-    const c = d.cadres;
-    $("total-cadres").textContent = fmt(shown(c, "total"));
-    $("active-cadres").textContent = fmt(shown(c, "active"));
-    $("retired-cadres").textContent = fmt(shown(c, "retired"));
-    $("change-cadres").textContent = (shown(c, "change") > 0 ? "+" : "") + fmt(shown(c, "change"));
-    $("as-of").textContent = `${t("asOf")} ${c.as_of}`;
-    if (!d.has_data) $("message").textContent = d.message;
-    const classColors = { A: "#3b8b3b", B1: "#8fbf3f", B2: "#d98e04", C: "#c4501b", D: "#8b1c1c" };
-    bars("chart-classification", d.classification.has_data ? d.classification.rows.map((r) => ({ label: lang === "vi" ? r.label_vi : r.label_en, value: r.count, color: classColors[r.code] })) : []);
-    const byUnit = d.coverage.by_unit.map((r) => ({ label: r.unit, value: r.rate }));
-    bars("chart-coverage", byUnit, { max: 100, suffix: "%" });
-    monthly("chart-monthly", d.monthly);
-    const tiers = {};
-    c.rows.forEach((r) => { (tiers[r.tier] ||= { active: 0, retired: 0 })[r.status] = shown(r, "count"); });
-    table("table-cadres", [t("tier"), t("active"), t("retired"), t("total")],
-      Object.entries(tiers).map(([tier, v]) => [t(tier), fmt(v.active), fmt(v.retired), fmt(sumShown(v.active, v.retired))]).concat(c.rows.length ? [[t("total"), fmt(shown(c, "active")), fmt(shown(c, "retired")), fmt(shown(c, "total"))]] : []));
-    table("table-coverage", [t("plan"), t("tier"), t("status"), t("invited"), t("examined"), t("rate")],
-      d.coverage.by_group.map((r) => [r.plan_title || r.plan_id, t(r.tier), r.status ? t(r.status) : "–", fmt(shown(r, "invited")), fmt(shown(r, "examined")), r.rate === null ? "–" : r.rate]));
-    const a = d.activity;
-    table("table-activity", [t("activity"), t("count")], a.has_data ? ["periodic_exams", "outpatient_visits", "admissions", "referrals_higher_level", "referrals_in_province", "referrals_abroad", "home_visits", "consultations"].map((k) => [t(k), fmt(shown(a, k))]) : []);
-    table("table-chronic", [t("condition"), t("people"), t("prevalence")], d.chronic.has_data ? d.chronic.rows.map((r) => [lang === "vi" ? r.label_vi : r.label_en, fmt(r.cadres), r.prevalence ?? "–"]) : []);
+    window.CadreDashboardParts.render(d);
   }
 
   $("login-form").addEventListener("submit", signIn);
@@ -216,7 +248,12 @@
   $("logout").addEventListener("click", signOut);
   $("download-xlsx").addEventListener("click", () => download("xlsx"));
   $("download-pdf").addEventListener("click", () => download("pdf"));
+  $("export-not-examined").addEventListener("click", () => exportList("not-examined", "chua-kham"));
+  $("export-abnormal").addEventListener("click", () => exportList("abnormal-findings", "bat-thuong"));
   $("lang").addEventListener("click", () => { lang = lang === "vi" ? "en" : "vi"; sessionStorage.setItem("cc-lang", lang); applyLanguage(); });
-  applyLanguage();
-  if (token()) start().catch(signOut);
+  C.tooltips($("tooltip"));
+  window.addEventListener("DOMContentLoaded", () => {
+    applyLanguage();
+    if (token()) start().catch(signOut);
+  });
 })();
