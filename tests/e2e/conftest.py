@@ -60,6 +60,25 @@ def login(stack: Stack, username: str) -> httpx.Client:
     return client
 
 
+DEMO_HIS = "his-bvdk-lamdong"  # the demo hospital of Lâm Đồng (devstack.demo.DEMO_CLIENTS)
+
+
+def his_login(stack: Stack, client_id: str = DEMO_HIS, timeout: float = 30) -> httpx.Client:
+    """A hospital system signed in with the client-credentials grant."""
+    client = httpx.Client(base_url=stack.config.gateway_url, timeout=timeout)
+    form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": demo.DEMO_CLIENTS[client_id]}
+    answer = client.post("/api/v1/auth/token", data=form)
+    answer.raise_for_status()
+    client.headers["authorization"] = f"Bearer {answer.json()['access_token']}"
+    return client
+
+
+@pytest.fixture(scope="module")
+def his(stack: Stack) -> Iterator[httpx.Client]:
+    with closing(his_login(stack)) as client:
+        yield client
+
+
 @pytest.fixture(scope="module")
 def admin(stack: Stack) -> Iterator[httpx.Client]:
     with closing(login(stack, "admin")) as client:

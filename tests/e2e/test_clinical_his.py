@@ -2,33 +2,17 @@
 read model by event, a hospital's HIS posts results for them (single, repeated, bulk), and boards read them
 within their scope."""
 
-from collections.abc import Iterator
 from contextlib import closing
 from typing import Any
 
 import httpx
 import pytest
 
-from devstack import demo
 from devstack.stack import Stack
 from tests.e2e.conftest import login
 from tests.e2e.helpers import eventually, new_cadre
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def his(stack: Stack) -> Iterator[httpx.Client]:
-    client = httpx.Client(base_url=stack.config.gateway_url, timeout=15)
-    secret = demo.DEMO_CLIENTS["his-bvdk-lamdong"]
-    token = client.post(
-        "/api/v1/auth/token",
-        data={"grant_type": "client_credentials", "client_id": "his-bvdk-lamdong", "client_secret": secret},
-    )
-    token.raise_for_status()
-    client.headers["authorization"] = f"Bearer {token.json()['access_token']}"
-    with closing(client):
-        yield client
 
 
 def exam(national_id: str, external_id: str, **overrides: Any) -> dict[str, Any]:

@@ -38,21 +38,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         platform.stop()
 
 
-@pytest.fixture(scope="module")
-def his(stack: Stack) -> Iterator[httpx.Client]:
-    client = httpx.Client(base_url=stack.config.gateway_url, timeout=30)
-    form = {
-        "grant_type": "client_credentials",
-        "client_id": "his-bvdk-lamdong",
-        "client_secret": demo.DEMO_CLIENTS["his-bvdk-lamdong"],
-    }
-    token = client.post("/api/v1/auth/token", data=form)
-    token.raise_for_status()
-    client.headers["authorization"] = f"Bearer {token.json()['access_token']}"
-    with closing(client):
-        yield client
-
-
 def zipped(documents: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -34,7 +34,7 @@ from contracts.fhir import (
 )
 from devstack import demo
 from devstack.stack import Stack
-from tests.e2e.conftest import login, stack_config
+from tests.e2e.conftest import his_login, login, stack_config
 from tests.e2e.helpers import eventually
 
 pytestmark = pytest.mark.e2e
@@ -45,17 +45,6 @@ RECORDS = record_system(FACILITY)
 EXPORTED = ("Patient", "Encounter", "Observation", "DiagnosticReport", "Condition", "ServiceRequest")
 YEAR = date.today().year
 PLAN_YEAR = YEAR + 1  # its round lies ahead whenever this runs
-
-
-def his_login(stack: Stack) -> httpx.Client:
-    client = httpx.Client(base_url=stack.config.gateway_url, timeout=30)
-    token = client.post(
-        "/api/v1/auth/token",
-        data={"grant_type": "client_credentials", "client_id": HIS_ID, "client_secret": demo.DEMO_CLIENTS[HIS_ID]},
-    )
-    token.raise_for_status()
-    client.headers["authorization"] = f"Bearer {token.json()['access_token']}"
-    return client
 
 
 def fhirpy_client(stack: Stack, http: httpx.Client) -> AsyncFHIRClient:

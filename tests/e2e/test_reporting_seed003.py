@@ -41,9 +41,8 @@ from typing import Any
 import httpx
 import pytest
 
-from devstack import demo
 from devstack.stack import Stack
-from tests.e2e.conftest import login
+from tests.e2e.conftest import his_login, login
 from tests.e2e.helpers import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.own_stack]
@@ -64,14 +63,7 @@ GIVEN = ["Văn An", "Hữu Bình", "Đức Cường", "Minh Dũng", "Thị Hoa",
 
 @pytest.fixture(scope="module")
 def his(stack: Stack) -> Iterator[httpx.Client]:
-    client = httpx.Client(base_url=stack.config.gateway_url, timeout=120)
-    secret = demo.DEMO_CLIENTS["his-bvdk-lamdong"]
-    token = client.post(
-        "/api/v1/auth/token", data={"grant_type": "client_credentials", "client_id": "his-bvdk-lamdong", "client_secret": secret}
-    )
-    token.raise_for_status()
-    client.headers["authorization"] = f"Bearer {token.json()['access_token']}"
-    with closing(client):
+    with closing(his_login(stack, timeout=120)) as client:
         yield client
 
 

@@ -2,7 +2,6 @@
 roster by event; a board goes from cadence rules to a plan, invitations and their PDF letters; a hospital's HIS
 posts the exam result to clinical, whose event sets the attendance in scheduling; coverage shows it."""
 
-from collections.abc import Iterator
 from contextlib import closing
 from datetime import date, timedelta
 from typing import Any
@@ -10,7 +9,6 @@ from typing import Any
 import httpx
 import pytest
 
-from devstack import demo
 from devstack.stack import Stack
 from servicekit import clock
 from tests.e2e.conftest import login
@@ -19,19 +17,6 @@ from tests.e2e.helpers import eventually, new_cadre
 pytestmark = pytest.mark.e2e
 
 API = "/api/v1/scheduling"
-
-
-@pytest.fixture(scope="module")
-def his(stack: Stack) -> Iterator[httpx.Client]:
-    client = httpx.Client(base_url=stack.config.gateway_url, timeout=15)
-    secret = demo.DEMO_CLIENTS["his-bvdk-lamdong"]
-    token = client.post(
-        "/api/v1/auth/token", data={"grant_type": "client_credentials", "client_id": "his-bvdk-lamdong", "client_secret": secret}
-    )
-    token.raise_for_status()
-    client.headers["authorization"] = f"Bearer {token.json()['access_token']}"
-    with closing(client):
-        yield client
 
 
 def roster_size(client: httpx.Client) -> int:

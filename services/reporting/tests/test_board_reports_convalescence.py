@@ -78,17 +78,21 @@ class Trip:
         await self.feed.send(event, subject=str(registration_id), managing_unit=unit, tier=tier, time=when)
 
 
-async def publish_trip(feed: EventFeed, title: str, starts_on: date, ends_on: date, quota: int) -> Trip:
+async def publish_trip(
+    feed: EventFeed, title: str, starts_on: date, ends_on: date, quota: int, eligible: int | None = None
+) -> Trip:
+    """`eligible` None: a trip published before the event said how many cadres were eligible."""
     trip = Trip(feed, uuid.uuid4(), starts_on)
     event = ConvalescenceTripPublished(
         trip_id=trip.trip_id,
         board_unit="VN.68",
         title=title,
-        destination="Vĩnh Phúc",
+        destination=f"khu nghỉ dưỡng {title}",
         starts_on=starts_on,
         ends_on=ends_on,
         quota=quota,
         rule_version=1,
+        eligible=eligible,
     )
     await feed.send(event, subject=str(trip.trip_id), managing_unit="VN.68", time=at(6, 1))
     return trip
@@ -110,7 +114,7 @@ async def seed(feed: EventFeed) -> None:
         )
         await feed.send(UnitCreated(unit=snapshot), subject=path)
     p2, district = ManagementTier.PROVINCIAL_2, ManagementTier.DISTRICT
-    dai_lai = await publish_trip(feed, "Đại Lải", date(2023, 7, 26), date(2023, 8, 9), 14)
+    dai_lai = await publish_trip(feed, "Đại Lải", date(2023, 7, 26), date(2023, 8, 9), 16, eligible=14)
     for _ in range(4):
         await dai_lai.register("VN.68", p2, at(6, 10))
     await dai_lai.register("VN.68.672", district, at(6, 11))
@@ -157,8 +161,11 @@ async def world(database_url: str, internal_keys: tuple[bytes, Path], tmp_path: 
 async def test_convalescence_section_counts_registrations_of_the_periods_trips(world: World) -> None:
     report = await world.report(LAMDONG, "VN.68", **SECOND_HALF)
     section = report["convalescence"]
-    assert (section["has_data"], section["registered"], section["eligible"]) == (True, 6, None)
-    assert "Đăng ký cho 06/14 chỗ" in section["note"] and "6 of 14 places registered" in section["note"]
+    assert (section["has_data"], section["registered"], section["eligible"]) == (True, 6, 14)
+    seed_003 = (
+        "Đăng ký cho 06/14 đồng chí thuộc đối tượng quy định đi nghỉ dưỡng tại khu nghỉ dưỡng Đại Lải từ ngày 26/07 - 09/08/2023"
+    )
+    assert section["note"].startswith(seed_003) and "6 registered on 1 trip(s) in the period (of 14 eligible)" in section["note"]
     assert "2 cancelled" in section["note"] and "Đại Lải" in section["note"] and "Sầm Sơn" not in section["note"]
     assert report["has_data"] is True and report["consistent"] is True
     checks = {c["label"]: c for c in report["checks"] if c["label"].startswith("Nghỉ dưỡng")}
@@ -167,7 +174,8 @@ async def test_convalescence_section_counts_registrations_of_the_periods_trips(w
     assert checks["Nghỉ dưỡng: đang đăng ký = tổng theo chuyến"]["parts"] == {"Đại Lải (2023-07-26)": 6}
 
     first_half = (await world.report(LAMDONG, "VN.68", **FIRST_HALF))["convalescence"]
-    assert (first_half["registered"], "1 of 3 places" in first_half["note"]) == (1, True)
+    assert (first_half["registered"], first_half["eligible"]) == (1, None)  # published without its eligible count
+    assert first_half["note"].startswith("Đăng ký cho 01/03 chỗ") and "(of 3 places)" in first_half["note"]
     sheet = openpyxl.load_workbook(io.BytesIO(await world.report(LAMDONG, "VN.68", **SECOND_HALF, format="xlsx")))["Báo cáo"]
     rows = [r for r in sheet.iter_rows(values_only=True)]
     heading = next(i for i, r in enumerate(rows) if r[0] == "Đăng ký")
@@ -176,7 +184,7 @@ async def test_convalescence_section_counts_registrations_of_the_periods_trips(w
 
 async def test_convalescence_scope_and_redelivery(world: World) -> None:
     dalat = (await world.report(DALAT, "VN.68.672", **SECOND_HALF))["convalescence"]
-    assert dalat["registered"] == 1 and "1 of 14 places" in dalat["note"] and "0 cancelled" in dalat["note"]
+    assert dalat["registered"] == 1 and "(of 16 places)" in dalat["note"] and "0 cancelled" in dalat["note"]
     before = await world.report(LAMDONG, "VN.68", **SECOND_HALF)
     await world.feed.redeliver_all()
     after = await world.report(LAMDONG, "VN.68", **SECOND_HALF)

@@ -114,7 +114,7 @@ async def test_rules_trips_registrations_refusals_and_figures(
     await feed(CadreDied(cadre=retired2.model_copy(update={"status": S.DECEASED}), effective_date=k.TODAY))
     assert (await client.get(f"{API}/trips/{trip_b['id']}", headers=board)).json()["registered"] == 0
     published = await k.outbox_events(app, "vn.cadrecare.scheduling.convalescence.trip_published")
-    assert [e.quota for _, e in published] == [3, 10]  # type: ignore[attr-defined]
+    assert [(e.quota, e.eligible) for _, e in published] == [(3, 6), (10, 4)]  # type: ignore[attr-defined]
     registered = await k.outbox_events(app, "vn.cadrecare.scheduling.convalescence.registered")
     assert len(registered) == 5
     envelope, event = registered[0]

@@ -42,6 +42,7 @@ RECORD_ID = uuid.UUID("0b7e4a52-5c1d-4f0e-9a51-000000000005")
 TRIP_ID = uuid.UUID("0b7e4a52-5c1d-4f0e-9a51-000000000006")
 REGISTRATION_ID = uuid.UUID("0b7e4a52-5c1d-4f0e-9a51-000000000007")
 REPORT_ID = uuid.UUID("0b7e4a52-5c1d-4f0e-9a51-000000000008")
+APPROVAL_ID = uuid.UUID("0b7e4a52-5c1d-4f0e-9a51-00000000000a")
 REORGANISATION_ID = uuid.UUID("0b7e4a52-5c1d-4f0e-9a51-000000000009")
 BOARD, DISTRICT, TIER = "VN.68", "VN.68.672", ManagementTier.DISTRICT
 SENT_AT = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
@@ -184,6 +185,7 @@ def _scheduling_examples() -> list[DomainEvent]:
             ends_on=date(2026, 6, 10),
             quota=16,
             rule_version=1,
+            eligible=14,
         ),
         scheduling.ConvalescenceRegistered(
             registration_id=REGISTRATION_ID,
@@ -223,7 +225,19 @@ def _reporting_examples() -> list[DomainEvent]:
     return [
         reporting.ReportIssued(
             report_id=REPORT_ID, board_unit=BOARD, period_start=date(2026, 1, 1), period_end=date(2026, 6, 30), kind="six_monthly"
-        )
+        ),
+        *_approval_examples(),
+    ]
+
+
+def _approval_examples() -> list[DomainEvent]:
+    """The chain of a board's six-monthly report: submitted, returned with a comment, approved, accepted."""
+    chain = {"approval_id": APPROVAL_ID, "board_unit": BOARD, "period_start": date(2026, 1, 1), "period_end": date(2026, 6, 30)}
+    return [
+        reporting.ReportSubmitted(**chain, kind="six_monthly", actor="user:lamdong", report_id=REPORT_ID),
+        reporting.ReportReturned(**chain, kind="six_monthly", actor="user:central", comment="Bổ sung kinh phí 6 tháng"),
+        reporting.ReportApproved(**chain, kind="six_monthly", actor="user:central", report_id=REPORT_ID),
+        reporting.ReportAccepted(**chain, kind="six_monthly", actor="user:central", report_id=REPORT_ID),
     ]
 
 

@@ -74,8 +74,9 @@ REPORTS = Topic(
     "cadrecare.reporting.report.v1",
     "reporting",
     "report",
-    "Reports issued to a standing committee or the central board. Key: report id.",
-    (reporting.ReportIssued,),
+    "Reports issued to a standing committee or the central board, and the steps of their approval chain. "
+    "Key: report id (approval id for the chain's steps).",
+    reporting.EVENTS,
 )
 
 ALL_TOPICS: tuple[Topic, ...] = (CADRES, UNITS, EXAM_PLANS, INVITATIONS, CONVALESCENCE, CLINICAL_RECORDS, REPORTS)

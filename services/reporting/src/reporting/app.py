@@ -7,6 +7,7 @@ holds no data: it signs in through the gateway and calls the API there with the 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from reporting.approvals.routes import router as approvals
 from reporting.board_reports.routes import router as board_reports
 from reporting.dashboard.routes import PAGE_DIR
 from reporting.dashboard.routes import router as dashboard
@@ -24,7 +25,7 @@ def create_app(settings: ReportingSettings | None = None, *, run_workers: bool =
         runtime,
         title="CadreCare reporting",
         description="Read models fed by events: counts, coverage, classifications, reports.",
-        routers=[dashboard, board_reports, rollup],
+        routers=[dashboard, approvals, board_reports, rollup],
         consumers=consumers,
         run_workers=run_workers,
     )

@@ -27,6 +27,7 @@ from contracts.events.scheduling import (
     InvitationStatusChanged,
 )
 from contracts.topics import CADRES
+from reporting.approvals import late as approvals_late
 from reporting.domain import chronic_groups, effective_date, month_of, province_of
 from reporting.pending import RecordCandidate, known_cadre, written_before_commit
 from reporting.settings import ReportingSettings
@@ -186,6 +187,7 @@ async def project_trip(session: AsyncSession, envelope: EventEnvelope, event: Co
         "starts_on": event.starts_on,
         "ends_on": event.ends_on,
         "quota": event.quota,
+        "eligible": event.eligible,
         "published_at": envelope.time,
     }
     await _upsert_if_later(session, ConvalescenceTripFact, row, [k for k in row if k != "trip_id"], "published_at")
@@ -272,6 +274,7 @@ async def _store_record(session: AsyncSession, envelope: EventEnvelope, record: 
         "tier": tier,
     }
     written_before_commit(session).record(RecordCandidate(row, [] if withdrawn else chronic_groups(record.diagnoses)))
+    await approvals_late.flag_if_late(session, envelope.time, row)  # a locked period's late record is listed
 
 
 async def project_record(

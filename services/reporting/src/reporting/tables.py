@@ -13,7 +13,7 @@ columns, and no query joins per record.
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Index
+from sqlalchemy import Index, text
 from sqlalchemy.orm import registry as orm_registry
 from sqlmodel import Field, SQLModel
 
@@ -82,6 +82,8 @@ class UnitFact(ReportingModel, UnitColumns, table=True):
     """A unit's latest version: what the dashboard offers, by today's names."""
 
     path: str = Field(primary_key=True, max_length=100)
+    latitude: float | None = None  # WGS 84 (the registry's national data): where the dashboard's map draws it
+    longitude: float | None = None
 
 
 class UnitVersion(ReportingModel, UnitColumns, table=True):
@@ -89,6 +91,8 @@ class UnitVersion(ReportingModel, UnitColumns, table=True):
 
     path: str = Field(primary_key=True, max_length=100)
     valid_from: date = Field(primary_key=True)
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 class UnitSuccessor(ReportingModel, table=True):
@@ -143,6 +147,14 @@ class InvitationFact(ReportingModel, table=True):
     today_province: str | None = Field(default=None, max_length=100)
 
 
+EXAM_INDEX_COLUMNS = (
+    *("occurred_on", "cadre_id", "record_id", "classification", "tier"),
+    *("managing_unit", "province", "today_unit", "today_province"),
+)
+EXAMS_PG = "kind = 'periodic_exam' AND withdrawn IS false AND classification IS NOT NULL"
+EXAMS_SQLITE = "kind = 'periodic_exam' AND withdrawn IS 0 AND classification IS NOT NULL"
+
+
 class ClinicalFact(ReportingModel, table=True):
     """The summary of one clinical record at its latest version; withdrawn records stay, flagged, and count nowhere."""
 
@@ -154,6 +166,8 @@ class ClinicalFact(ReportingModel, table=True):
         ),
         Index("ix_clinicalfact_cadre_kind", "cadre_id", "kind", "occurred_on", "withdrawn", "classification", "record_id"),
         Index("ix_clinicalfact_today_province_occurred", "today_province", "occurred_on"),
+        # the live classified exams alone, by date: the national classification's latest exams, index-only
+        Index("ix_clinicalfact_exams", *EXAM_INDEX_COLUMNS, postgresql_where=text(EXAMS_PG), sqlite_where=text(EXAMS_SQLITE)),
     )
 
     record_id: uuid.UUID = Field(primary_key=True)
@@ -204,6 +218,7 @@ class ConvalescenceTripFact(ReportingModel, TripColumns, table=True):
 
     trip_id: uuid.UUID = Field(primary_key=True)
     published_at: datetime  # the envelope's time: a later publication wins
+    eligible: int | None = None  # None: published before scheduling said how many were eligible
 
 
 class ConvalescenceRegistrationFact(ReportingModel, table=True):
@@ -234,6 +249,47 @@ class ConvalescenceRegistrationFact(ReportingModel, table=True):
     today_province: str | None = Field(default=None, max_length=100)
 
 
+class RecordMonthCount(ReportingModel, table=True):
+    """Pre-aggregate of `ClinicalFact`: live records per unit (on both bases), tier, month, kind and referral kind.
+
+    Kept by `reporting.preaggregates` in the transaction that writes the records (deltas of the rows changed);
+    the national and provincial figures read whole months here and the period's partial months from the facts.
+    Empty key parts are '' (not NULL): they are primary-key columns, and '' matches no unit a scope names.
+    """
+
+    __table_args__ = (Index("ix_recordmonthcount_today_province_month", "today_province", "month"),)
+
+    province: str = Field(primary_key=True, max_length=100)
+    month: str = Field(primary_key=True, max_length=7)
+    managing_unit: str = Field(primary_key=True, max_length=100)
+    tier: str = Field(primary_key=True, max_length=30)
+    kind: str = Field(primary_key=True, max_length=30)
+    referral_kind: str = Field(primary_key=True, max_length=20)
+    today_unit: str = Field(primary_key=True, max_length=100)
+    today_province: str = Field(primary_key=True, max_length=100)
+    records: int = 0
+
+
+class InvitationMonthCount(ReportingModel, table=True):
+    """Pre-aggregate of `InvitationFact`: appointments not cancelled per unit (both bases), tier, the cadre's status
+    on the appointment day ('' when its history says nothing of that day), plan, round and month; invited and
+    examined. Kept like `RecordMonthCount`."""
+
+    __table_args__ = (Index("ix_invitationmonthcount_today_province_month", "today_province", "month"),)
+
+    province: str = Field(primary_key=True, max_length=100)
+    month: str = Field(primary_key=True, max_length=7)
+    managing_unit: str = Field(primary_key=True, max_length=100)
+    tier: str = Field(primary_key=True, max_length=30)
+    cadre_status: str = Field(primary_key=True, max_length=20)
+    plan_id: uuid.UUID = Field(primary_key=True)
+    round_id: uuid.UUID = Field(primary_key=True)
+    today_unit: str = Field(primary_key=True, max_length=100)
+    today_province: str = Field(primary_key=True, max_length=100)
+    invited: int = 0
+    examined: int = 0
+
+
 READ_MODELS: tuple[type[ReportingModel], ...] = (
     CadreFact,
     CadreChange,
@@ -248,6 +304,8 @@ READ_MODELS: tuple[type[ReportingModel], ...] = (
     DiagnosisFact,
     ConvalescenceTripFact,
     ConvalescenceRegistrationFact,
+    RecordMonthCount,
+    InvitationMonthCount,
 )
 
 
@@ -262,3 +320,8 @@ class IssuedReport(ReportingModel, table=True):
     issued_at: datetime
     issued_by: str = Field(max_length=200)
     body: str  # the BoardReport as JSON
+
+
+# The approval chain's rows live with their feature (reporting.approvals.tables) on this metadata: imported here so
+# that whatever uses `metadata` (the migrations' check, the runtime) knows them.
+from reporting.approvals import tables as approval_tables  # noqa: E402, F401

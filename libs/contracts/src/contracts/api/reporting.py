@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
+from contracts.api.report_words import ReportWords
 from contracts.enums import CadreStatus, ManagementTier
 
 
@@ -35,6 +36,8 @@ class UnitOption(BaseModel):
     name: str
     level: str
     parent_path: str | None = None
+    latitude: float | None = None  # WGS 84, where the dashboard's map draws the unit (None: not drawn)
+    longitude: float | None = None
 
 
 class CadreCountSection(BaseModel):
@@ -213,6 +216,7 @@ class BoardReport(BaseModel):
     consistent: bool
     aggregate_only: bool = False  # computed for a caller with aggregate rights only: small cells suppressed
     min_cell_size: int | None = None  # the threshold applied when `aggregate_only`
+    words: ReportWords | None = None  # the board's own words, in a document it submitted (reporting.approvals)
 
 
 class UnitBasis(StrEnum):

@@ -69,6 +69,7 @@ class ConvalescenceTripPublished(DomainEvent):
     ends_on: date
     quota: int
     rule_version: int
+    eligible: int | None = None  # cadres the rule made eligible when the trip was published (seed 003's "06/14")
 
 
 class ConvalescenceRegistered(DomainEvent):

@@ -1,8 +1,9 @@
 """The report's convalescence section (an dưỡng, điều dưỡng): trips starting in the period and their registrations.
 
-Seed 003 says "Đăng ký cho 06/14 đồng chí ... đi nghỉ dưỡng sức tại khu nghỉ dưỡng Đại Lải". Scheduling publishes
-the trips (with their quota of places) and the registrations, but not how many cadres its rule made eligible, so
-the section counts registrations against the trips' places and leaves `eligible` empty, saying why.
+Seed 003 says "Đăng ký cho 06/14 đồng chí thuộc đối tượng quy định đi nghỉ dưỡng sức tại khu nghỉ dưỡng Đại Lải
+từ ngày 26/7 - 09/8/2023": registered / eligible, per trip. Scheduling publishes each trip with its quota and the
+number of cadres its rule made eligible then (`eligible`); a trip published before that was part of the event
+has no eligible count, and the line then counts registrations against the trip's places, saying so.
 """
 
 from __future__ import annotations
@@ -31,6 +32,18 @@ class TripCount:
     quota: int
     registered: int
     cancelled: int
+    destination: str = ""
+    eligible: int | None = None
+
+    def line(self) -> str:
+        """The trip as seed 003 writes it."""
+        dates = f"từ ngày {self.starts_on:%d/%m} - {self.ends_on:%d/%m/%Y}"
+        if self.eligible is None:
+            return f"Đăng ký cho {self.registered:02d}/{self.quota:02d} chỗ đi nghỉ dưỡng tại {self.destination} {dates}"
+        return (
+            f"Đăng ký cho {self.registered:02d}/{self.eligible:02d} đồng chí thuộc đối tượng quy định "
+            f"đi nghỉ dưỡng tại {self.destination} {dates}"
+        )
 
 
 @dataclass(frozen=True)
@@ -53,14 +66,16 @@ class ConvalescenceFigures:
         registered, cancelled = self.by_status.get(REGISTERED, 0), self.by_status.get(CANCELLED, 0)
         if not self.trips and not self.total:
             return ConvalescenceSection(has_data=False, note=NO_TRIP)
-        places = sum(t.quota for t in self.trips)
-        trips_vi = "; ".join(f"{t.title} từ {t.starts_on:%d/%m} - {t.ends_on:%d/%m/%Y}" for t in self.trips)
+        known = [t.eligible for t in self.trips if t.eligible is not None]
+        # a cadre may be eligible for several trips: a sum is a count of cadres only when there is one trip
+        eligible = known[0] if len(self.trips) == 1 and known else None
+        lines = "; ".join(t.line() for t in self.trips)
+        of = ", ".join(f"{t.eligible} eligible" if t.eligible is not None else f"{t.quota} places" for t in self.trips)
         note = (
-            f"Đăng ký cho {registered:02d}/{places:02d} chỗ ({len(self.trips)} chuyến: {trips_vi}); "
-            f"{cancelled} đã hủy đăng ký. / {registered} of {places} places registered on {len(self.trips)} trip(s) "
-            f"in the period, {cancelled} cancelled. Số đủ điều kiện: chưa có nguồn. / Eligible cadres: not published."
+            f"{lines}; {cancelled} đã hủy đăng ký. / {registered} registered on {len(self.trips)} trip(s) in the "
+            f"period (of {of}), {cancelled} cancelled."
         )
-        return ConvalescenceSection(has_data=True, registered=registered, eligible=None, note=note)
+        return ConvalescenceSection(has_data=True, registered=registered, eligible=eligible, note=note)
 
 
 async def convalescence_figures(
@@ -90,6 +105,8 @@ async def convalescence_figures(
             t.quota,
             counts.get((t.trip_id, REGISTERED), 0),
             counts.get((t.trip_id, CANCELLED), 0),
+            t.destination,
+            t.eligible if t.board_unit == unit else None,  # the rule's count is the trip board's, not a part of it
         )
         for t in trips
     ]

@@ -21,6 +21,7 @@ from contracts.api.reporting import (
     CoverageSection,
 )
 from contracts.enums import CadreStatus, ManagementTier
+from reporting.board_reports import words
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 
@@ -159,6 +160,7 @@ def report_tables(report: BoardReport) -> list[Table]:
     """The report's sections as (heading, header, rows): what both formats print."""
     conv = report.convalescence
     return [
+        *words.before_figures(report.words),
         _cadre_table(report.cadres),
         *_coverage_tables(report.coverage),
         *_classification_tables(report.classification),
@@ -169,6 +171,7 @@ def report_tables(report: BoardReport) -> list[Table]:
             ["Đăng ký", "Đủ điều kiện", "Ghi chú"],
             [[_num(conv.registered), _num(conv.eligible), conv.note]],
         ),
+        *words.after_figures(report.words),
         (
             "Kiểm tra số liệu (mỗi tổng bằng tổng các thành phần)",
             ["Nội dung", "Tổng", "Tổng thành phần", "Khớp"],
@@ -226,9 +229,18 @@ def to_xlsx(report: BoardReport) -> bytes:
 
 
 def _widths(header: Sequence[str], usable: float) -> tuple[float, ...]:
+    if len(header) == 1:  # a text section: the whole width
+        return (usable,)
     first = min(usable * 0.45, 80.0) if len(header) > 2 else usable * 0.6
     rest = (usable - first) / max(len(header) - 1, 1)
     return (first, *([rest] * (len(header) - 1)))
+
+
+def _pdf_cell(value: object) -> str:
+    """Vietnamese digit grouping for whole numbers (5.900.000.000 đồng); the XLSX keeps numbers as numbers."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}".replace(",", ".")
+    return "" if value is None else str(value)
 
 
 def to_pdf(report: BoardReport) -> bytes:
@@ -251,5 +263,5 @@ def to_pdf(report: BoardReport) -> bytes:
         with pdf.table(col_widths=_widths(header, usable), headings_style=FontFace(emphasis="BOLD"), line_height=5) as table:
             table.row([str(h) for h in header])
             for row in rows:
-                table.row(["" if v is None else str(v) for v in row])
+                table.row([_pdf_cell(v) for v in row])
     return bytes(pdf.output())

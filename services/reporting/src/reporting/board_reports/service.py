@@ -12,6 +12,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.api.report_words import ReportWords
 from contracts.api.reporting import BoardReport, IssuedReport, IssuedReportSummary, ReportKind, UnitBasis
 from contracts.events.reporting import ReportIssued
 from contracts.scope import Principal
@@ -90,6 +91,41 @@ async def board_report(
     return suppressed_report(report, min_cell_size) if aggregate_only(principal, unit) else report
 
 
+async def report_to_issue(
+    session: AsyncSession,
+    principal: Principal,
+    unit: str,
+    kind: ReportKind,
+    start: date,
+    end: date,
+    min_cell_size: int = DEFAULT_MIN_CELL_SIZE,
+    basis: UnitBasis = UnitBasis.AS_THEN,
+) -> BoardReport:
+    """The report as the board of the unit would issue (or submit) it now; only that board (a write grant there
+    on a tier it manages) may. An unknown or unseen unit answers 404 before the board is asked for."""
+    check_period(start, end)
+    await resolve_unit(session, principal, unit)
+    if not administers_board(principal, unit):
+        raise Forbidden(f"only the board of {unit} issues its reports", code="not_the_board")
+    return await board_report(session, principal, unit, kind, start, end, min_cell_size, basis)
+
+
+def store(session: AsyncSession, principal: Principal, report: BoardReport) -> IssuedRow:
+    """The document kept verbatim: it never changes, whatever arrives later."""
+    row = IssuedRow(
+        report_id=uuid.uuid4(),
+        board_unit=report.unit,
+        kind=report.kind.value,
+        period_start=report.period_start,
+        period_end=report.period_end,
+        issued_at=report.generated_at,
+        issued_by=principal.subject,
+        body=report.model_dump_json(),
+    )
+    session.add(row)
+    return row
+
+
 async def issue(
     session: AsyncSession,
     outbox: Outbox,
@@ -100,33 +136,20 @@ async def issue(
     end: date,
     min_cell_size: int = DEFAULT_MIN_CELL_SIZE,
     basis: UnitBasis = UnitBasis.AS_THEN,
+    words: ReportWords | None = None,
 ) -> IssuedReport:
-    """Only the board of the unit (a write grant there on a tier it manages) issues its report; a report
-    without data is not issued. An unknown or unseen unit answers 404 before the board is asked for.
+    """Only the board of the unit issues its report; a report without data is not issued.
     A board that may only aggregate some tier of its unit (the central board below its own tier) issues,
-    and stores, the report with small cells suppressed: the document never holds what it could not see."""
-    check_period(start, end)
-    await resolve_unit(session, principal, unit)
-    if not administers_board(principal, unit):
-        raise Forbidden(f"only the board of {unit} issues its reports", code="not_the_board")
-    report = await board_report(session, principal, unit, kind, start, end, min_cell_size, basis)
+    and stores, the report with small cells suppressed: the document never holds what it could not see.
+    `words`: the board's own words printed in the document (a re-issue of an approved report keeps them)."""
+    report = await report_to_issue(session, principal, unit, kind, start, end, min_cell_size, basis)
     if not report.has_data:
         raise Refused(
             "nothing to issue: no data for this period",
             errors=[field_error(["query", "period_start"], report.message or "no data")],
             code="no_data",
         )
-    row = IssuedRow(
-        report_id=uuid.uuid4(),
-        board_unit=unit,
-        kind=kind.value,
-        period_start=start,
-        period_end=end,
-        issued_at=report.generated_at,
-        issued_by=principal.subject,
-        body=report.model_dump_json(),
-    )
-    session.add(row)
+    row = store(session, principal, report.model_copy(update={"words": words}))
     await outbox.append(
         session,
         ReportIssued(report_id=row.report_id, board_unit=unit, period_start=start, period_end=end, kind=kind.value),

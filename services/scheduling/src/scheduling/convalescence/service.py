@@ -115,6 +115,7 @@ async def create_trip(
             ends_on=trip.ends_on,
             quota=trip.quota,
             rule_version=trip.rule_version,
+            eligible=await session.scalar(eligible_count(trip, rule)) or 0,
         ),
         subject=str(trip.id),
         managing_unit=trip.board_unit,
