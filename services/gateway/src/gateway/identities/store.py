@@ -7,6 +7,7 @@ the API and never overwritten from the file.
 """
 
 import asyncio
+import contextlib
 import secrets
 import time
 from collections.abc import Callable
@@ -135,7 +136,7 @@ class IdentityStore:
         await self.follow_file()
         if not _lookupable(subject):
             return None
-        if subject in self._cache:
+        with contextlib.suppress(KeyError):  # one lookup: a TTL entry can expire between an `in` and a `[]`
             return self._cache[subject]
         async with self.db.read() as session:
             row = await session.get(IdentityRow, subject)
