@@ -5,12 +5,13 @@ from datetime import date
 from typing import Any
 
 import pytest
+from lxml import etree
 from pydantic import ValidationError
 
 from clinical import domain
 from clinical.settings import ClinicalSettings
-from clinical.xml130 import mapping
-from clinical.xml130.parsing import XmlProblem, parse_document, parse_envelope, split_zip
+from clinical.xml130 import mapping, parsing
+from clinical.xml130.parsing import XmlProblem, decode_inner, parse_document, parse_envelope, split_zip
 from contracts.api.clinical import MedicationLine, OutpatientVisitIn
 from devstack.xml130_samples import Patient, encounter, envelope, table_xml
 
@@ -62,6 +63,26 @@ def test_a_hoso_with_mixed_ma_lk_or_a_missing_required_element_is_refused_alone(
     )
     problems = [(e.problem.where, e.problem.type) if e.problem else None for e in parse_envelope(document).encounters]
     assert problems == [("XML2", "ma_lk_mismatch"), ("XML1", "element_missing"), ("XML3", "base64_not_xml")]
+
+
+def noidungfile(text: str) -> etree._Element:
+    content = etree.Element("NOIDUNGFILE")
+    content.text = text
+    return content
+
+
+def test_inner_files_decode_with_line_breaks_and_bad_base64_is_located(monkeypatch: pytest.MonkeyPatch) -> None:
+    inner = table_xml("XML1", encounter("LK-1", Patient("068052000111"), lines=1)["XML1"])
+    wrapped = base64.encodebytes(inner).decode()  # MIME style, a line break every 76 characters
+    assert "\n" in wrapped.strip() and decode_inner(noidungfile(wrapped), "XML1") == inner
+    for text, expected in (("PD94bWw", "base64_invalid"), ("PD94bWwg\u00e9", "base64_invalid"), (" \r\n ", "file_empty")):
+        with pytest.raises(XmlProblem) as caught:
+            decode_inner(noidungfile(text), "XML1")
+        assert (caught.value.where, caught.value.type) == ("XML1", expected)
+    monkeypatch.setattr(parsing, "MAX_INNER_BYTES", len(inner) - 1)
+    with pytest.raises(XmlProblem) as caught:
+        decode_inner(noidungfile(wrapped), "XML1")
+    assert caught.value.type == "file_too_large"
 
 
 def test_outpatient_mapping_keeps_codes_and_reads_dates_as_vietnam_time() -> None:
