@@ -18,7 +18,7 @@ asks for the cluster at most once a second, so a broker replaced under it is not
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.envelope import DomainEvent, EventEnvelope
 from contracts.events import UnknownEventType, parse_payload
 from contracts.topics import topic_of
+from servicekit.batch_sizing import BatchSizer, in_transactions
 from servicekit.broker import Broker, being_cancelled
 from servicekit.consumer_log import log_applied
 from servicekit.db import Database
@@ -95,6 +96,7 @@ class EventConsumer:
         self._cluster: str | None = None  # the broker log the positions refer to
         self._log_check = Every(LOG_CHECK_SECONDS)
         self._reconnect = Backoff(RECONNECT_FIRST_WAIT)
+        self._sizer = BatchSizer.for_database(db.url)  # on SQLite, short enough that API writes never wait long
         # Test seam: called after the effects, before the commit (fault-injection tests raise here).
         self.before_commit: Callable[[EventEnvelope], Awaitable[None]] | None = None
 
@@ -225,11 +227,14 @@ class EventConsumer:
             if await self._check_log(idle=not batches):
                 continue  # positions moved back; what was just fetched comes again in order
             for _tp, messages in batches.items():
-                failed_at = await self.apply_batch(messages)
-                if failed_at is None:
-                    continue
-                for index, message in enumerate(messages):
-                    await self.process(message, attempts_made=1 if index == failed_at else 0)
+                await in_transactions(messages, self._sizer, self._apply_or_one_by_one)
+
+    async def _apply_or_one_by_one(self, messages: Sequence[ConsumerRecord[Any, Any]]) -> None:
+        failed_at = await self.apply_batch(list(messages))
+        if failed_at is None:
+            return
+        for index, message in enumerate(messages):
+            await self.process(message, attempts_made=1 if index == failed_at else 0)
 
     async def apply_batch(self, messages: list[ConsumerRecord[Any, Any]]) -> int | None:
         """Apply a partition's messages in one transaction: one commit instead of one per message.
