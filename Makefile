@@ -10,6 +10,7 @@ export UV_PYTHON_DOWNLOADS := never
 PACKAGES := libs/contracts libs/servicekit libs/devstack services/gateway services/registry services/scheduling services/clinical services/reporting
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+TEST_WORKERS ?= 2  # pytest-xdist processes; each test module stays on one (module fixtures); 0 runs in this process
 FUZZ_EXAMPLES ?= 50
 
 $(STAMP): constraints.txt requirements.in $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
@@ -35,7 +36,7 @@ run: install ## start broker, migrations, every service and the gateway on local
 
 .PHONY: test
 test: install lint typecheck ## ruff, mypy, then every test (unit, integration on SQLite and PostgreSQL, contract, e2e)
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 .PHONY: lint
 lint: $(STAMP) ## ruff (fails on any finding)

@@ -35,6 +35,17 @@ def _bindable(ports: range) -> bool:
     return True
 
 
+def _this_workers_ports(bottom: int, top: int) -> tuple[int, int]:
+    """The share of [bottom, top) of this pytest-xdist worker (all of it outside one): the suite's workers start
+    stacks at the same moments, and a port one of them found free was taken by the other's broker before its
+    own broker bound it (seen: Tansu exiting with "Address in use" while its port answered for someone else)."""
+    worker, workers = os.environ.get("PYTEST_XDIST_WORKER", ""), int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if not worker.startswith("gw") or workers < 2:
+        return bottom, top
+    index, width = int(worker[2:]), (top - bottom) // workers
+    return bottom + index * width, bottom + (index + 1) * width
+
+
 def free_port_run(count: int) -> int:
     """The first of `count` consecutive free ports (a stack's services take neighbouring ports).
 
@@ -42,9 +53,9 @@ def free_port_run(count: int) -> int:
     next moment to some client's outgoing connection, and a server starting later on it then fails
     with "address already in use" (seen with the embedded stack's services)."""
     low, _high = _ephemeral_range()
-    top = max(low - count, LISTENING_PORTS_FROM + 1)
+    bottom, top = _this_workers_ports(LISTENING_PORTS_FROM, max(low - count, LISTENING_PORTS_FROM + 1))
     for _ in range(200):
-        base = random.randrange(LISTENING_PORTS_FROM, top)
+        base = random.randrange(bottom, top)
         if _bindable(range(base, base + count)):
             return base
     raise RuntimeError(f"no run of {count} free ports below {low}")
