@@ -151,6 +151,7 @@ def run(stack: Stack) -> None:
     elapsed = time.monotonic() - started
     total = points[-1][1]
     slope = growth_per_event(points)
+    late = growth_per_event(points[len(points) // 2 - 1 :]) if len(points) >= 4 else slope
     projected = total + slope * (GOAL_EVENTS - sent)
     print(f"  {sent} events applied by all four consumers in {elapsed:.0f} s ({sent / elapsed:.0f}/s)")
     measured = sent >= GOAL_EVENTS
@@ -165,7 +166,7 @@ def run(stack: Stack) -> None:
         f"<= {GOAL_MIB:.0f} MiB",
         figure,
         met=(total if measured else projected) <= GOAL_MIB,
-        ratio=f"broker {rss_mib(stack).get('broker', 0.0):.0f} MiB of it",
+        ratio=f"broker {rss_mib(stack).get('broker', 0.0):.0f} MiB of it; second half +{late * 1024 * 1024:.0f} B/event",
     )
 
 

@@ -89,8 +89,7 @@ class EventConsumer:
         self.max_attempts = max_attempts
         self.positions = StoredPositions(db, tables, name)
         self.retry_backoff = retry_backoff
-        prefix = broker.consumer_group_prefix
-        self.group_id = group_id or (f"{prefix}{name}" if prefix else None)
+        self.group_id = group_id or (f"{broker.consumer_group_prefix}{name}" if broker.consumer_group_prefix else None)
         self._consumer: AIOKafkaConsumer | None = None
         self._batch_error = ""
         self._cluster: str | None = None  # the broker log the positions refer to
@@ -134,6 +133,7 @@ class EventConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             request_timeout_ms=10000,
+            fetch_max_wait_ms=100,  # Tansu 0.6 ends a waiting fetch then, not when a record comes: 500 gave p99 lag 278 ms
         )
         await consumer.start()
         self._consumer = consumer
@@ -165,13 +165,8 @@ class EventConsumer:
                 untrusted.append(f"{tp.topic}:{tp.partition} at {mark.next_offset} (of cluster {mark.cluster_id})")
             await self._consumer.seek_to_beginning(tp)
         if untrusted:
-            log.warning(
-                "consumer %s: stored positions not in the broker's log (cluster %s), reading from the beginning"
-                " and skipping events already applied: %s",
-                self.name,
-                self._cluster,
-                "; ".join(untrusted),
-            )
+            reason = f"stored positions not in the broker's log (cluster {self._cluster}), reading from the beginning"
+            log.warning("consumer %s: %s and skipping events already applied: %s", self.name, reason, "; ".join(untrusted))
 
     async def stored_positions(self) -> dict[tuple[str, int], int]:
         return {partition: mark.next_offset for partition, mark in (await self.positions.marks()).items()}
