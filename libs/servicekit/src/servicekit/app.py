@@ -15,6 +15,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
+from fastapi.telemetry import TelemetryConfig
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -24,7 +25,7 @@ from servicekit.docs import serve_docs
 from servicekit.errors import install_error_handlers
 from servicekit.idempotency import OwnerOf, install_idempotency, internal_caller
 from servicekit.logs import configure_logging, correlation_id_var, new_correlation_id
-from servicekit.metrics import MetricsMiddleware, metrics_endpoint
+from servicekit.metrics import metrics_endpoint, observe_request
 from servicekit.outbox import OutboxRelay
 from servicekit.runtime import Runtime, SettingsT
 
@@ -42,7 +43,9 @@ Worker = tuple[str, Callable[[], Coroutine[Any, Any, None]]]
 
 
 class CorrelationMiddleware:
-    """Takes the caller's correlation id (or makes one) for logs, events and the response header."""
+    """Takes the caller's correlation id (or makes one) for logs, events and the response header; writes the
+    access log line and times the request for the metrics (servicekit.metrics) in the same pass: one layer
+    fewer for every request than a metrics middleware of its own."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -68,12 +71,14 @@ class CorrelationMiddleware:
         try:
             await self.app(scope, receive, send_with_header)
         finally:
-            if scope["path"] not in QUIET_PATHS:
+            seconds = time.perf_counter() - started
+            observe_request(scope, status, seconds)
+            if scope["path"] not in QUIET_PATHS and access_log.isEnabledFor(logging.INFO):
                 fields = {
                     "method": scope["method"],
                     "path": scope["path"],
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": round(seconds * 1000, 2),
                 }
                 access_log.info("%s %s %s", scope["method"], scope["path"], status, extra={"fields": fields})
             correlation_id_var.reset(token)
@@ -201,7 +206,10 @@ def create_service_app(
     documents: dict[str, Any] = {"docs_url": None, "redoc_url": None}  # servicekit.docs serves them, offline
     if not serves_own_docs:
         documents["openapi_url"] = None
-    app = FastAPI(title=title, description=description, version="1", lifespan=lifespan, **documents)
+    # FastAPI's own OpenTelemetry hooks are off: the platform's metrics and logs are its own (above), and
+    # checking for a configured provider cost every request three look-ups
+    telemetry: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+    app = FastAPI(title=title, description=description, version="1", lifespan=lifespan, telemetry=telemetry, **documents)
     if serves_own_docs:
         serve_docs(app, "/openapi.json", title)
     app.state.runtime = runtime
@@ -210,7 +218,6 @@ def create_service_app(
     install_idempotency(app, owner_of=idempotency_owner)
     for inner in reversed(inner_middleware):
         app.add_middleware(inner.cls, *inner.args, **inner.kwargs)
-    app.add_middleware(MetricsMiddleware)
     app.add_middleware(CorrelationMiddleware)
     for outer in reversed(outer_middleware):
         app.add_middleware(outer.cls, *outer.args, **outer.kwargs)

@@ -23,7 +23,9 @@ from gateway.context import Gateway, token_subject
 from gateway.domain import LockoutPolicy
 from gateway.fhir import errors as fhir_errors
 from gateway.fhir import routes as fhir_routes
+from gateway.forwarding import public
 from gateway.forwarding import routes as forwarding_routes
+from gateway.forwarding.endpoint import ForwardingShortcut
 from gateway.forwarding.limits import BodyLimitMiddleware, RateLimiter, TooManyRequests
 from gateway.forwarding.proxy import Proxy
 from gateway.grants import routes as grants_routes
@@ -161,6 +163,12 @@ def create_app(
         expose_headers=EXPOSED_HEADERS,
         max_age=600,
     )
+    shortcut = Middleware(
+        ForwardingShortcut,
+        route=forwarding_routes.forward,
+        services=settings.upstreams,
+        served_here=(public.PUBLIC_PREFIX,),
+    )
     app = create_service_app(
         gateway.runtime,
         title=TITLE,
@@ -184,7 +192,7 @@ def create_app(
         housekeeping=[("audit-retention", lambda: audit_service.apply_retention(gateway))],
         resources=held_by(gateway),
         readiness=readiness(gateway),
-        inner_middleware=[Middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)],
+        inner_middleware=[Middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes), shortcut],
         outer_middleware=[cors],
         idempotency_owner=token_subject,
         serves_own_docs=False,

@@ -6,14 +6,15 @@ OpenID Connect provider), not from the internal token, so the gateway has its ow
 """
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 import jwt
+from cachetools import LRUCache
 from fastapi import Depends, Request
 
 from contracts.permissions import Permission
-from contracts.scope import Principal
+from contracts.scope import Grant, Principal
 from gateway.audit.trail import AuditEntry, AuditTrail, outcome_of
 from gateway.auth.oidc import Authenticator, VerifiedToken
 from gateway.auth.sessions import Sessions
@@ -48,6 +49,20 @@ class Gateway:
     limiter: RateLimiter
     token_limiter: RateLimiter
     proxy: Proxy
+    _with_grants: LRUCache[str, tuple[Principal, tuple[Grant, ...], Principal]] = field(
+        default_factory=lambda: LRUCache(maxsize=10_000)
+    )
+
+    def with_grants(self, known: Principal, grants: tuple[Grant, ...]) -> Principal:
+        """The principal with its grants as resolved now: the same object as long as neither was re-read (the
+        caches hand out the same objects), so that the internal token signed for it is found by identity, not
+        by hashing every grant again on each request."""
+        last = self._with_grants.get(known.subject)
+        if last is not None and last[0] is known and last[1] is grants:
+            return last[2]
+        principal = known.model_copy(update={"grants": grants})
+        self._with_grants[known.subject] = (known, grants, principal)
+        return principal
 
 
 @dataclass(frozen=True)
@@ -105,7 +120,7 @@ async def current_caller(
     if known is None:
         raise Unauthenticated("the token's subject is not known here")
     gateway.limiter.check(known.subject)
-    principal = known.model_copy(update={"grants": await gateway.grants.resolve(known.subject)})
+    principal = gateway.with_grants(known, await gateway.grants.resolve(known.subject))
     on_behalf = request.headers.get(ON_BEHALF_HEADER)
     return Caller(
         principal=principal,

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Delete, delete, exists, false, func, or_
+from sqlalchemy import ColumnElement, Delete, bindparam, delete, exists, false, func, or_, update
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -66,6 +67,14 @@ def records_visible_to(
 def locked_head() -> SelectOfScalar[AuditChainHead]:
     """The one chain-head row, locked: appends and purges of every process take turns on it."""
     return select(AuditChainHead).where(col(AuditChainHead.id) == HEAD_ID).with_for_update()
+
+
+HEAD_TABLE = AuditChainHead.__table__  # type: ignore[attr-defined]
+# Built once: each append's transaction runs these (Core, not the ORM: its unit of work cost more than the statements)
+LOCKED_HEAD_ROW = sa_select(HEAD_TABLE.c.last_seq, HEAD_TABLE.c.last_hash).where(HEAD_TABLE.c.id == HEAD_ID).with_for_update()
+MOVE_HEAD = (
+    update(HEAD_TABLE).where(HEAD_TABLE.c.id == HEAD_ID).values(last_seq=bindparam("new_seq"), last_hash=bindparam("new_hash"))
+)
 
 
 def chained_entries(entry_ids: Sequence[str]) -> SelectOfScalar[str | None]:

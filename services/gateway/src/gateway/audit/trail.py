@@ -21,9 +21,11 @@ last one removed as the anchor that verification starts from.
 """
 
 import asyncio
+import itertools
 import logging
+import os
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert
@@ -125,6 +127,13 @@ class AuditTrail:
         self._writer: asyncio.Task[None] | None = None
         self._settled = asyncio.Event()
         self._settled.set()
+        # Entry ids: unique per trail (a random prefix) and per record (a counter). Not uuid4 per record: its
+        # getrandom call gives up the GIL, and the request waits to take it back from the database threads.
+        self._id_prefix = os.urandom(8).hex()
+        self._id_counter = itertools.count()
+
+    def _entry_id(self) -> str:
+        return f"{self._id_prefix}{next(self._id_counter):016x}"
 
     async def _head(self, session: AsyncSession) -> AuditChainHead:
         head = await session.scalar(queries.locked_head())
@@ -145,7 +154,7 @@ class AuditTrail:
         committed. Either way one writer task per process chains whatever is queued in one transaction.
         """
         at = clock.now()
-        values: dict[str, object] = {**asdict(entry), "entry_id": uuid.uuid4().hex, "at": at}
+        values: dict[str, object] = {**vars(entry), "subjects": list(entry.subjects), "entry_id": self._entry_id(), "at": at}
         future: asyncio.Future[None] | None = None
         if self.journal is not None:
             if len(self._queue) >= self.max_backlog:
@@ -201,14 +210,22 @@ class AuditTrail:
             self.journal.rotate_if_large()
         self._settled.set()
 
+    async def _locked_head_row(self, session: AsyncSession) -> tuple[int, str]:
+        """(last seq, last hash) of the chain head, locked; the row is created the first time."""
+        row = (await session.execute(queries.LOCKED_HEAD_ROW)).first()
+        if row is None:
+            await self._head(session)
+            row = (await session.execute(queries.LOCKED_HEAD_ROW)).first()
+        assert row is not None
+        return int(row.last_seq), str(row.last_hash)
+
     async def _write(self, batch: list[dict[str, object]], *, skip_known: bool = False) -> int:
         async with self._lock, self.db.transaction() as session:
-            head = await self._head(session)
+            seq, previous = await self._locked_head_row(session)
             if skip_known:  # a replay: records already chained (by us before a crash, or another process) are skipped
                 ids = [str(values["entry_id"]) for values in batch]
                 known = set(await session.scalars(queries.chained_entries(ids)))
                 batch = [values for values in batch if values["entry_id"] not in known]
-            seq, previous = head.last_seq, head.last_hash
             records: list[dict[str, object]] = []
             subjects: list[dict[str, object]] = []
             for entry in batch:
@@ -228,9 +245,8 @@ class AuditTrail:
                 await session.execute(insert(table_of(AuditRecordRow)), records)
             if subjects:
                 await session.execute(insert(table_of(AuditSubjectRow)), subjects)
-            head.last_seq, head.last_hash = seq, previous
-            session.add(head)
-            await session.flush()
+            if records:
+                await session.execute(queries.MOVE_HEAD, {"new_seq": seq, "new_hash": previous})
         return len(batch)
 
     async def recover(self) -> int:

@@ -12,10 +12,11 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from cachetools import LRUCache, TTLCache
+from cachetools import LRUCache
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.auth import queries
+from gateway.recent import Recent
 from gateway.tables import RefreshTokenRow, RevokedTokenRow
 from gateway.timestamps import aware
 from servicekit import clock
@@ -41,7 +42,7 @@ class Sessions:
         self.monotonic = monotonic
         # a revocation is final (kept until evicted); "not revoked" is re-asked after cache_seconds
         self._revoked: LRUCache[str, bool] = LRUCache(maxsize=100_000)
-        self._not_revoked: TTLCache[str, bool] = TTLCache(maxsize=100_000, ttl=cache_seconds, timer=monotonic)
+        self._recent: Recent[str, bool] = Recent(maxsize=100_000, ttl=cache_seconds, timer=monotonic)
 
     async def issue_refresh(self, subject: str, family: str | None = None) -> str:
         token = secrets.token_urlsafe(32)
@@ -103,14 +104,16 @@ class Sessions:
             )
             await session.execute(queries.expired_revocations(now))
         self._revoked[jti] = True
-        self._not_revoked.pop(jti, None)
+        self._recent.invalidate(jti)
 
     async def is_revoked(self, jti: str) -> bool:
         if jti in self._revoked:
             return True
-        if jti in self._not_revoked:
-            return False
+        return await self._recent.get(jti, self._read_revoked)
+
+    async def _read_revoked(self, jti: str) -> bool:
         async with self.db.read() as session:  # a read: never queues behind the audit writer
             revoked = await session.scalar(queries.revoked_access(jti)) is not None
-        (self._revoked if revoked else self._not_revoked)[jti] = True
+        if revoked:
+            self._revoked[jti] = True
         return revoked

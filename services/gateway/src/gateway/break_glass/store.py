@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cachetools import TTLCache
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.api.common import Page
@@ -19,6 +18,7 @@ from contracts.api.gateway import BreakGlassCreate, BreakGlassRecord
 from contracts.enums import Action, ManagementTier
 from contracts.scope import Principal
 from gateway.break_glass import queries
+from gateway.recent import Recent
 from gateway.tables import BreakGlassRow, CadreScope
 from gateway.timestamps import aware
 from servicekit import clock
@@ -67,7 +67,7 @@ class BreakGlass:
         self.default_minutes = default_minutes
         self.cache_seconds = cache_seconds
         self.monotonic = monotonic
-        self._cache: TTLCache[str, tuple[OpenGlass, ...]] = TTLCache(maxsize=CACHED_SUBJECTS, ttl=cache_seconds, timer=monotonic)
+        self._cache: Recent[str, tuple[OpenGlass, ...]] = Recent(maxsize=CACHED_SUBJECTS, ttl=cache_seconds, timer=monotonic)
 
     async def request(self, session: AsyncSession, principal: Principal, data: BreakGlassCreate) -> BreakGlassRecord:
         scope = await session.get(CadreScope, data.cadre_id)
@@ -89,18 +89,16 @@ class BreakGlass:
         )
         session.add(row)
         await session.flush()
-        self._cache.pop(principal.subject, None)
+        self._cache.invalidate(principal.subject)
         return public(row, now)
 
     async def open_for(self, subject: str) -> tuple[OpenGlass, ...]:
-        cached = self._cache.get(subject)
-        if cached is not None:
-            return cached
-        async with self.db.transaction() as session:
+        return await self._cache.get(subject, self._read_open)
+
+    async def _read_open(self, subject: str) -> tuple[OpenGlass, ...]:
+        async with self.db.transaction() as session:  # as grants are read (gateway.grants.store)
             rows = await session.scalars(queries.in_force_for(subject, clock.now()))
-            opened = tuple(OpenGlass(r.id, str(r.cadre_id), r.managing_unit, ManagementTier(r.tier)) for r in rows)
-        self._cache[subject] = opened
-        return opened
+            return tuple(OpenGlass(r.id, str(r.cadre_id), r.managing_unit, ManagementTier(r.tier)) for r in rows)
 
     async def for_board(
         self, session: AsyncSession, board: Principal, *, unit: str | None, page: PageParams

@@ -91,7 +91,7 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
+        declared = next((value for name, value in scope["headers"] if name == b"content-length"), None)
         too_large = f"the request body exceeds {self.max_body_bytes} bytes"
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
             path: str = scope.get("path", "")

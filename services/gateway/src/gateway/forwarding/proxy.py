@@ -3,11 +3,12 @@ the caller's token swapped for a short-lived signed internal token (re-used for 
 upstream timeouts answered with 504."""
 
 import asyncio
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx
-from cachetools import TTLCache
+from cachetools import LRUCache, TTLCache
 
 from contracts.scope import Principal
 from gateway.forwarding.upstream import Origin, UpstreamBroken, UpstreamPool
@@ -70,7 +71,9 @@ class Proxy:
         self.timeout = timeout
         # a cached token must keep well over half of its life when used
         self.token_cache_seconds = min(token_cache_seconds, signer.ttl.total_seconds() / 2)
-        self._tokens: TTLCache[Principal, str] = TTLCache(maxsize=10_000, ttl=self.token_cache_seconds)
+        self._tokens: TTLCache[Principal, tuple[str, float]] = TTLCache(maxsize=10_000, ttl=self.token_cache_seconds)
+        # the last token of each subject, found by the principal's identity (gateway.context.Gateway.with_grants)
+        self._last: LRUCache[str, tuple[Principal, str, float]] = LRUCache(maxsize=10_000)
         # httpx for the occasional calls (readiness, API documents), for in-process services (tests) and any
         # upstream that is not plain http://; forwarding over the network goes through the gateway's own pool
         self.client = httpx.AsyncClient(
@@ -82,10 +85,16 @@ class Proxy:
         self._origins = {} if mounts else {base: origin for base in upstreams.values() if (origin := Origin.of(base))}
 
     def internal_token(self, principal: Principal) -> str:
-        token = self._tokens.get(principal)
-        if token is None:
-            token = self._tokens[principal] = self.signer.sign(principal)
-        return token
+        """A token signed for this principal at most `token_cache_seconds` ago, or a new one."""
+        now = time.monotonic()
+        last = self._last.get(principal.subject)
+        if last is not None and last[0] is principal and now < last[2]:
+            return last[1]
+        signed = self._tokens.get(principal)
+        if signed is None or now >= signed[1]:
+            signed = self._tokens[principal] = (self.signer.sign(principal), now + self.token_cache_seconds)
+        self._last[principal.subject] = (principal, *signed)
+        return signed[0]
 
     def base_of(self, service: str) -> str:
         base = self.upstreams.get(service)

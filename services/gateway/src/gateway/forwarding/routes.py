@@ -1,6 +1,7 @@
 """The platform's routes that the gateway forwards or documents: `/api/v1/<service>/<path>` (every
-service's API, behind the gateway's rules and audit), the public dashboard files, and the merged API
-documents. Plain APIRouters: a forwarded POST's Idempotency-Key is the service's to honour."""
+service's API, behind the gateway's rules and audit: gateway.forwarding.endpoint), the public dashboard
+files, and the merged API documents. Plain APIRouters: a forwarded POST's Idempotency-Key is the service's
+to honour."""
 
 from typing import Any
 
@@ -9,12 +10,12 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import RedirectResponse, Response
 
 from contracts.asyncapi import asyncapi_document
-from gateway.context import API_PREFIX, CallerDep, GatewayDep
+from gateway.context import GatewayDep
 from gateway.forwarding import public
-from gateway.forwarding import service as forwarding
 from gateway.forwarding.docs import merged_openapi
+from gateway.forwarding.endpoint import PROXY_METHODS, forwarding_route
 
-PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+__all__ = ["PROXY_METHODS", "dashboard", "documents", "forward", "router"]
 
 documents = APIRouter(include_in_schema=False)
 dashboard = APIRouter(include_in_schema=False)  # included before `router`: its paths are matched first
@@ -48,6 +49,5 @@ async def dashboard_file(path: str, request: Request, gateway: GatewayDep) -> Re
     return await public.dashboard_file(gateway, path, request)
 
 
-@router.api_route(f"{API_PREFIX}/{{service}}/{{path:path}}", methods=PROXY_METHODS)
-async def forward(service: str, path: str, request: Request, caller: CallerDep, gateway: GatewayDep) -> Response:
-    return await forwarding.forward(gateway, service, path, request, caller)
+forward = forwarding_route()  # what the shortcut (gateway.forwarding.endpoint) leaves to the router ends here too
+router.routes.append(forward)

@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 
-from cachetools import TTLCache
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.api.gateway import GrantCreate, GrantRecord
@@ -20,6 +19,7 @@ from contracts.scope import Grant, Principal
 from gateway.domain import GrantTerms, grant_successors, grant_within_own, grants_in_force
 from gateway.grants import queries
 from gateway.identity import Directory
+from gateway.recent import Recent
 from gateway.tables import GrantRow
 from gateway.timestamps import aware
 from servicekit import clock
@@ -83,27 +83,24 @@ class GrantStore:
         self.known = known  # whether a subject may sign in at all (gateway.identities)
         self.cache_seconds = cache_seconds
         self.monotonic = monotonic
-        self._cache: TTLCache[str, tuple[Grant, ...]] = TTLCache(maxsize=CACHED_SUBJECTS, ttl=cache_seconds, timer=monotonic)
+        self._cache: Recent[str, tuple[Grant, ...]] = Recent(maxsize=CACHED_SUBJECTS, ttl=cache_seconds, timer=monotonic)
 
     def invalidate(self, subject: str | None = None) -> None:
-        if subject is None:
-            self._cache.clear()
-        else:
-            self._cache.pop(subject, None)
+        self._cache.invalidate(subject)
 
     async def resolve(self, subject: str) -> tuple[Grant, ...]:
         """The grants in force for a subject now; the first time, its grants from the principals file are
         recorded as its initial grants."""
-        cached = self._cache.get(subject)
-        if cached is not None:
-            return cached
+        return await self._cache.get(subject, self._read_grants)
+
+    async def _read_grants(self, subject: str) -> tuple[Grant, ...]:
+        # In a writing transaction, as before: on SQLite it waits for a grant change being committed (which
+        # invalidates the cache before its commit) instead of caching the rows it replaces.
         async with self.db.transaction() as session:
             rows = list(await session.scalars(queries.grants_of(subject)))
             if not rows:
                 rows = await self._bootstrap(session, subject)
-        grants = held_grants(rows, clock.now())
-        self._cache[subject] = grants
-        return grants
+        return held_grants(rows, clock.now())
 
     async def bootstrap_all(self) -> None:
         """Record the file's grants of every principal that has no grant history yet (at start-up, so that

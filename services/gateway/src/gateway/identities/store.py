@@ -7,19 +7,18 @@ the API and never overwritten from the file.
 """
 
 import asyncio
-import contextlib
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cachetools import TTLCache
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.scope import Principal, PrincipalKind
 from gateway.domain import LockoutPolicy, home_unit
 from gateway.identities import queries
 from gateway.identity import ClientRecord, Directory, UserRecord, hash_secret, secret_matches
+from gateway.recent import Recent
 from gateway.tables import IdentityRow
 from servicekit import clock
 from servicekit.db import Database
@@ -96,16 +95,13 @@ class IdentityStore:
         self.lockout = lockout
         self.cache_seconds = cache_seconds
         self.monotonic = monotonic
-        self._cache: TTLCache[str, Principal | None] = TTLCache(maxsize=100_000, ttl=cache_seconds, timer=monotonic)
+        self._cache: Recent[str, Principal | None] = Recent(maxsize=100_000, ttl=cache_seconds, timer=monotonic)
         self._imported: float | None = None
         self._import_lock = asyncio.Lock()
         self._dummy: str | None = None
 
     def invalidate(self, subject: str | None = None) -> None:
-        if subject is None:
-            self._cache.clear()
-        else:
-            self._cache.pop(subject, None)
+        self._cache.invalidate(subject)
 
     async def follow_file(self) -> int:
         """Add the file's principals the table does not hold yet, if the file changed since the last time."""
@@ -136,13 +132,12 @@ class IdentityStore:
         await self.follow_file()
         if not _lookupable(subject):
             return None
-        with contextlib.suppress(KeyError):  # one lookup: a TTL entry can expire between an `in` and a `[]`
-            return self._cache[subject]
+        return await self._cache.get(subject, self._read_principal)
+
+    async def _read_principal(self, subject: str) -> Principal | None:
         async with self.db.read() as session:
             row = await session.get(IdentityRow, subject)
-        found = principal_of(row) if row is not None and row.disabled_at is None else None
-        self._cache[subject] = found
-        return found
+        return principal_of(row) if row is not None and row.disabled_at is None else None
 
     async def exists(self, subject: str) -> bool:
         await self.follow_file()
