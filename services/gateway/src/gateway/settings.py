@@ -41,7 +41,9 @@ class GatewaySettings(ServiceSettings):
     scheduling_url: str = "http://127.0.0.1:8002"
     clinical_url: str = "http://127.0.0.1:8003"
     reporting_url: str = "http://127.0.0.1:8004"
-    upstream_timeout_seconds: float = 10.0
+    # longer than a service's own wait for SQLite's write lock (servicekit.db), so a request that waited there is
+    # answered, not cut off with a 504; nginx's proxy_read_timeout is 60 s
+    upstream_timeout_seconds: float = 25.0
     max_body_bytes: int = 5 * 1024 * 1024
     max_batch_items: int = 1000
     rate_per_second: float = Field(default=100.0, description="per principal, sustained")
