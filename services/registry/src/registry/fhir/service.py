@@ -1,7 +1,6 @@
 """Patient use cases: read, search, and registration through the registry's own use case (conditional on
 the CCCD), each in the request's unit of work."""
 
-import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from registry.fhir import queries
 from registry.fhir.domain import ELEMENT_OF_FIELD, if_none_exist_cccd, patient_of, registration_of
 from registry.mappers import cadre_public
 from registry.rules import Rules
-from servicekit.errors import Refused
+from servicekit.errors import Conflict, Refused
 from servicekit.fhir import FhirError, Issue, validate
 from servicekit.fhir_search import DateSearch, Token
 from servicekit.outbox import Outbox
@@ -62,17 +61,6 @@ async def _existing(session: AsyncSession, principal: Principal, national_id: st
     return patient_of(cadre_public(found)) if found is not None else None
 
 
-async def _winner(session: AsyncSession, principal: Principal, national_id: str) -> dict[str, Any] | None:
-    """The record a concurrent request registered first. Seen once in some 50 runs of eight racing creates on
-    PostgreSQL under load: the loser's first look after the unique violation did not find it yet, so it looks
-    again briefly before answering 409."""
-    for pause in (0.0, 0.05, 0.2):
-        await asyncio.sleep(pause)
-        if (existing := await _existing(session, principal, national_id)) is not None:
-            return existing
-    return None
-
-
 def _as_outcome(refused: Refused) -> FhirError:
     """The registration's own refusals (a CCCD that does not fit the birth date, an unknown unit) named by element."""
     issues = []
@@ -88,8 +76,9 @@ async def create_patient(
 ) -> tuple[dict[str, Any], bool]:
     """(the Patient, True if registered now); with If-None-Exist, the cadre already in scope is answered instead.
 
-    The CCCD is unique in the registry's table: two requests racing past the look-up meet there, and the
-    loser answers with the winner's record (its savepoint rolled back, nothing of it kept)."""
+    The CCCD is unique in the registry's table: two requests racing past the look-up meet there (or the loser's
+    own duplicate check sees the winner's row), and the loser answers with the winner's record (its savepoint
+    rolled back, nothing of it kept)."""
     validate("Patient", body)
     registration = registration_of(body)
     wanted = if_none_exist_cccd(if_none_exist) if if_none_exist is not None else None
@@ -101,8 +90,12 @@ async def create_patient(
     except Refused as refused:
         raise _as_outcome(refused) from None
     except IntegrityError:
-        existing = await _winner(session, principal, wanted) if wanted is not None else None
+        existing = await _existing(session, principal, wanted) if wanted is not None else None
         if existing is None:
             raise FhirError(409, "duplicate", "a cadre with this CCCD is already registered", "Patient.identifier") from None
+        return existing, False
+    except Conflict:  # the winner committed between our look-up and register_cadre's own duplicate check
+        if wanted is None or (existing := await _existing(session, principal, wanted)) is None:
+            raise
         return existing, False
     return patient_of(created), True
