@@ -1,12 +1,12 @@
 """JSON logs that carry the correlation id from the HTTP request through every event it causes."""
 
-import itertools
 import json
 import logging
-import os
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
+
+from servicekit.ids import new_id
 
 correlation_id_var: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
@@ -15,29 +15,8 @@ def current_correlation_id() -> str | None:
     return correlation_id_var.get()
 
 
-class _Ids:
-    """Unique ids without a system call each: a random prefix per process (drawn again in a forked child)
-    and a counter. uuid4's getrandom gives up the GIL, and a request then waits to take it back from the
-    database driver's threads."""
-
-    def __init__(self) -> None:
-        self.restart()
-
-    def restart(self) -> None:
-        self.prefix = os.urandom(8).hex()
-        self.counter = itertools.count()
-
-    def next(self) -> str:
-        return f"{self.prefix}{next(self.counter):016x}"
-
-
-_ids = _Ids()
-os.register_at_fork(after_in_child=_ids.restart)
-
-
 def new_correlation_id() -> str:
-    """32 hex digits, as uuid4().hex was."""
-    return _ids.next()
+    return new_id()
 
 
 class JsonFormatter(logging.Formatter):

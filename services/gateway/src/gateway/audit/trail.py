@@ -21,9 +21,7 @@ last one removed as the anchor that verification starts from.
 """
 
 import asyncio
-import itertools
 import logging
-import os
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -41,6 +39,7 @@ from gateway.tables import AuditChainHead, AuditRecordRow, AuditSubjectRow
 from servicekit import clock
 from servicekit.db import Database
 from servicekit.errors import DomainError
+from servicekit.ids import new_id
 from servicekit.pagination import PageParams, paginate
 from servicekit.retry import Backoff
 from servicekit.sql import insert_ignoring_duplicates, table_of
@@ -127,13 +126,6 @@ class AuditTrail:
         self._writer: asyncio.Task[None] | None = None
         self._settled = asyncio.Event()
         self._settled.set()
-        # Entry ids: unique per trail (a random prefix) and per record (a counter). Not uuid4 per record: its
-        # getrandom call gives up the GIL, and the request waits to take it back from the database threads.
-        self._id_prefix = os.urandom(8).hex()
-        self._id_counter = itertools.count()
-
-    def _entry_id(self) -> str:
-        return f"{self._id_prefix}{next(self._id_counter):016x}"
 
     async def _head(self, session: AsyncSession) -> AuditChainHead:
         head = await session.scalar(queries.locked_head())
@@ -154,7 +146,7 @@ class AuditTrail:
         committed. Either way one writer task per process chains whatever is queued in one transaction.
         """
         at = clock.now()
-        values: dict[str, object] = {**vars(entry), "subjects": list(entry.subjects), "entry_id": self._entry_id(), "at": at}
+        values: dict[str, object] = {**vars(entry), "subjects": list(entry.subjects), "entry_id": new_id(), "at": at}
         future: asyncio.Future[None] | None = None
         if self.journal is not None:
             if len(self._queue) >= self.max_backlog:
