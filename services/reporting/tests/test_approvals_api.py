@@ -15,7 +15,8 @@ from sqlalchemy import select
 from contracts import roles
 from contracts.enums import CadreStatus, EncounterKind, ManagementTier, UnitLevel
 from contracts.events.registry import CadreRegistered, UnitCreated
-from reporting.tables import KIT, CadreInterval
+from reporting.headcounts.store import TOTAL_KEYS
+from reporting.tables import KIT, HeadcountTotal
 from servicekit.db import Database
 from servicekit.testing.principals import principal_for
 
@@ -208,26 +209,21 @@ async def test_completeness_lists_boards_on_time_late_and_missing(world: World) 
 
 
 async def test_a_report_whose_arithmetic_checks_fail_is_not_submitted(world: World) -> None:
-    """A read model gone wrong (one cadre counted twice on a day) makes the report's totals disagree: the
-    submission is refused with the failing check, and nothing is stored or published."""
+    """A read model gone wrong (one cadre counted twice on a day: the headcount one more than the intervals
+    hold) makes the report's totals disagree: the submission is refused with the failing check, and nothing is
+    stored or published."""
     approval_id = (await draft(world, LAMDONG, "VN.68", PERIOD))["approval_id"]
     before = (await world.http.get(f"{APPROVALS}/{approval_id}", headers=world.sign(ADMIN))).json()
     cadre = world.p2[0]
     db = Database(world.database_url)
     try:
         async with db.transaction() as session:
-            session.add(
-                CadreInterval(
-                    cadre_id=cadre.id,
-                    managing_unit="VN.68",
-                    province="VN.68",
-                    tier=cadre.tier.value,
-                    status="active",
-                    valid_from=date(2020, 1, 1),
-                    today_unit="VN.68",
-                    today_province="VN.68",
-                )
-            )
+            key = ("VN.68", cadre.managing_unit, cadre.tier.value, "active", cadre.managing_unit, "VN.68", "")
+            held = await session.get(HeadcountTotal, key)
+            if held is None:
+                session.add(HeadcountTotal(**dict(zip(TOTAL_KEYS, key, strict=True)), cadres=1))
+            else:
+                held.cadres += 1
     finally:
         await db.dispose()
     refused = await step(world, LAMDONG, approval_id, "submit", 422)

@@ -17,7 +17,7 @@ from test_attribution_reorganisation import order_a, order_b, story
 
 from contracts.api.reporting import UnitBasis
 from contracts.enums import CadreStatus, EncounterKind, ManagementTier, ReferralKind
-from contracts.events.clinical import ClinicalRecordAmended, ClinicalRecordWithdrawn
+from contracts.events.clinical import ClinicalRecordAmended, ClinicalRecordWithdrawn, RecordSummary
 from contracts.events.registry import CadreRegistered, CadreTransferred
 from reporting.dashboard import figures, queries
 from reporting.preaggregates import refill, split_period
@@ -118,9 +118,10 @@ async def test_the_worlds_preaggregates_equal_the_facts(world: World) -> None:
         await db.dispose()
 
 
-async def test_late_amended_withdrawn_and_transferred_records_keep_them_exact(world: World) -> None:
+async def late_amended_withdrawn_and_transferred(world: World) -> tuple[RecordSummary, RecordSummary]:
     """A late record for a past month; an amendment moving a record to another month and kind; a withdrawal;
-    a cadre transferred with a date before its records (they move to the new unit on the as-then basis)."""
+    a cadre transferred with a date before its records (they move to the new unit on the as-then basis).
+    Returns the late record and the amended one."""
     feed, cadre = world.feed, world.p2[0]
     late = await record(feed, cadre, EncounterKind.REFERRAL, date(2023, 1, 20), referral_kind=ReferralKind.ABROAD)
     moved = await record(feed, cadre, EncounterKind.OUTPATIENT_VISIT, date(2023, 2, 14))
@@ -140,6 +141,11 @@ async def test_late_amended_withdrawn_and_transferred_records_keep_them_exact(wo
         ),
         subject=str(mover.id),
     )
+    return late, amended
+
+
+async def test_late_amended_withdrawn_and_transferred_records_keep_them_exact(world: World) -> None:
+    late, amended = await late_amended_withdrawn_and_transferred(world)
     db = Database(world.database_url)
     try:
         await assert_preaggregates_exact(db)

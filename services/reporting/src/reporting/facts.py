@@ -1,10 +1,11 @@
-"""Conditions on the read models that the dashboard's figures and the national roll-up both count with,
-and the type of the statements the features' queries build."""
+"""Conditions on the read models that the dashboard's figures and the national roll-up both count with, the
+type of the statements the features' queries build, and the session settings they run under."""
 
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, not_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, not_, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
@@ -58,3 +59,13 @@ def latest_exam_conditions(start: date, end: date) -> list[ColumnElement[bool]]:
         .exists()
     )
     return [_live_exams_in(start, end), not_(superseded)]
+
+
+async def for_analysis(session: AsyncSession) -> None:
+    """PostgreSQL, this transaction only: room for the national queries' sorts and hashes in memory, and a plan
+    made for each execution's own dates and units. asyncpg prepares every statement, and from its sixth execution
+    PostgreSQL may switch to a generic plan that does not know the period: the national dashboard took twice as
+    long from then on."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL work_mem = '32MB'"))
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))

@@ -1,4 +1,5 @@
-"""The national figures' pre-aggregates (`RecordMonthCount`, `InvitationMonthCount`), kept exact in the
+"""The national figures' pre-aggregates (`RecordMonthCount`, `InvitationMonthCount`, and the headcounts of
+`reporting.headcounts`), kept exact in the
 transaction that writes the facts they count (run around `reporting.pending.write`, on its synchronous session).
 
 How they stay exact whatever changes a fact: before the batch is written, the aggregate key of every fact row
@@ -17,14 +18,16 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, and_, bindparam, case, cast, delete, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import String, and_, case, cast, delete, func, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlmodel import col
 
 from reporting.attribution import predecessors_of
+from reporting.counters import add_counts
 from reporting.domain import month_of, province_of
 from reporting.facts import Rows
+from reporting.headcounts import store as headcounts
+from reporting.headcounts.steps import Steps
 from reporting.tables import CadreInterval, ClinicalFact, InvitationFact, InvitationMonthCount, RecordMonthCount
 from servicekit.sql import table_of
 
@@ -116,6 +119,8 @@ class Seen:
     records: Counts = field(default_factory=Counter)
     invited: Counts = field(default_factory=Counter)
     examined: Counts = field(default_factory=Counter)
+    headcount_cadres: list[uuid.UUID] = field(default_factory=list)  # their histories or diagnoses may change
+    headcounts: Steps = field(default_factory=Counter)  # those cadres' headcount steps before the batch
 
 
 def _select_by(session: Session, statement: Rows, columns: Sequence[Any], values: Sequence[Collection[uuid.UUID]]) -> Any:
@@ -164,6 +169,10 @@ def before_write(session: Session, pending: Pending) -> Seen:
     )
     seen.records, seen.invited, seen.examined, old_cadres = _count(session, seen, -1)
     seen.record_cadres |= old_cadres  # an amendment may move a record to another cadre: both cadres' invitations
+    with_groups = {record_id for record_id, candidate in pending.records.items() if candidate.groups}
+    records = [candidate.row for candidate in pending.records.values()]
+    seen.headcount_cadres = headcounts.cadres_touched(session, pending.cadre_facts, records, with_groups)
+    seen.headcounts = headcounts.steps_now(session, seen.headcount_cadres)
     return seen
 
 
@@ -173,35 +182,17 @@ def after_write(session: Session, pending: Pending, seen: Seen) -> None:
     records.update(seen.records)
     invited.update(seen.invited)
     examined.update(seen.examined)
-    dialect = session.get_bind().dialect.name
-    _add(session, dialect, table_of(RecordMonthCount), RECORD_KEYS, {k: {"records": n} for k, n in records.items() if n})
+    add_counts(session, table_of(RecordMonthCount), RECORD_KEYS, {k: {"records": n} for k, n in records.items() if n})
     changed = {k for k in (*invited, *examined) if invited[k] or examined[k]}
-    _add(
+    add_counts(
         session,
-        dialect,
         table_of(InvitationMonthCount),
         INVITATION_KEYS,
         {k: {"invited": invited[k], "examined": examined[k]} for k in changed},
     )
+    headcounts.apply_difference(session, seen.headcounts, seen.headcount_cadres)
     if pending.reorganised:
         refill(session, sorted({province_of(p) for p in predecessors_of(session, pending.reorganised)}))
-
-
-def _add(session: Session, dialect: str, table: Any, keys: Sequence[str], deltas: dict[Key, dict[str, int]]) -> None:
-    """Add each delta to its aggregate row (created at 0); rows left at zero are removed."""
-    if not deltas:
-        return
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    values = list(next(iter(deltas.values())))
-    statement = statement.on_conflict_do_update(
-        index_elements=list(keys), set_={v: table.c[v] + statement.excluded[v] for v in values}
-    )
-    rows = [{**dict(zip(keys, key, strict=True)), **delta} for key, delta in sorted(deltas.items(), key=str)]
-    session.execute(statement, rows)
-    lowered = [{f"k_{k}": v for k, v in zip(keys, key, strict=True)} for key, delta in deltas.items() if min(delta.values()) < 0]
-    if lowered:  # only a row something was taken from can be left at zero: found by its key
-        by_key = (table.c[k] == bindparam(f"k_{k}") for k in keys)
-        session.execute(delete(table).where(*by_key, *(table.c[v] == 0 for v in values)), lowered)
 
 
 # --- counting again from the facts ----------------------------------------------------------------------
@@ -212,6 +203,7 @@ def refill(session: Session, provinces: Sequence[str] | None = None) -> None:
     facts were loaded in bulk, and by the migration that added them."""
     _refill_records(session, provinces)
     _refill_invitations(session, provinces)
+    headcounts.refill(session, provinces)
 
 
 def _refill_records(session: Session, provinces: Sequence[str] | None) -> None:

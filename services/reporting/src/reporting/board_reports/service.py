@@ -22,6 +22,7 @@ from reporting.board_reports.checks import activity_checks, cadre_checks, classi
 from reporting.board_reports.convalescence import convalescence_figures
 from reporting.dashboard import figures
 from reporting.domain import DEFAULT_MIN_CELL_SIZE, report_title
+from reporting.facts import for_analysis
 from reporting.periods import NO_DATA, check_period
 from reporting.suppression import suppressed_report
 from reporting.tables import IssuedReport as IssuedRow
@@ -48,7 +49,7 @@ async def board_report(
     were at the period's end) or mapped onto today's (`basis`)."""
     check_period(start, end)
     found = await resolve_unit(session, principal, unit)
-    await figures.for_analysis(session)
+    await for_analysis(session)
     cadres = await figures.cadre_section(session, principal, unit, end, figures.day_before(start), basis)
     independent_total = await figures.cadres_counted(session, principal, unit, end, basis)
     coverage = await figures.coverage_section(session, principal, unit, start, end, basis)

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.api.reporting import (
@@ -28,17 +27,13 @@ from contracts.api.reporting import (
 from contracts.enums import CadreStatus, EncounterKind, ManagementTier, ReferralKind
 from contracts.scope import Principal
 from reporting.dashboard import queries
-from reporting.domain import CHRONIC_GROUPS, CLASSIFICATION_CODES, child_of_at_depth, comorbidity_bucket, months_between, rate
+from reporting.domain import CHRONIC_GROUPS, CLASSIFICATION_CODES, child_of_at_depth, months_between, rate
+from reporting.headcounts import queries as headcounts
+from reporting.headcounts.steps import GROUPS, group_measure
 from reporting.preaggregates import split_period
 from reporting.tables import ExamPlanFact, ExamRoundFact
 
 AS_THEN = UnitBasis.AS_THEN  # every figure's default: the units as they stood on each row's date
-
-
-async def for_analysis(session: AsyncSession) -> None:
-    """PostgreSQL: room for the national queries' sorts and hashes in memory (this transaction only)."""
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text("SET LOCAL work_mem = '32MB'"))
 
 
 def day_before(day: date) -> date:
@@ -51,11 +46,11 @@ def day_before(day: date) -> date:
 async def cadre_rows_on(
     session: AsyncSession, principal: Principal, unit: str, days: list[date], basis: UnitBasis = AS_THEN
 ) -> list[list[CadreCountRow]]:
-    """Counts by tier and status on each of `days`."""
-    result = await session.execute(queries.cadres_on_days(principal, unit, days, basis))
+    """Counts by tier and status on each of `days`, from the headcounts."""
+    statement = headcounts.counted_on(principal, unit, days, headcounts.by_tier_and_status, basis)
     order = {t: i for i, t in enumerate(ManagementTier)}
     per_day: list[list[CadreCountRow]] = [[] for _ in days]
-    for t, s, *counts in result:
+    for t, s, _measure, *counts in await session.execute(statement):
         for i, n in enumerate(counts):
             if n:
                 per_day[i].append(CadreCountRow(tier=ManagementTier(t), status=CadreStatus(s), count=int(n)))
@@ -271,18 +266,14 @@ def monthly_points(cells: list[ActivityCell], start: date, end: date) -> list[Mo
 async def chronic_section(
     session: AsyncSession, principal: Principal, unit: str, as_of: date, population: int, basis: UnitBasis = AS_THEN
 ) -> ChronicSection:
-    result = await session.execute(queries.chronic_groups_counted(principal, unit, as_of, basis))
-    group_counts: dict[str, int] = defaultdict(int)
-    appearances: dict[int, int] = defaultdict(int)  # groups per cadre -> (cadre, group) pairs of such cadres
-    for group, groups, n in result:
-        group_counts[str(group)] += int(n)
-        appearances[int(groups)] += int(n)
-    buckets: dict[str, int] = defaultdict(int)
-    for groups, n in appearances.items():
-        buckets[comorbidity_bucket(groups)] += n // groups
+    """Cadres under care on `as_of` with each chronic group diagnosed by then, and with how many groups."""
+    statement = headcounts.counted_on(principal, unit, [as_of], headcounts.overall, basis, cadres=False)
+    measured = {str(measure): int(n) for measure, n in await session.execute(statement) if n}
+    group_counts = {group: measured.get(group_measure(group), 0) for group, *_ in CHRONIC_GROUPS}
+    buckets = {bucket: measured.get(f"{GROUPS}{bucket}", 0) for bucket in ("1", "2", "3+")}
     return ChronicSection(
         as_of=as_of,
-        has_data=bool(group_counts),
+        has_data=any(group_counts.values()),
         population=population,
         rows=[
             ChronicConditionRow(

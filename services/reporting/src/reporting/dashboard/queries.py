@@ -2,7 +2,7 @@
 caller's scope within the unit asked for (`access.in_scope`)."""
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import date
 from typing import Any
 
@@ -20,7 +20,6 @@ from reporting.tables import (
     CadreFact,
     CadreInterval,
     ClinicalFact,
-    DiagnosisFact,
     ExamPlanFact,
     ExamRoundFact,
     InvitationFact,
@@ -62,19 +61,6 @@ def units_to_pick(principal: Principal) -> Rows:
         select(UnitFact)
         .where(covered, col(UnitFact.level) != UnitLevel.COMMUNE.value, col(UnitFact.valid_to).is_(None))
         .order_by(col(UnitFact.path))
-    )
-
-
-def cadres_on_days(principal: Principal, unit: str, days: Sequence[date], basis: UnitBasis = AS_THEN) -> Rows:
-    """(tier, status, cadres on each of `days`...) in one scan of the intervals."""
-    tier, status = col(CadreInterval.tier), col(CadreInterval.status)
-    held = [func.sum(case((holds_on(day), 1), else_=0)) for day in days]
-    return (
-        select(tier, status, *held)
-        .where(
-            _intervals_in_scope(principal, unit, basis), col(CadreInterval.valid_from) <= max(days), status.in_(COUNTED_STATUSES)
-        )
-        .group_by(tier, status)
     )
 
 
@@ -182,28 +168,3 @@ def activity_month_cells(principal: Principal, unit: str, months: tuple[str, str
         .group_by(*keys)
         .having(records > 0)
     )
-
-
-def chronic_groups_counted(principal: Principal, unit: str, as_of: date, basis: UnitBasis = AS_THEN) -> Rows:
-    """(group, groups its cadres have, (cadre, group) pairs) of cadres under care on `as_of` (in scope there)
-    with a chronic diagnosis recorded up to that day.
-
-    One pass: each (cadre, group) once, with how many groups its cadre has; prevalence sums over those
-    counts, and a cadre with n groups appears n times, so comorbidity divides by n.
-    """
-    diagnosis = DiagnosisFact
-    joined = and_(
-        col(CadreInterval.cadre_id) == col(diagnosis.cadre_id),
-        _intervals_in_scope(principal, unit, basis),
-        holds_on(as_of),
-        col(CadreInterval.status).in_(COUNTED_STATUSES),
-    )
-    pairs = (
-        select(col(diagnosis.cadre_id).label("cadre_id"), col(diagnosis.chronic_group).label("chronic_group"))
-        .join(CadreInterval, joined)
-        .where(col(diagnosis.occurred_on) <= as_of)
-        .group_by(col(diagnosis.cadre_id), col(diagnosis.chronic_group))
-        .subquery()
-    )
-    counted = select(pairs.c.chronic_group, func.count().over(partition_by=pairs.c.cadre_id).label("groups")).subquery()
-    return select(counted.c.chronic_group, counted.c.groups, func.count()).group_by(counted.c.chronic_group, counted.c.groups)

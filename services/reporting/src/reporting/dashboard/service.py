@@ -13,6 +13,7 @@ from reporting.access import name_in_period, resolve_unit, visible_units
 from reporting.dashboard import figures, queries
 from reporting.dashboard.targets import change, previous_period
 from reporting.domain import rate
+from reporting.facts import for_analysis
 from reporting.periods import NO_DATA, check_period
 from reporting.suppression import suppressed_cadre_counts, suppressed_dashboard
 from servicekit import clock
@@ -51,7 +52,7 @@ async def dashboard(
     under its cadre's unit on the row's date, as the units stood then or mapped onto today's (`basis`)."""
     check_period(start, end)
     found = await resolve_unit(session, principal, unit)
-    await figures.for_analysis(session)
+    await for_analysis(session)
     cadres = await figures.cadre_section(session, principal, unit, end, figures.day_before(start), basis)
     coverage = await figures.coverage_section(session, principal, unit, start, end, basis)
     classification = await figures.classification_section(session, principal, unit, start, end, basis)

@@ -10,6 +10,7 @@ from contracts.api.reporting import Cell, NationalRollup, ProvinceAggregate, Uni
 from contracts.enums import EncounterKind, ManagementTier, ReferralKind
 from contracts.scope import Principal
 from reporting.domain import CLASSIFICATION_CODES
+from reporting.facts import for_analysis
 from reporting.periods import NO_DATA, check_period
 from reporting.rollup import queries
 from reporting.suppression import RawCell, suppress
@@ -56,18 +57,19 @@ def _add(cells: Cells, province: str, field: str, value: int, cadres: int) -> No
 async def _count(session: AsyncSession, principal: Principal, start: date, end: date, basis: UnitBasis) -> Cells:
     """Every field's value per province, with the distinct cadres it rests on (what suppression looks at)."""
     cells: Cells = defaultdict(dict)
-    for province, tier, status, n in await session.execute(queries.cadres(principal, end, basis)):
+    for province, tier, status, _measure, n in await session.execute(queries.cadres(principal, end, basis)):
         for field in ("cadres_total", f"cadres_{status}", f"cadres_{tier}"):
             _add(cells, province, field, n, n)
+    provinces = sorted(str(p) for p in (await session.execute(queries.provinces_in(start, end, basis))).scalars() if p)
     for province, invited, invited_cadres, done, done_cadres in await session.execute(
-        queries.invitations(principal, start, end, basis)
+        queries.invitations(principal, start, end, basis, provinces)
     ):
         _add(cells, province, "invited", invited, invited_cadres)
         _add(cells, province, "examined", int(done or 0), done_cadres)
     for province, code, n in await session.execute(queries.classifications(principal, start, end, basis)):
         _add(cells, province, "classified_total", n, n)
         _add(cells, province, f"class_{code}", n, n)
-    for province, kind, referral, n, cadres in await session.execute(queries.activity(principal, start, end, basis)):
+    for province, kind, referral, n, cadres in await session.execute(queries.activity(principal, start, end, basis, provinces)):
         activity_field = ACTIVITY_FIELDS.get((kind, referral if kind == EncounterKind.REFERRAL.value else None))
         if activity_field is not None:
             _add(cells, province, activity_field, n, cadres)
@@ -97,6 +99,7 @@ async def rollup(
     session: AsyncSession, principal: Principal, start: date, end: date, basis: UnitBasis, min_cell_size: int
 ) -> NationalRollup:
     check_period(start, end)
+    await for_analysis(session)
     cells = await _count(session, principal, start, end, basis)
     names = {u.path: u.name for u in (await session.execute(queries.units_named(list(cells)))).scalars()}
     if basis is UnitBasis.AS_THEN:  # provinces named as they stood at the period's end

@@ -1,0 +1,128 @@
+"""Keeping the headcount pre-aggregates (`HeadcountTotal`, `HeadcountStep`) exact, in the transaction that
+writes the facts they count (called by `reporting.preaggregates` around `reporting.pending.write`).
+
+Before the batch is written, the steps of every cadre whose history or diagnoses it may change are worked out
+from the stored facts; after, again; the difference is added. A reorganisation changes the units many intervals
+map onto today: the provinces it reaches are counted again from the facts instead.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Collection, Iterator, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from reporting.counters import add_counts
+from reporting.headcounts.steps import Held, Steps, difference, rolled_up, steps_of
+from reporting.tables import CadreInterval, DiagnosisFact, HeadcountStep, HeadcountTotal
+from servicekit.sql import table_of
+
+CHUNK = 1000
+KEY_COLUMNS = ("province", "managing_unit", "tier", "status", "today_unit", "today_province")
+TOTAL_KEYS = (*KEY_COLUMNS, "measure")
+STEP_KEYS = (*KEY_COLUMNS, "measure", "grain", "starts_on")
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def cadres_touched(
+    session: Session, cadre_histories: Collection[uuid.UUID], records: Sequence[dict[str, Any]], has_groups: Collection[uuid.UUID]
+) -> list[uuid.UUID]:
+    """The cadres whose steps a batch may change: those whose history it rewrites, those a record with chronic
+    groups names, and those whose stored diagnoses it may replace or withdraw (an amendment may move a record)."""
+    touched = set(cadre_histories) | {r["cadre_id"] for r in records if r["record_id"] in has_groups}
+    record_ids = sorted({r["record_id"] for r in records}, key=str)
+    for part in _chunks(record_ids):
+        touched.update(
+            session.execute(select(col(DiagnosisFact.cadre_id)).where(col(DiagnosisFact.record_id).in_(part))).scalars()
+        )
+    return sorted(touched, key=str)
+
+
+def _held(rows: Any) -> dict[uuid.UUID, list[Held]]:
+    found: dict[uuid.UUID, list[Held]] = defaultdict(list)
+    for cadre_id, unit, tier, status, valid_from, valid_to, today_unit in rows:
+        found[cadre_id].append(Held(unit, tier, status, valid_from, valid_to, today_unit))
+    return found
+
+
+def _interval_columns() -> list[Any]:
+    i = CadreInterval
+    columns = (i.cadre_id, i.managing_unit, i.tier, i.status, i.valid_from, i.valid_to, i.today_unit)
+    return [col(c) for c in columns]
+
+
+def _diagnoses_of(session: Session, cadres: Sequence[uuid.UUID] | None) -> dict[uuid.UUID, list[tuple[str, date]]]:
+    d = DiagnosisFact
+    statement = select(col(d.cadre_id), col(d.chronic_group), col(d.occurred_on))
+    found: dict[uuid.UUID, list[tuple[str, date]]] = defaultdict(list)
+    parts = [statement] if cadres is None else [statement.where(col(d.cadre_id).in_(p)) for p in _chunks(cadres)]
+    for part in parts:
+        for cadre_id, group, day in session.execute(part):
+            found[cadre_id].append((group, day))
+    return found
+
+
+def steps_now(session: Session, cadres: Sequence[uuid.UUID]) -> Steps:
+    """The steps these cadres' stored histories and diagnoses make."""
+    histories: dict[uuid.UUID, list[Held]] = defaultdict(list)
+    for part in _chunks(cadres):
+        statement = select(*_interval_columns()).where(col(CadreInterval.cadre_id).in_(part))
+        for cadre_id, held in _held(session.execute(statement)).items():
+            histories[cadre_id].extend(held)
+    diagnoses = _diagnoses_of(session, cadres)
+    steps: Steps = Counter()
+    for cadre_id, held in histories.items():
+        steps.update(steps_of(held, diagnoses.get(cadre_id, [])))
+    return steps
+
+
+def add_steps(session: Session, steps: Steps, *, fresh: bool = False) -> None:
+    """Steps added to the totals and to the year, month and day sums (`fresh`: to rows just emptied, inserted)."""
+    totals, deltas = rolled_up(steps)
+    counted = {(*k, m): {"cadres": n} for (k, m), n in totals.items() if n}
+    changed = {(*k, m, g, d): {"change": n} for (k, m, g, d), n in deltas.items() if n}
+    for table, keys, rows in ((table_of(HeadcountTotal), TOTAL_KEYS, counted), (table_of(HeadcountStep), STEP_KEYS, changed)):
+        if not fresh:
+            add_counts(session, table, keys, rows)
+        elif rows:
+            session.execute(table.insert(), [{**dict(zip(keys, key, strict=True)), **n} for key, n in rows.items()])
+
+
+def apply_difference(session: Session, before: Steps, cadres: Sequence[uuid.UUID]) -> None:
+    """What the written batch changed for these cadres (`before`: their steps before it)."""
+    add_steps(session, difference(steps_now(session, cadres), before))
+
+
+def refill(session: Session, provinces: Sequence[str] | None = None) -> None:
+    """The headcounts of `provinces` (all when None) counted again from the facts: each interval counts under
+    its own province, with its cadre's diagnoses whatever unit made them."""
+    totals, steps = table_of(HeadcountTotal), table_of(HeadcountStep)
+    statement = select(*_interval_columns())
+    if provinces is None:
+        session.execute(delete(totals))
+        session.execute(delete(steps))
+        selected = [statement]
+    else:
+        for part in _chunks(list(provinces)):
+            session.execute(delete(totals).where(totals.c.province.in_(part)))
+            session.execute(delete(steps).where(steps.c.province.in_(part)))
+        selected = [statement.where(col(CadreInterval.province).in_(part)) for part in _chunks(list(provinces))]
+    histories: dict[uuid.UUID, list[Held]] = defaultdict(list)
+    for query in selected:
+        for cadre_id, held in _held(session.execute(query)).items():
+            histories[cadre_id].extend(held)
+    diagnoses = _diagnoses_of(session, None if provinces is None else sorted(histories, key=str))
+    counted: Steps = Counter()
+    for cadre_id, held in histories.items():
+        counted.update(steps_of(held, diagnoses.get(cadre_id, [])))
+    add_steps(session, counted, fresh=True)
