@@ -118,6 +118,10 @@ class ExamRoundFact(ReportingModel, table=True):
     ends_on: date
 
 
+TODAY_INVITATION_COLUMNS = ("status", "exam_recorded", "tier", "today_unit", "cadre_id")
+TODAY_RECORD_COLUMNS = ("kind", "withdrawn", "referral_kind", "tier", "today_unit", "cadre_id")
+
+
 class InvitationFact(ReportingModel, table=True):
     """One invitation: who (id only), which plan and round, its latest status; `exam_recorded` from clinical."""
 
@@ -128,7 +132,13 @@ class InvitationFact(ReportingModel, table=True):
             "cadre_id",
         ),
         Index("ix_invitationfact_cadre_round", "cadre_id", "round_id"),
-        Index("ix_invitationfact_today_province_date", "today_province", "appointment_date"),
+        # covering on PostgreSQL, as the province index is: the roll-up on today's units reads it alone
+        Index(
+            "ix_invitationfact_today_province_date",
+            "today_province",
+            "appointment_date",
+            postgresql_include=list(TODAY_INVITATION_COLUMNS),
+        ),
     )
 
     invitation_id: uuid.UUID = Field(primary_key=True)
@@ -165,7 +175,12 @@ class ClinicalFact(ReportingModel, table=True):
             *("month", "cadre_id", "record_id"),
         ),
         Index("ix_clinicalfact_cadre_kind", "cadre_id", "kind", "occurred_on", "withdrawn", "classification", "record_id"),
-        Index("ix_clinicalfact_today_province_occurred", "today_province", "occurred_on"),
+        Index(
+            "ix_clinicalfact_today_province_occurred",
+            "today_province",
+            "occurred_on",
+            postgresql_include=list(TODAY_RECORD_COLUMNS),
+        ),
         # the live classified exams alone, by date: the national classification's latest exams, index-only
         Index("ix_clinicalfact_exams", *EXAM_INDEX_COLUMNS, postgresql_where=text(EXAMS_PG), sqlite_where=text(EXAMS_SQLITE)),
     )
