@@ -6,6 +6,7 @@ records, a reorganisation entered before and after the records), and the figures
 migration 0005 fills them from the facts an installation already holds."""
 
 import asyncio
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -13,6 +14,7 @@ from alembic import command
 from reporting_testkit import ADMIN, Bare, World, classified, record, snapshot
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from test_attribution_reorganisation import order_a, order_b, story
 
 from contracts.api.reporting import UnitBasis
@@ -21,7 +23,7 @@ from contracts.events.clinical import ClinicalRecordAmended, ClinicalRecordWithd
 from contracts.events.registry import CadreRegistered, CadreTransferred
 from reporting.dashboard import figures, queries
 from reporting.preaggregates import refill, split_period
-from reporting.tables import InvitationMonthCount, RecordMonthCount
+from reporting.tables import InvitationMonthCount, RecordMonthCount, ReportingModel
 from servicekit import migrations
 from servicekit.db import Database
 
@@ -36,23 +38,31 @@ PERIODS = [
 UNITS = ["VN", "VN.68", "VN.68.672", "VN.67"]
 
 
-async def stored(session: AsyncSession) -> list[list[tuple[Any, ...]]]:
+Recount = Callable[[Session], None]
+
+
+async def stored(session: AsyncSession, models: Sequence[type[ReportingModel]]) -> list[list[tuple[Any, ...]]]:
     found = []
-    for model in (RecordMonthCount, InvitationMonthCount):
+    for model in models:
         rows = (await session.execute(select(model))).scalars()
         found.append(sorted(tuple(r.model_dump().items()) for r in rows))
     return found
 
 
-async def assert_preaggregates_exact(db: Database) -> None:
-    """The kept aggregates equal the aggregates counted again from the facts (in a transaction rolled back)."""
+async def assert_kept_as_counted(db: Database, models: Sequence[type[ReportingModel]], recount: Recount) -> None:
+    """The kept aggregates equal the aggregates counted again from the facts (in a transaction rolled back),
+    and the first of them is not empty."""
     async with db.sessions() as session:
-        kept = await stored(session)
-        await session.run_sync(lambda sync: refill(sync))
-        counted = await stored(session)
+        kept = await stored(session, models)
+        await session.run_sync(recount)
+        counted = await stored(session, models)
         await session.rollback()
     assert kept == counted
-    assert kept[0], "no record counted: the story did not reach the aggregates"
+    assert kept[0], "nothing counted: the story did not reach the aggregates"
+
+
+async def assert_preaggregates_exact(db: Database) -> None:
+    await assert_kept_as_counted(db, (RecordMonthCount, InvitationMonthCount), lambda sync: refill(sync))
 
 
 Cells = dict[tuple[str, ...], tuple[int, ...]]

@@ -305,30 +305,9 @@ class InvitationMonthCount(ReportingModel, table=True):
     examined: int = 0
 
 
-class HeadcountTotal(ReportingModel, table=True):
-    """Pre-aggregate of `CadreInterval` and `DiagnosisFact`: cadres per key and measure after every step of their
-    histories (`reporting.headcounts`). A headcount on a day is this less the `HeadcountStep`s after that day."""
-
-    __table_args__ = (Index("ix_headcounttotal_today_province", "today_province"),)
-
-    province: str = Field(primary_key=True, max_length=100)
-    managing_unit: str = Field(primary_key=True, max_length=100)
-    tier: str = Field(primary_key=True, max_length=30)
-    status: str = Field(primary_key=True, max_length=20)
-    today_unit: str = Field(primary_key=True, max_length=100)
-    today_province: str = Field(primary_key=True, max_length=100)
-    measure: str = Field(primary_key=True, max_length=40)  # '' cadres, group:<g>, groups:<n> (reporting.headcounts.steps)
-    cadres: int = 0
-
-
-class HeadcountStep(ReportingModel, table=True):
-    """The changes of `HeadcountTotal`'s counts summed by year, month and day (`grain`, from `starts_on`): the
-    steps after a day are a few rows, whatever the length of the history before it."""
-
-    __table_args__ = (
-        Index("ix_headcountstep_grain_starts", "grain", "starts_on"),
-        Index("ix_headcountstep_today_province_grain_starts", "today_province", "grain", "starts_on"),
-    )
+class HeadcountKey(SQLModel):
+    """What a headcount is counted by: the unit as then and today, tier, status, and the measure
+    ('' cadres, group:<g>, groups:<n>: reporting.headcounts.steps). Not a table itself."""
 
     province: str = Field(primary_key=True, max_length=100)
     managing_unit: str = Field(primary_key=True, max_length=100)
@@ -337,6 +316,26 @@ class HeadcountStep(ReportingModel, table=True):
     today_unit: str = Field(primary_key=True, max_length=100)
     today_province: str = Field(primary_key=True, max_length=100)
     measure: str = Field(primary_key=True, max_length=40)
+
+
+class HeadcountTotal(ReportingModel, HeadcountKey, table=True):
+    """Pre-aggregate of `CadreInterval` and `DiagnosisFact`: cadres per key and measure after every step of their
+    histories (`reporting.headcounts`). A headcount on a day is this less the `HeadcountStep`s after that day."""
+
+    __table_args__ = (Index("ix_headcounttotal_today_province", "today_province"),)
+
+    cadres: int = 0
+
+
+class HeadcountStep(ReportingModel, HeadcountKey, table=True):
+    """The changes of `HeadcountTotal`'s counts summed by year, month and day (`grain`, from `starts_on`): the
+    steps after a day are a few rows, whatever the length of the history before it."""
+
+    __table_args__ = (
+        Index("ix_headcountstep_grain_starts", "grain", "starts_on"),
+        Index("ix_headcountstep_today_province_grain_starts", "today_province", "grain", "starts_on"),
+    )
+
     grain: str = Field(primary_key=True, max_length=5)  # year | month | day
     starts_on: date = Field(primary_key=True)
     change: int = 0
