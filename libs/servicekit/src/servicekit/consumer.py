@@ -54,7 +54,7 @@ DECODE_SLICE = 50  # records decoded between two turns of the batch being applie
 START_SECONDS = 30.0  # bound on connecting, assigning and seeking
 LOG_CHECK_SECONDS = 1.0  # how often a running consumer asks which broker log it is reading
 RECONNECT_FIRST_WAIT = 0.5  # seconds before the first reconnection (then doubling, servicekit.retry)
-FETCH_RECORDS = LARGEST  # records a getmany may return: on PostgreSQL one transaction (a rebuild: 500 cost 8% more)
+FETCH_RECORDS = LARGEST  # records a getmany may return: on PostgreSQL they are applied in one transaction
 
 
 def describe(exc: BaseException) -> str:  # an error as the log and the dead letter name it
