@@ -48,9 +48,6 @@ Handler = Callable[[AsyncSession, EventEnvelope, Any], Awaitable[None]]
 # Called once per batch, before its handlers, with the events they will get: reads ahead in one query per batch
 # what each handler would otherwise look up per event. Not called on the one-by-one path (handlers then look up).
 BatchStep = Callable[[AsyncSession, list[tuple[EventEnvelope, Any]]], Awaitable[None]]
-Offset = tuple[str, int, int]  # (topic, partition, offset) of a record
-Decoded = tuple[EventEnvelope, Any]  # its envelope and payload (None: no handler here)
-DECODE_SLICE = 50  # records decoded between two turns of the batch being applied
 START_SECONDS = 30.0  # bound on connecting, assigning and seeking
 LOG_CHECK_SECONDS = 1.0  # how often a running consumer asks which broker log it is reading
 RECONNECT_FIRST_WAIT = 0.5  # seconds before the first reconnection (then doubling, servicekit.retry)
@@ -220,58 +217,24 @@ class EventConsumer:
                 log.debug("consumer stop failed", exc_info=True)
 
     async def _loop(self) -> None:
-        """Fetch and decode the next records while the last ones are being applied: the event loop parses them
-        while the transaction waits on the database, so a backlog costs the sum of neither. One run of
-        transactions at a time, in fetch order: each partition's records are still applied in order."""
         assert self._consumer is not None
-        applying: asyncio.Task[None] | None = None
-        try:
-            while True:
-                batches = await self._consumer.getmany(timeout_ms=200, max_records=FETCH_RECORDS)
-                # Every partition's records in one run of transactions (each partition's in its order): a backlog
-                # spread over many partitions (a rebuild reads 18 at once) shares each transaction's fixed statements.
-                messages = [message for partition in batches.values() for message in partition]
-                decoded = await self._decode(messages)
-                if applying is not None:
-                    await applying  # its error ends the loop, as it did when applied inline
-                    applying = None
-                if await self._check_log(idle=not batches):
-                    continue  # positions moved back; what was just fetched comes again in order
-                if messages:
-                    apply = partial(self._apply_or_one_by_one, decoded=decoded)
-                    applying = asyncio.create_task(in_transactions(messages, self._sizer, apply))
-        finally:
-            if applying is not None:
-                applying.cancel()
-                await asyncio.gather(applying, return_exceptions=True)
+        while True:
+            batches = await self._consumer.getmany(timeout_ms=200, max_records=FETCH_RECORDS)
+            if await self._check_log(idle=not batches):
+                continue  # positions moved back; what was just fetched comes again in order
+            # Every partition's records in one run of transactions (each partition's in its order): a backlog spread
+            # over many partitions (a rebuild reads 18 at once) shares each transaction's fixed statements.
+            messages = [message for partition in batches.values() for message in partition]
+            await in_transactions(messages, self._sizer, self._apply_or_one_by_one)
 
-    async def _decode(self, messages: list[ConsumerRecord[Any, Any]]) -> dict[Offset, Decoded]:
-        """Envelope and payload of each message that parses (`apply_batch` parses the others itself and fails at
-        them), in slices between which the batch being applied gets on with its statements."""
-        decoded: dict[Offset, Decoded] = {}
-        for index, message in enumerate(messages):
-            if index % DECODE_SLICE == DECODE_SLICE - 1:
-                await asyncio.sleep(0)
-            try:
-                envelope = EventEnvelope.from_kafka(list(message.headers), message.value)
-                payload = parse_payload(envelope) if (envelope.type, envelope.schema_version) in self.handlers else None
-            except Exception:  # noqa: BLE001 - apply_batch parses it again and fails there, as it always has
-                continue
-            decoded[(message.topic, message.partition, message.offset)] = (envelope, payload)
-        return decoded
-
-    async def _apply_or_one_by_one(
-        self, messages: Sequence[ConsumerRecord[Any, Any]], decoded: Mapping[Offset, Decoded] | None = None
-    ) -> None:
-        failed_at = await self.apply_batch(list(messages), decoded)
+    async def _apply_or_one_by_one(self, messages: Sequence[ConsumerRecord[Any, Any]]) -> None:
+        failed_at = await self.apply_batch(list(messages))
         if failed_at is None:
             return
         for index, message in enumerate(messages):
             await self.process(message, attempts_made=1 if index == failed_at else 0)
 
-    async def apply_batch(
-        self, messages: list[ConsumerRecord[Any, Any]], decoded: Mapping[Offset, Decoded] | None = None
-    ) -> int | None:
+    async def apply_batch(self, messages: list[ConsumerRecord[Any, Any]]) -> int | None:
         """Apply messages (of one or more partitions, each partition's in order) in one transaction: one commit
         instead of one per message, and the position of each partition they end.
 
@@ -287,15 +250,9 @@ class EventConsumer:
         failed_at: int | None = 0
         try:
             envelopes = []
-            payloads: dict[int, Any] = {}  # decoded ahead, by the envelope's place in the batch
             for index, message in enumerate(messages):
                 failed_at = index
-                ahead = decoded.get((message.topic, message.partition, message.offset)) if decoded else None
-                if ahead is None:
-                    envelopes.append(EventEnvelope.from_kafka(list(message.headers), message.value))
-                else:
-                    envelopes.append(ahead[0])
-                    payloads[index] = ahead[1]
+                envelopes.append(EventEnvelope.from_kafka(list(message.headers), message.value))
             async with self.db.transaction() as session:
                 claimed = await self._claim(session, messages, envelopes)
                 batch: list[tuple[int, EventEnvelope, Any]] = []
@@ -303,8 +260,7 @@ class EventConsumer:
                     failed_at = index
                     if str(envelope.id) in claimed:
                         claimed.discard(str(envelope.id))  # the same event twice in one batch: applied once
-                        payload = payloads[index] if index in payloads else parse_payload(envelope)
-                        batch.append((index, envelope, payload))
+                        batch.append((index, envelope, parse_payload(envelope)))
                 if self.prepare is not None and batch:
                     failed_at = batch[0][0]
                     await self.prepare(session, [(envelope, payload) for _, envelope, payload in batch])
