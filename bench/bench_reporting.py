@@ -27,9 +27,11 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import asyncpg
+from sqlalchemy import text
 
 from bench.common import percentile, record_goal
 from bench.cpu import CpuMeter
@@ -203,11 +205,24 @@ async def rebuild_at_scale(db: Database, broker: Broker, loaded: Loaded) -> None
     """The whole national history published as events (plus the lag run's), then replayed into emptied read
     models by `reporting.rebuild`: measured, not extrapolated."""
     events, seconds = await publish(broker, loaded)
-    print(f"published the national history: {events:,} events in {seconds:.0f}s", flush=True)
-    started_cpu = time.process_time()
+    print(f"published the national history: {events:,} events in {seconds:.0f}s ({events / seconds:.0f}/s)", flush=True)
+    async with db.transaction() as session:  # the cluster's postmaster: its backends' CPU is PostgreSQL's share
+        backend = int(await session.scalar(text("SELECT pg_backend_pid()")) or 0)
+    stat = await asyncio.to_thread(Path(f"/proc/{backend}/stat").read_text)
+    meter = CpuMeter({}, postgres=int(stat.rsplit(")", 1)[1].split()[1]))
+    meter.start()
+    load_before = os.getloadavg()[0]
     result = await rebuild(db, broker, timeout=float(os.environ.get("BENCH_REPORTING_REBUILD_TIMEOUT", 3600)))
-    cpu = time.process_time() - started_cpu
+    spent = meter.spent()
+    per_event = {name: seconds * 1e6 / result.events_applied for name, seconds in spent.items()}
     rate = result.events_applied / result.seconds
+    print(
+        f"rebuild: {result.events_applied:,} events in {result.seconds:.1f}s ({rate:.0f}/s); CPU us/event: consumer "
+        f"{per_event.get('load generator', 0):.0f}, PostgreSQL {per_event.get('postgres', 0):.0f}; "
+        f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after",
+        flush=True,
+    )
+    cpu = spent.get("load generator", 0.0)
     record_goal(
         "reporting",
         f"rebuild from the event history ({result.events_applied:,} events: {CADRES:,} cadres, {RECORDS:,} records)",

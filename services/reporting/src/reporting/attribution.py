@@ -95,8 +95,10 @@ def predecessors_of(session: Session, paths: Iterable[str]) -> set[str]:
 
 def intervals_of_cadres(session: Session, cadre_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[Interval]]:
     found: dict[uuid.UUID, list[Interval]] = defaultdict(list)
+    names = ("cadre_id", "managing_unit", "tier", "status", "valid_from", "valid_to")
+    columns = [table_of(CadreInterval).c[name] for name in names]  # not entities: an ORM object per row cost more
     for part in _chunks(sorted(set(cadre_ids), key=str)):
-        for r in session.execute(select(CadreInterval).where(col(CadreInterval.cadre_id).in_(part))).scalars():
+        for r in session.execute(select(*columns).where(col(CadreInterval.cadre_id).in_(part))):
             found[r.cadre_id].append(Interval(r.managing_unit, r.tier, r.status, r.valid_from, r.valid_to))
     return found
 
