@@ -54,8 +54,8 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
 
 
 def record_rows() -> Rows:
-    """(record id, cadre, counted, *RecordMonthCount's key) of the records; counted: live, with a unit and a tier
-    (a row without one matches no scope)."""
+    """(record id, cadre, counted, *RecordMonthCount's key, round) of the records; counted: live, with a unit and
+    a tier (a row without one matches no scope)."""
     r = ClinicalFact
     counted = and_(col(r.withdrawn).is_(False), col(r.managing_unit).is_not(None), col(r.tier).is_not(None))
     return select(
@@ -70,6 +70,7 @@ def record_rows() -> Rows:
         func.coalesce(col(r.referral_kind), ""),
         func.coalesce(col(r.today_unit), ""),
         func.coalesce(col(r.today_province), ""),
+        col(r.round_id),
     )
 
 
@@ -115,10 +116,13 @@ class Seen:
     record_ids: list[uuid.UUID]
     invitation_ids: list[uuid.UUID]
     cadres: list[uuid.UUID]  # every record and invitation of these may change (history, attribution)
-    record_cadres: set[uuid.UUID] = field(default_factory=set)  # their invitations may change (`exam_recorded`)
+    # cadres of the records of a round: their invitations may change (`exam_recorded`); a record of no round
+    # changes no invitation (`pending._recompute_exam_recorded` looks only at a round's records)
+    record_cadres: set[uuid.UUID] = field(default_factory=set)
     records: Counts = field(default_factory=Counter)
     invited: Counts = field(default_factory=Counter)
     examined: Counts = field(default_factory=Counter)
+    stored_records: set[uuid.UUID] = field(default_factory=set)  # of `record_ids`, those stored before the batch
     headcount_cadres: list[uuid.UUID] = field(default_factory=list)  # their histories or diagnoses may change
     headcounts: Steps = field(default_factory=Counter)  # those cadres' headcount steps before the batch
 
@@ -138,10 +142,13 @@ def _count(session: Session, seen: Seen, sign: int) -> tuple[Counts, Counts, Cou
     records: Counts = Counter()
     cadres_of_records: set[uuid.UUID] = set()
     r = ClinicalFact
-    for _id, cadre_id, counted, *key in _select_by(
+    for record_id, cadre_id, counted, *key, round_id in _select_by(
         session, record_rows(), [col(r.record_id), col(r.cadre_id)], [seen.record_ids, seen.cadres]
     ):
-        cadres_of_records.add(cadre_id)
+        if round_id is not None:
+            cadres_of_records.add(cadre_id)
+        if sign < 0:
+            seen.stored_records.add(record_id)
         if counted:
             records[tuple(key)] += sign
     invited: Counts = Counter()
@@ -165,13 +172,14 @@ def before_write(session: Session, pending: Pending) -> Seen:
         record_ids=list(pending.records),
         invitation_ids=[*pending.invitations, *pending.statuses, *pending.earlier_statuses],
         cadres=sorted({*pending.cadre_facts, *pending.reattribute}, key=str),
-        record_cadres={c.row["cadre_id"] for c in pending.records.values()},
+        record_cadres={c.row["cadre_id"] for c in pending.records.values() if c.row["round_id"] is not None},
     )
     seen.records, seen.invited, seen.examined, old_cadres = _count(session, seen, -1)
     seen.record_cadres |= old_cadres  # an amendment may move a record to another cadre: both cadres' invitations
     with_groups = {record_id for record_id, candidate in pending.records.items() if candidate.groups}
     records = [candidate.row for candidate in pending.records.values()]
-    seen.headcount_cadres = headcounts.cadres_touched(session, pending.cadre_facts, records, with_groups)
+    stored = seen.stored_records & set(seen.record_ids)
+    seen.headcount_cadres = headcounts.cadres_touched(session, pending.cadre_facts, records, with_groups, stored)
     seen.headcounts = headcounts.steps_now(session, seen.headcount_cadres)
     return seen
 

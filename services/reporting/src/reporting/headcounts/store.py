@@ -35,13 +35,17 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
 
 
 def cadres_touched(
-    session: Session, cadre_histories: Collection[uuid.UUID], records: Sequence[dict[str, Any]], has_groups: Collection[uuid.UUID]
+    session: Session,
+    cadre_histories: Collection[uuid.UUID],
+    records: Sequence[dict[str, Any]],
+    has_groups: Collection[uuid.UUID],
+    stored: Collection[uuid.UUID],
 ) -> list[uuid.UUID]:
     """The cadres whose steps a batch may change: those whose history it rewrites, those a record with chronic
-    groups names, and those whose stored diagnoses it may replace or withdraw (an amendment may move a record)."""
+    groups names, and those whose stored diagnoses it may replace or withdraw (of the `stored` records: an
+    amendment may move a record to another cadre)."""
     touched = set(cadre_histories) | {r["cadre_id"] for r in records if r["record_id"] in has_groups}
-    record_ids = sorted({r["record_id"] for r in records}, key=str)
-    for part in _chunks(record_ids):
+    for part in _chunks(sorted(stored, key=str)):
         touched.update(
             session.execute(select(col(DiagnosisFact.cadre_id)).where(col(DiagnosisFact.record_id).in_(part))).scalars()
         )
