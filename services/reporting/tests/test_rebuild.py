@@ -14,6 +14,7 @@ from typing import Any
 from reporting_scenarios import PERIOD, PROVINCE, seed003
 from reporting_testkit import ADMIN, World, differences
 from reporting_testkit import PERIOD as WORLD_PERIOD
+from sqlalchemy import inspect
 
 from contracts.api.reporting import ReportKind
 from contracts.enums import Action, ManagementTier
@@ -24,10 +25,12 @@ from reporting.dashboard import service as dashboards
 from reporting.domain import rate
 from reporting.projections import build_consumers
 from reporting.rebuild.service import catch_up, rebuild
+from reporting.tables import FIGURE_INDEXES, READ_MODELS
 from servicekit import migrations
 from servicekit.broker import Broker
 from servicekit.db import Database
 from servicekit.embedded import TansuBroker
+from servicekit.sql import table_of
 
 
 async def test_rebuild_from_the_broker_gives_identical_figures(world: World, kafka_broker: TansuBroker) -> None:
@@ -53,12 +56,22 @@ async def test_rebuild_from_the_broker_gives_identical_figures(world: World, kaf
         for sent in world.feed.sent:
             await producer.send_and_wait(sent.topic, value=sent.value, key=sent.key, headers=list(sent.headers))
         result = await rebuild(db, broker, timeout=120)
+        async with db.engine.connect() as connection:  # the figure indexes a rebuild drops on PostgreSQL are back
+            indexes = await connection.run_sync(lambda sync: {t: sync_indexes(sync, t) for t in TABLES})
     finally:
         await broker.close()
         await db.dispose()
     assert result.events_applied == len(world.feed.sent) - 0
+    assert {name for names in indexes.values() for name in names} >= FIGURE_INDEXES
     after = await figures()
     assert differences(before, after) == []
+
+
+TABLES = sorted({table_of(model).name for model in READ_MODELS})
+
+
+def sync_indexes(connection: Any, table: str) -> set[str]:
+    return {str(index["name"]) for index in inspect(connection).get_indexes(table)}
 
 
 BOARD = Principal(

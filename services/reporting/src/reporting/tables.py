@@ -341,6 +341,30 @@ class HeadcountStep(ReportingModel, HeadcountKey, table=True):
     change: int = 0
 
 
+# Indexes only the figures read: no projection looks rows up by them (a reorganisation's remapping, the one writer
+# that narrows by province, reads a few thousand rows either way). A rebuild on PostgreSQL drops them while it
+# refills the read models and builds each once at the end, instead of updating every one of them for every event.
+FIGURE_INDEXES = frozenset(
+    {
+        "ix_cadrefact_managing_unit",
+        "ix_cadrefact_province",
+        "ix_cadreinterval_province_from",
+        "ix_cadreinterval_today_province_from",
+        "ix_invitationfact_province_date",
+        "ix_invitationfact_today_province_date",
+        "ix_clinicalfact_province_occurred",
+        "ix_clinicalfact_today_province_occurred",
+        "ix_clinicalfact_exams",
+        "ix_diagnosisfact_province_occurred",
+        "ix_diagnosisfact_today_province_occurred",
+        "ix_recordmonthcount_today_province_month",
+        "ix_invitationmonthcount_today_province_month",
+        "ix_headcounttotal_today_province",
+        "ix_headcountstep_grain_starts",
+        "ix_headcountstep_today_province_grain_starts",
+    }
+)
+
 READ_MODELS: tuple[type[ReportingModel], ...] = (
     CadreFact,
     CadreChange,

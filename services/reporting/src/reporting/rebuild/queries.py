@@ -1,11 +1,12 @@
 """The rebuild's statements: what empties the read models and this service's consumer bookkeeping, and what
 counts the events replayed. Issued reports are no read model: a rebuild keeps them."""
 
-from sqlalchemy import Delete, Executable, delete, func, select, text
+from sqlalchemy import Delete, Executable, Index, delete, func, select, text
+from sqlalchemy.schema import CreateIndex, DropIndex
 
 from reporting.facts import Rows
 from reporting.projections import CONSUMER_NAMES
-from reporting.tables import KIT, READ_MODELS
+from reporting.tables import FIGURE_INDEXES, KIT, READ_MODELS
 from servicekit.sql import table_of
 
 
@@ -31,3 +32,18 @@ def applied_events() -> Rows:
         .select_from(processed)
         .where(processed.c.consumer.in_(CONSUMER_NAMES), processed.c.outcome == "applied")
     )
+
+
+def figure_indexes() -> list[Index]:
+    """The read models' indexes only the figures read (`reporting.tables.FIGURE_INDEXES`)."""
+    return [index for model in READ_MODELS for index in table_of(model).indexes if index.name in FIGURE_INDEXES]
+
+
+def dropping_figure_indexes() -> list[Executable]:
+    return [DropIndex(index, if_exists=True) for index in figure_indexes()]
+
+
+def building_figure_indexes() -> list[Executable]:
+    """Each figure index as the models declare it; then fresh statistics for the planner."""
+    names = ", ".join(f'"{table_of(model).name}"' for model in READ_MODELS)
+    return [*(CreateIndex(index, if_not_exists=True) for index in figure_indexes()), text(f"ANALYZE {names}")]

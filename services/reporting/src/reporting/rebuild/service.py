@@ -6,6 +6,7 @@ import time
 from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from sqlalchemy import Executable
 from sqlalchemy.exc import OperationalError
 
 from contracts.api.reporting import RebuildResult
@@ -103,11 +104,27 @@ async def applied_events(db: Database) -> int:
         return await session.scalar(queries.applied_events()) or 0
 
 
+async def _execute(db: Database, statements: Sequence[Executable]) -> None:
+    async with db.transaction() as session:
+        for statement in statements:
+            await session.execute(statement)
+
+
 async def rebuild(db: Database, broker: Broker, *, timeout: float = 600.0) -> RebuildResult:
+    """Empty the read models and replay the history into them. On PostgreSQL the indexes only the figures read are
+    dropped meanwhile and built once at the end (a rebuild that stops half-way leaves the read models half-filled
+    and those indexes absent until it is run again)."""
     started = time.monotonic()
     await clear(db)
+    on_postgresql = db.engine.dialect.name == "postgresql"
+    if on_postgresql:
+        await _execute(db, queries.dropping_figure_indexes())
     consumers = build_consumers(db, broker)
-    await catch_up(consumers, broker, timeout=timeout)
+    try:
+        await catch_up(consumers, broker, timeout=timeout)
+    finally:
+        if on_postgresql:
+            await _execute(db, queries.building_figure_indexes())
     return RebuildResult(
         consumers=[c.name for c in consumers],
         events_applied=await applied_events(db),
