@@ -12,6 +12,7 @@ from reporting.domain import (
     effective_date,
     intervals_of,
     months_between,
+    next_month,
     period_problems,
     province_of,
     suppress,
@@ -90,3 +91,9 @@ def test_period_problems_and_checks() -> None:
     assert check("t", 767, {"active": 266, "retired": 501}).parts_sum == 767
     assert months_between(date(2022, 11, 15), date(2023, 2, 1)) == ["2022-11", "2022-12", "2023-01", "2023-02"]
     assert province_of("VN.68.672.24820") == "VN.68" and province_of("VN") == "VN"
+
+
+def test_next_month_crosses_the_year_and_short_months() -> None:
+    assert next_month(date(2025, 1, 31)) == date(2025, 2, 1)
+    assert next_month(date(2024, 2, 29)) == date(2024, 3, 1)
+    assert next_month(date(2025, 12, 1)) == date(2026, 1, 1)

@@ -1,7 +1,7 @@
 """Small SQL helpers that differ between SQLite and PostgreSQL."""
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Table
@@ -56,3 +56,12 @@ def table_of(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
     return table
+
+
+IN_LIST = 1000  # values per IN list: well inside every database's bound on bound parameters
+
+
+def chunked(items: Sequence[Any], size: int = IN_LIST) -> Iterator[Sequence[Any]]:
+    """`items` in slices of at most `size`, for IN lists and executemany runs of bounded length."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

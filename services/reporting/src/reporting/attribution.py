@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -31,9 +31,7 @@ from reporting.tables import (
     InvitationFact,
     UnitSuccessor,
 )
-from servicekit.sql import table_of
-
-CHUNK = 1000
+from servicekit.sql import chunked, table_of
 
 
 @dataclass(frozen=True)
@@ -54,11 +52,6 @@ DATED = (
 ATTRIBUTES = ("managing_unit", "province", "tier", "today_unit", "today_province")
 
 
-def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 # --- loading ------------------------------------------------------------------------------------------
 
 
@@ -70,7 +63,7 @@ def successors_of(session: Session, paths: Iterable[str]) -> dict[str, list[Succ
     while frontier:
         asked |= frontier
         nxt: set[str] = set()
-        for part in _chunks(sorted(frontier)):
+        for part in chunked(sorted(frontier)):
             for row in session.execute(select(UnitSuccessor).where(col(UnitSuccessor.old_path).in_(part))).scalars():
                 found[row.old_path].append(Succession(row.old_path, row.new_path, row.effective_on))
                 nxt.add(row.new_path)
@@ -84,7 +77,7 @@ def predecessors_of(session: Session, paths: Iterable[str]) -> set[str]:
     frontier = set(found)
     while frontier:
         nxt: set[str] = set()
-        for part in _chunks(sorted(frontier)):
+        for part in chunked(sorted(frontier)):
             nxt.update(
                 session.execute(select(col(UnitSuccessor.old_path)).where(col(UnitSuccessor.new_path).in_(part))).scalars()
             )
@@ -97,7 +90,7 @@ def intervals_of_cadres(session: Session, cadre_ids: Iterable[uuid.UUID]) -> dic
     found: dict[uuid.UUID, list[Interval]] = defaultdict(list)
     names = ("cadre_id", "managing_unit", "tier", "status", "valid_from", "valid_to")
     columns = [table_of(CadreInterval).c[name] for name in names]  # not entities: an ORM object per row cost more
-    for part in _chunks(sorted(set(cadre_ids), key=str)):
+    for part in chunked(sorted(set(cadre_ids), key=str)):
         for r in session.execute(select(*columns).where(col(CadreInterval.cadre_id).in_(part))):
             found[r.cadre_id].append(Interval(r.managing_unit, r.tier, r.status, r.valid_from, r.valid_to))
     return found
@@ -178,7 +171,7 @@ def reattribute_cadres(session: Session, cadre_ids: Sequence[uuid.UUID]) -> None
         columns = [table.c[k] for k in (*dated.keys, "cadre_id", dated.day, *ATTRIBUTES)]
         stored[dated] = [
             row
-            for part in _chunks(cadre_ids)
+            for part in chunked(cadre_ids)
             for row in session.execute(select(*columns).where(table.c.cadre_id.in_(part))).mappings()
         ]
     units = {i.managing_unit for found in intervals.values() for i in found}
@@ -211,7 +204,7 @@ def remap_units(session: Session, old_paths: Iterable[str]) -> None:
     for model in [CadreInterval, *(d.model for d in DATED)]:
         table = table_of(model)
         for province, mapping in by_province.items():
-            for part in _chunks(sorted(mapping)):
+            for part in chunked(sorted(mapping)):
                 targets = {path: mapping[path] for path in part}
                 today = case(targets, value=table.c.managing_unit)
                 session.execute(
@@ -237,7 +230,7 @@ def _remap_split(session: Session, paths: Sequence[str], successors: Successors)
     found: list[tuple[Table, tuple[str, ...], list[Any]]] = []
     for table, keys in keyed:
         columns = [*(table.c[k] for k in keys), table.c.cadre_id, table.c.managing_unit]
-        rows = [r for part in _chunks(paths) for r in session.execute(select(*columns).where(table.c.managing_unit.in_(part)))]
+        rows = [r for part in chunked(paths) for r in session.execute(select(*columns).where(table.c.managing_unit.in_(part)))]
         found.append((table, keys, rows))
     intervals = intervals_of_cadres(session, {r.cadre_id for _t, _k, rows in found for r in rows})
     for table, keys, rows in found:

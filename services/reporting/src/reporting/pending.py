@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date
 from typing import Any
@@ -46,10 +46,9 @@ from reporting.attribution import attribute_rows, mapped_today, reattribute_cadr
 from reporting.domain import Change, intervals_of, province_of
 from reporting.tables import CadreChange, CadreFact, CadreInterval, ClinicalFact, DiagnosisFact, InvitationFact
 from servicekit.db import before_commit
-from servicekit.sql import table_of
+from servicekit.sql import IN_LIST, chunked, table_of
 
 KEY = "reporting.pending"
-CHUNK = 1000  # ids per IN list
 
 
 @dataclass
@@ -202,11 +201,6 @@ def _upsert(dialect: str, table: Table, keep: Sequence[str]) -> Any:
     )
 
 
-def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 # columns, not entities: building an ORM object per row cost more than the query
 _CHANGE_COLUMNS = [
     col(CadreChange.cadre_id),
@@ -222,7 +216,7 @@ _CHANGE_COLUMNS = [
 def _recompute_intervals(session: Session, cadre_ids: Sequence[uuid.UUID]) -> None:
     """Each touched cadre's intervals, from all its dated changes: order-proof, as `intervals_of` is."""
     changes: dict[uuid.UUID, list[Change]] = defaultdict(list)
-    for part in _chunks(cadre_ids):
+    for part in chunked(cadre_ids):
         for r in session.execute(select(*_CHANGE_COLUMNS).where(col(CadreChange.cadre_id).in_(part))):
             order = (r.recorded_at.astimezone(UTC).isoformat(), str(r.event_id))
             changes[r.cadre_id].append(Change(r.effective_on, order, r.managing_unit, r.tier, r.status))
@@ -251,7 +245,7 @@ def _recompute_intervals(session: Session, cadre_ids: Sequence[uuid.UUID]) -> No
 def _write_records(session: Session, dialect: str, pending: Pending) -> None:
     ids = list(pending.records)
     stored: dict[uuid.UUID, tuple[uuid.UUID, uuid.UUID | None]] = {}
-    for part in _chunks(ids):
+    for part in chunked(ids):
         rows = session.execute(
             select(col(ClinicalFact.record_id), col(ClinicalFact.cadre_id), col(ClinicalFact.round_id)).where(
                 col(ClinicalFact.record_id).in_(part)
@@ -270,7 +264,7 @@ def _write_records(session: Session, dialect: str, pending: Pending) -> None:
     attribute_rows(session, candidates, "occurred_on")
     written = set(session.execute(statement, candidates).scalars())
     replaced = [i for i in ids if i in written and i in stored]
-    for part in _chunks(replaced):
+    for part in chunked(replaced):
         session.execute(delete(DiagnosisFact).where(col(DiagnosisFact.record_id).in_(part)))
     diagnoses = [
         {
@@ -305,7 +299,7 @@ def _recompute_exam_recorded(session: Session, keys: Iterable[tuple[uuid.UUID, u
         col(record.withdrawn).is_(False),
     )
     pairs = sorted(keys, key=str)
-    for part in _chunks(pairs, CHUNK // 2):
+    for part in chunked(pairs, IN_LIST // 2):
         cadres, rounds = {c for c, _ in part}, {r for _, r in part}
         session.execute(
             update(invitation)

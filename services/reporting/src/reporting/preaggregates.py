@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -24,17 +24,17 @@ from sqlmodel import col
 
 from reporting.attribution import predecessors_of
 from reporting.counters import add_counts
-from reporting.domain import month_of, province_of
+from reporting.domain import month_of, next_month, province_of
 from reporting.facts import Rows
 from reporting.headcounts import store as headcounts
 from reporting.headcounts.steps import Steps
 from reporting.tables import CadreInterval, ClinicalFact, InvitationFact, InvitationMonthCount, RecordMonthCount
-from servicekit.sql import table_of
+from servicekit.sql import chunked, table_of
 
 if TYPE_CHECKING:
     from reporting.pending import Pending
 
-CHUNK = 500
+CHUNK = 500  # ids per IN list: each selects a cadre's whole history
 Key = tuple[Any, ...]
 Counts = Counter[Key]
 
@@ -43,11 +43,6 @@ INVITATION_KEYS = (
     *("province", "month", "managing_unit", "tier", "cadre_status", "plan_id", "round_id"),
     *("today_unit", "today_province"),
 )
-
-
-def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 # --- the aggregate key of a fact row --------------------------------------------------------------------
@@ -131,7 +126,7 @@ def _select_by(session: Session, statement: Rows, columns: Sequence[Any], values
     """Rows matching any of `column IN values`, each once (by its first column)."""
     found: dict[Any, Any] = {}
     for column, ids in zip(columns, values, strict=True):
-        for part in _chunks(sorted(set(ids), key=str)):
+        for part in chunked(sorted(set(ids), key=str), CHUNK):
             for row in session.execute(statement.where(column.in_(part))):
                 found[row[0]] = row
     return found.values()
@@ -246,7 +241,7 @@ def _refill(
         session.execute(delete(table))
         session.execute(table.insert().from_select([*keys, *sums], statement.where(*where).group_by(*key)))
         return
-    for part in _chunks(list(provinces)):
+    for part in chunked(list(provinces), CHUNK):
         session.execute(delete(table).where(table.c.province.in_(part)))
         session.execute(table.insert().from_select([*keys, *sums], statement.where(*where, province.in_(part)).group_by(*key)))
 
@@ -265,14 +260,10 @@ class PeriodParts:
 def split_period(start: date, end: date) -> PeriodParts:
     """The whole calendar months within [start, end] (answered by the aggregates) and the days outside them
     (answered by the facts)."""
-    first = start if start.day == 1 else _next_month(start)
+    first = start if start.day == 1 else next_month(start)
     after = end + timedelta(days=1)
     last_end = end if after.day == 1 else after.replace(day=1) - timedelta(days=1)
     if first > last_end:
         return PeriodParts(None, [(start, end)])
     edges = [(a, b) for a, b in ((start, first - timedelta(days=1)), (last_end + timedelta(days=1), end)) if a <= b]
     return PeriodParts((month_of(first), month_of(last_end)), edges)
-
-
-def _next_month(day: date) -> date:
-    return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)

@@ -11,7 +11,7 @@ from sqlmodel import col
 from contracts.api.reporting import UnitBasis
 from contracts.scope import Principal
 from reporting.access import in_scope
-from reporting.domain import COUNTED_STATUSES
+from reporting.domain import COUNTED_STATUSES, next_month
 from reporting.facts import Rows, attributed_to
 from reporting.headcounts.steps import CADRES, DAY, MONTH, YEAR, month_start, year_start
 from reporting.tables import HeadcountStep, HeadcountTotal
@@ -23,17 +23,13 @@ def _next_year(day: date) -> date:
     return date(day.year + 1, 1, 1)
 
 
-def _next_month(day: date) -> date:
-    return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
-
-
 def after(day: date) -> ColumnElement[bool]:
     """The step rows that sum the changes after `day`, each change once."""
     s, starts = HeadcountStep, col(HeadcountStep.starts_on)
     return or_(
         and_(col(s.grain) == YEAR, starts > year_start(day)),
         and_(col(s.grain) == MONTH, starts > month_start(day), starts < _next_year(day)),
-        and_(col(s.grain) == DAY, starts > day, starts < _next_month(day)),
+        and_(col(s.grain) == DAY, starts > day, starts < next_month(day)),
     )
 
 

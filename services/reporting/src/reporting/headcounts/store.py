@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
@@ -21,17 +21,11 @@ from sqlmodel import col
 from reporting.counters import add_counts
 from reporting.headcounts.steps import Held, Steps, difference, rolled_up, steps_of
 from reporting.tables import CadreInterval, DiagnosisFact, HeadcountStep, HeadcountTotal
-from servicekit.sql import table_of
+from servicekit.sql import chunked, table_of
 
-CHUNK = 1000
 KEY_COLUMNS = ("province", "managing_unit", "tier", "status", "today_unit", "today_province")
 TOTAL_KEYS = (*KEY_COLUMNS, "measure")
 STEP_KEYS = (*KEY_COLUMNS, "measure", "grain", "starts_on")
-
-
-def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def cadres_touched(
@@ -45,7 +39,7 @@ def cadres_touched(
     groups names, and those whose stored diagnoses it may replace or withdraw (of the `stored` records: an
     amendment may move a record to another cadre)."""
     touched = set(cadre_histories) | {r["cadre_id"] for r in records if r["record_id"] in has_groups}
-    for part in _chunks(sorted(stored, key=str)):
+    for part in chunked(sorted(stored, key=str)):
         touched.update(
             session.execute(select(col(DiagnosisFact.cadre_id)).where(col(DiagnosisFact.record_id).in_(part))).scalars()
         )
@@ -69,7 +63,7 @@ def _diagnoses_of(session: Session, cadres: Sequence[uuid.UUID] | None) -> dict[
     d = DiagnosisFact
     statement = select(col(d.cadre_id), col(d.chronic_group), col(d.occurred_on))
     found: dict[uuid.UUID, list[tuple[str, date]]] = defaultdict(list)
-    parts = [statement] if cadres is None else [statement.where(col(d.cadre_id).in_(p)) for p in _chunks(cadres)]
+    parts = [statement] if cadres is None else [statement.where(col(d.cadre_id).in_(p)) for p in chunked(cadres)]
     for part in parts:
         for cadre_id, group, day in session.execute(part):
             found[cadre_id].append((group, day))
@@ -79,7 +73,7 @@ def _diagnoses_of(session: Session, cadres: Sequence[uuid.UUID] | None) -> dict[
 def steps_now(session: Session, cadres: Sequence[uuid.UUID]) -> Steps:
     """The steps these cadres' stored histories and diagnoses make."""
     histories: dict[uuid.UUID, list[Held]] = defaultdict(list)
-    for part in _chunks(cadres):
+    for part in chunked(cadres):
         statement = select(*_interval_columns()).where(col(CadreInterval.cadre_id).in_(part))
         for cadre_id, held in _held(session.execute(statement)).items():
             histories[cadre_id].extend(held)
@@ -117,10 +111,10 @@ def refill(session: Session, provinces: Sequence[str] | None = None) -> None:
         session.execute(delete(steps))
         selected = [statement]
     else:
-        for part in _chunks(list(provinces)):
+        for part in chunked(list(provinces)):
             session.execute(delete(totals).where(totals.c.province.in_(part)))
             session.execute(delete(steps).where(steps.c.province.in_(part)))
-        selected = [statement.where(col(CadreInterval.province).in_(part)) for part in _chunks(list(provinces))]
+        selected = [statement.where(col(CadreInterval.province).in_(part)) for part in chunked(list(provinces))]
     histories: dict[uuid.UUID, list[Held]] = defaultdict(list)
     for query in selected:
         for cadre_id, held in _held(session.execute(query)).items():
