@@ -14,18 +14,31 @@ from typing import Any
 from reporting_scenarios import PERIOD, PROVINCE, seed003
 from reporting_testkit import ADMIN, World, differences
 from reporting_testkit import PERIOD as WORLD_PERIOD
-from sqlalchemy import inspect
+from sqlalchemy import func, inspect, select
+from test_preaggregates import assert_kept_as_counted
 
 from contracts.api.reporting import ReportKind
 from contracts.enums import Action, ManagementTier
 from contracts.permissions import Permission
 from contracts.scope import Grant, Principal, PrincipalKind
+from reporting.app import create_app
 from reporting.board_reports import service as board_reports
 from reporting.dashboard import service as dashboards
 from reporting.domain import rate
+from reporting.headcounts import store as headcounts
+from reporting.preaggregates import refill
 from reporting.projections import build_consumers
-from reporting.rebuild.service import catch_up, rebuild
-from reporting.tables import FIGURE_INDEXES, READ_MODELS
+from reporting.rebuild import queries as rebuild_queries
+from reporting.rebuild.service import catch_up, clear, rebuild
+from reporting.settings import ReportingSettings
+from reporting.tables import (
+    FIGURE_INDEXES,
+    READ_MODELS,
+    HeadcountStep,
+    HeadcountTotal,
+    InvitationMonthCount,
+    RecordMonthCount,
+)
 from servicekit import migrations
 from servicekit.broker import Broker
 from servicekit.db import Database
@@ -65,6 +78,37 @@ async def test_rebuild_from_the_broker_gives_identical_figures(world: World, kaf
     assert {name for names in indexes.values() for name in names} >= FIGURE_INDEXES
     after = await figures()
     assert differences(before, after) == []
+
+
+async def test_a_rebuild_stopped_before_counting_the_figures_is_finished_by_the_services_start(
+    world: World, kafka_broker: TansuBroker, internal_keys: tuple[bytes, Path], tmp_path: Path
+) -> None:
+    """A rebuild replays the facts alone and counts the figures at its end: stopped before that end, the recount
+    stays asked, and the service counts them when it starts, before its consumers keep them by differences."""
+    broker = Broker(kafka_broker.bootstrap, client_id="reporting-test")
+    db = Database(world.database_url)
+    try:
+        producer = await broker.producer()
+        for sent in world.feed.sent:
+            await producer.send_and_wait(sent.topic, value=sent.value, key=sent.key, headers=list(sent.headers))
+        await clear(db)
+        await catch_up(build_consumers(db, broker, figures_at_the_end=True), broker, timeout=120)  # no count after
+        async with db.transaction() as session:
+            assert await session.scalar(rebuild_queries.recount_asked()) == 1
+            assert await session.scalar(select(func.count()).select_from(RecordMonthCount)) == 0
+        settings = ReportingSettings(
+            database_url=world.database_url, data_dir=tmp_path, internal_public_key_file=internal_keys[1]
+        )
+        app = create_app(settings, run_workers=False)
+        async with app.router.lifespan_context(app):
+            pass
+        async with db.transaction() as session:
+            assert await session.scalar(rebuild_queries.recount_asked()) == 0
+        await assert_kept_as_counted(db, (RecordMonthCount, InvitationMonthCount), lambda sync: refill(sync))
+        await assert_kept_as_counted(db, (HeadcountTotal, HeadcountStep), headcounts.refill)
+    finally:
+        await broker.close()
+        await db.dispose()
 
 
 TABLES = sorted({table_of(model).name for model in READ_MODELS})

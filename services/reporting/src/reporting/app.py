@@ -12,6 +12,7 @@ from reporting.board_reports.routes import router as board_reports
 from reporting.dashboard.routes import PAGE_DIR
 from reporting.dashboard.routes import router as dashboard
 from reporting.projections import consumers
+from reporting.rebuild.service import figures_counted_if_asked
 from reporting.rollup.routes import router as rollup
 from reporting.settings import ReportingSettings
 from reporting.tables import metadata
@@ -28,6 +29,7 @@ def create_app(settings: ReportingSettings | None = None, *, run_workers: bool =
         routers=[dashboard, approvals, board_reports, rollup],
         consumers=consumers,
         run_workers=run_workers,
+        resources=lambda: figures_counted_if_asked(runtime.db),  # a rebuild stopped half-way left them to count
     )
     app.mount("/dashboard", StaticFiles(directory=PAGE_DIR, html=True), name="dashboard")
     return app

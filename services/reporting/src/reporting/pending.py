@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from contracts.enums import EncounterKind
+from contracts.envelope import EventEnvelope
 from reporting import preaggregates
 from reporting.attribution import attribute_rows, mapped_today, reattribute_cadres, remap_units, successors_of
 from reporting.domain import Change, intervals_of, province_of
@@ -78,6 +79,7 @@ class Pending:
     reattribute: set[uuid.UUID] = field(default_factory=set)  # cadres whose rows were written outside this buffer
     reorganised: set[str] = field(default_factory=set)  # old paths of the reorganisations seen
     exam_keys: set[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=set)  # (cadre, round) to recompute
+    figures_kept: bool = True  # False in a rebuild's replay: the figures are counted from the facts at its end
 
     def cadre(self, change: dict[str, Any], fact: dict[str, Any]) -> None:
         self.cadre_changes.append(change)
@@ -121,6 +123,12 @@ def written_before_commit(session: AsyncSession) -> Pending:
     return found
 
 
+async def figures_counted_at_the_end(session: AsyncSession, _batch: Sequence[tuple[EventEnvelope, Any]]) -> None:
+    """The rebuild's consumer step: its transactions write the facts alone, and the figures' pre-aggregates are
+    counted once from them when the replay is done (`preaggregates.refill`), not kept event by event."""
+    written_before_commit(session).figures_kept = False
+
+
 async def known_cadre(session: AsyncSession, cadre_id: uuid.UUID) -> tuple[str, str, str] | None:
     """(managing unit, tier, status) of a cadre as this transaction leaves it so far, or None if unknown."""
     held = written_before_commit(session).cadre_facts.get(cadre_id)
@@ -148,7 +156,8 @@ async def write_pending(session: AsyncSession) -> None:
 
 def write(session: Session, pending: Pending) -> None:
     dialect = session.get_bind().dialect.name
-    seen = preaggregates.before_write(session, pending)  # the pre-aggregates follow every row written here
+    # the pre-aggregates follow every row written here (but in a rebuild's replay, see `figures_counted_at_the_end`)
+    seen = preaggregates.before_write(session, pending) if pending.figures_kept else None
     if pending.cadre_changes:
         session.execute(_insert(dialect, table_of(CadreChange)).on_conflict_do_nothing(), pending.cadre_changes)
     if pending.cadre_facts:
@@ -168,7 +177,8 @@ def write(session: Session, pending: Pending) -> None:
         _recompute_exam_recorded(session, pending.exam_keys)
     if pending.reorganised:
         remap_units(session, pending.reorganised)
-    preaggregates.after_write(session, pending, seen)
+    if seen is not None:
+        preaggregates.after_write(session, pending, seen)
 
 
 def _set_statuses(session: Session, statuses: dict[uuid.UUID, tuple[str, date]]) -> None:

@@ -29,7 +29,7 @@ from contracts.events.scheduling import (
 from contracts.topics import CADRES
 from reporting.approvals import late as approvals_late
 from reporting.domain import chronic_groups, effective_date, month_of, province_of
-from reporting.pending import RecordCandidate, known_cadre, written_before_commit
+from reporting.pending import RecordCandidate, figures_counted_at_the_end, known_cadre, written_before_commit
 from reporting.settings import ReportingSettings
 from reporting.tables import (
     KIT,
@@ -317,9 +317,14 @@ def handlers_by_consumer() -> dict[str, dict[type, Handler]]:
     return {CONSUMER_NAMES[0]: handlers()}
 
 
-def build_consumers(db: Database, broker: Broker, max_attempts: int = 3) -> list[EventConsumer]:
+def build_consumers(
+    db: Database, broker: Broker, max_attempts: int = 3, *, figures_at_the_end: bool = False
+) -> list[EventConsumer]:
+    """The service's consumers; `figures_at_the_end`: the rebuild's, which write the facts alone (the rebuild then
+    counts the figures once)."""
+    prepare = figures_counted_at_the_end if figures_at_the_end else None
     return [
-        EventConsumer(name, db, KIT, broker, by_type, max_attempts=max_attempts)
+        EventConsumer(name, db, KIT, broker, by_type, max_attempts=max_attempts, prepare=prepare)
         for name, by_type in handlers_by_consumer().items()
     ]
 

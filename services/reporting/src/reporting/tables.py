@@ -386,6 +386,16 @@ READ_MODELS: tuple[type[ReportingModel], ...] = (
 )
 
 
+class FigureRecount(ReportingModel, table=True):
+    """Present while the figures' pre-aggregates (`RecordMonthCount`, `InvitationMonthCount`, the headcounts) must
+    be counted again from the facts: a rebuild replays the facts alone and asks for it as it empties them; its end
+    counts them and removes the row. A rebuild stopped in between leaves it, and the service counts them when it
+    starts, before its consumers run: the projections keep the figures by differences, which need a right start."""
+
+    id: int = Field(default=1, primary_key=True)
+    asked_at: datetime
+
+
 class IssuedReport(ReportingModel, table=True):
     """A report as issued: not a read model (a rebuild keeps it), the document the board sent, verbatim."""
 

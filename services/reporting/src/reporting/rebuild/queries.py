@@ -1,17 +1,19 @@
 """The rebuild's statements: what empties the read models and this service's consumer bookkeeping, and what
 counts the events replayed. Issued reports are no read model: a rebuild keeps them."""
 
-from sqlalchemy import Delete, Executable, Index, delete, func, select, text
+from sqlalchemy import Delete, Executable, Index, delete, func, insert, select, text
 from sqlalchemy.schema import CreateIndex, DropIndex
 
 from reporting.facts import Rows
 from reporting.projections import CONSUMER_NAMES
-from reporting.tables import FIGURE_INDEXES, KIT, READ_MODELS
+from reporting.tables import FIGURE_INDEXES, KIT, READ_MODELS, FigureRecount
+from servicekit.clock import now
 from servicekit.sql import table_of
 
 
 def emptying(dialect: str) -> list[Executable]:
-    """One TRUNCATE on PostgreSQL (emptying a million rows takes a moment, not minutes), DELETEs elsewhere."""
+    """One TRUNCATE on PostgreSQL (emptying a million rows takes a moment, not minutes), DELETEs elsewhere; and the
+    figures' recount asked for (`reporting.tables.FigureRecount`)."""
     read_models: list[Executable]
     if dialect == "postgresql":
         names = ", ".join(f'"{table_of(model).name}"' for model in READ_MODELS)
@@ -22,7 +24,19 @@ def emptying(dialect: str) -> list[Executable]:
         delete(KIT.processed_events).where(KIT.processed_events.c.consumer.in_(CONSUMER_NAMES)),
         delete(KIT.consumer_positions).where(KIT.consumer_positions.c.consumer.in_(CONSUMER_NAMES)),
     ]
-    return [*read_models, *bookkeeping]
+    return [*read_models, *bookkeeping, *asking_for_recount()]
+
+
+def asking_for_recount() -> list[Executable]:
+    return [delete(FigureRecount), insert(FigureRecount).values(id=1, asked_at=now())]
+
+
+def recount_asked() -> Rows:
+    return select(func.count()).select_from(FigureRecount)
+
+
+def recount_done() -> Delete:
+    return delete(FigureRecount)
 
 
 def applied_events() -> Rows:

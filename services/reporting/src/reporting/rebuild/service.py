@@ -2,20 +2,25 @@
 consumers have applied everything that was on the topics when it started."""
 
 import asyncio
+import logging
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import Executable
 from sqlalchemy.exc import OperationalError
 
 from contracts.api.reporting import RebuildResult
+from reporting import preaggregates
 from reporting.projections import build_consumers
 from reporting.rebuild import queries
 from servicekit.broker import Broker
 from servicekit.consumer import EventConsumer
 from servicekit.db import Database
 from servicekit.sql import dialect_name
+
+log = logging.getLogger(__name__)
 
 
 async def clear(db: Database) -> None:
@@ -110,19 +115,44 @@ async def _execute(db: Database, statements: Sequence[Executable]) -> None:
             await session.execute(statement)
 
 
+async def count_figures(db: Database) -> None:
+    """The figures' pre-aggregates counted from the facts, and the recount asked for marked done, in one transaction."""
+    async with db.transaction() as session:
+        await session.run_sync(preaggregates.refill)
+        await session.execute(queries.recount_done())
+
+
+async def count_figures_if_asked(db: Database) -> bool:
+    """At the service's start, before its consumers: the recount a rebuild stopped half-way left asked for."""
+    async with db.transaction() as session:
+        asked = bool(await session.scalar(queries.recount_asked()))
+    if asked:
+        log.warning("the figures' pre-aggregates are counted again from the facts: a rebuild did not finish")
+        await count_figures(db)
+    return asked
+
+
+@asynccontextmanager
+async def figures_counted_if_asked(db: Database) -> AsyncIterator[None]:
+    await count_figures_if_asked(db)
+    yield
+
+
 async def rebuild(db: Database, broker: Broker, *, timeout: float = 600.0) -> RebuildResult:
-    """Empty the read models and replay the history into them. On PostgreSQL the indexes only the figures read are
-    dropped meanwhile and built once at the end (a rebuild that stops half-way leaves the read models half-filled
-    and those indexes absent until it is run again)."""
+    """Empty the read models and replay the history into them: the facts event by event, the figures' pre-aggregates
+    counted from them once at the end. On PostgreSQL the indexes only the figures read are dropped meanwhile and
+    built once at the end (a rebuild that stops half-way leaves the read models half-filled and those indexes
+    absent until it is run again)."""
     started = time.monotonic()
     await clear(db)
     on_postgresql = db.engine.dialect.name == "postgresql"
     if on_postgresql:
         await _execute(db, queries.dropping_figure_indexes())
-    consumers = build_consumers(db, broker)
+    consumers = build_consumers(db, broker, figures_at_the_end=True)
     try:
         await catch_up(consumers, broker, timeout=timeout)
     finally:
+        await count_figures(db)
         if on_postgresql:
             await _execute(db, queries.building_figure_indexes())
     return RebuildResult(
