@@ -11,6 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.enums import ManagementTier
@@ -31,6 +32,7 @@ _HEADER_OF_FIELD = {
     "managing_unit": "ce_managingunit",
     "tier": "ce_tier",
 }
+_FIELD_OF_HEADER = {header: name for name, header in _HEADER_OF_FIELD.items()}
 
 
 class DomainEvent(BaseModel):
@@ -89,9 +91,11 @@ class EventEnvelope(BaseModel):
     @classmethod
     def from_kafka(cls, headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...], value: bytes) -> EventEnvelope:
         """Parse a binary-mode message. Raises ValueError (pydantic's) on anything malformed."""
-        field_of_header = {header: name for name, header in _HEADER_OF_FIELD.items()}
-        attributes: dict[str, Any] = {field_of_header[key]: raw.decode() for key, raw in headers if key in field_of_header}
-        data = json.loads(value)
+        attributes: dict[str, Any] = {_FIELD_OF_HEADER[key]: raw.decode() for key, raw in headers if key in _FIELD_OF_HEADER}
+        try:
+            data = orjson.loads(value)  # a fifth of the stdlib's time on a rebuild's events
+        except orjson.JSONDecodeError as exc:
+            raise ValueError(f"event payload is not JSON: {exc}") from exc
         if not isinstance(data, dict):
             raise ValueError("event payload must be a JSON object")
         attributes["data"] = data

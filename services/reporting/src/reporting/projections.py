@@ -57,7 +57,7 @@ CONSUMER_NAMES = ("reporting-cadres",)
 async def project_cadre(session: AsyncSession, envelope: EventEnvelope, event: CadreEvent) -> None:
     """A dated state of the cadre; the intervals of the cadres touched are recomputed once per transaction."""
     cadre = event.cadre
-    own_date = getattr(event, "effective_date", None)
+    own_date = event.stated_effective_date
     registered = isinstance(event, CadreRegistered)
     status_changed = False
     if own_date is None and not registered:  # only then does the date depend on the state before this event

@@ -43,8 +43,7 @@ from servicekit.sql import table_of, upsert
 def effective_date(envelope: EventEnvelope, event: CadreEvent) -> date:
     if isinstance(event, CadreRegistered):
         return min(event.cadre.status_since, clock.vietnam_date(envelope.time))
-    found = getattr(event, "effective_date", None)
-    return found if isinstance(found, date) else clock.vietnam_date(envelope.time)
+    return event.stated_effective_date or clock.vietnam_date(envelope.time)
 
 
 async def project_cadre(session: AsyncSession, envelope: EventEnvelope, event: CadreEvent) -> date:
