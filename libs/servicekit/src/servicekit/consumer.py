@@ -41,6 +41,7 @@ from servicekit.positions import SeekOnAssign, StoredPositions
 from servicekit.retry import Backoff, Every, retried
 from servicekit.sql import insert_ignoring_duplicates
 from servicekit.tables import KitTables
+from servicekit.timeouts import within
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ class EventConsumer:
         try:
             while True:
                 try:
-                    await asyncio.wait_for(self._start(), START_SECONDS)  # a hung start is retried, not waited on
+                    await within(START_SECONDS, self._start())  # a hung start is retried, not waited on
                     self._reconnect.reset()
                     await self._loop()
                 except asyncio.CancelledError as exc:
@@ -208,7 +209,7 @@ class EventConsumer:
         consumer, self._consumer = self._consumer, None
         if consumer is not None:
             try:
-                await asyncio.wait_for(consumer.stop(), 5)
+                await within(5, consumer.stop())
             except asyncio.CancelledError:
                 if being_cancelled():
                     raise
