@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from servicekit.batch_sizing import BatchSizer, in_transactions
+from servicekit.batch_sizing import LARGEST, BatchSizer, in_transactions
 
 
 class SlowClock:
@@ -52,7 +52,7 @@ async def test_fast_messages_grow_the_transactions_back_to_the_largest() -> None
 
 def test_on_postgresql_a_batch_is_never_cut() -> None:
     sizer = BatchSizer.for_database("postgresql+asyncpg://postgres@127.0.0.1:5432/x")
-    sizer.took(500, 30.0)
-    assert sizer.size == 500 and not sizer.last_was_long
+    sizer.took(LARGEST, 30.0)
+    assert sizer.size == LARGEST and not sizer.last_was_long
     on_sqlite = BatchSizer.for_database("sqlite+aiosqlite:///x.db")
     assert (on_sqlite.budget, on_sqlite.size) == (0.5, 100)

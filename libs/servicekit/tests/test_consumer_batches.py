@@ -81,3 +81,20 @@ async def test_one_log_line_per_request_in_a_batch(db: Database, kafka_broker: T
         (str(bulk[0].id), bulk[0].subject, 3),
         (str(single.id), single.subject, 1),
     ]
+
+
+async def test_a_batch_of_several_partitions_applies_them_in_order_and_moves_each_partition(
+    db: Database, kafka_broker: TansuBroker
+) -> None:
+    consumer = make_consumer(db, kafka_broker)
+    first, second, third = _envelope(), _envelope(), _envelope()
+    batch = [
+        record_of(first, CADRES.name, 4, "a", partition=0),
+        record_of(second, CADRES.name, 7, "b", partition=1),
+        record_of(third, CADRES.name, 5, "a", partition=0),
+    ]
+    assert await consumer.apply_batch(batch) is None
+    assert await consumer.stored_positions() == {(CADRES.name, 0): 6, (CADRES.name, 1): 8}
+    assert await effect_counts(db) == {str(first.id): 1, str(second.id): 1, str(third.id): 1}
+    assert await consumer.apply_batch(batch) is None  # redelivered: nothing more
+    assert await effect_counts(db) == {str(first.id): 1, str(second.id): 1, str(third.id): 1}

@@ -28,6 +28,7 @@ from servicekit.logs import configure_logging, correlation_id_var, new_correlati
 from servicekit.metrics import metrics_endpoint, observe_request
 from servicekit.outbox import OutboxRelay
 from servicekit.runtime import Runtime, SettingsT
+from servicekit.timeouts import within
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,7 @@ def health_router(runtime: Runtime[Any], checks: Mapping[str, ReadinessCheck] | 
         results: dict[str, str] = {}
         for name, probe in probes.items():
             try:
-                trouble: str | None = await asyncio.wait_for(probe(), 2)
+                trouble: str | None = await within(2, probe())
                 results[name] = trouble or "ok"
             except Exception as exc:  # noqa: BLE001 - any failure means not ready
                 results[name] = f"failed: {type(exc).__name__}"

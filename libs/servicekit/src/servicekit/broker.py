@@ -14,6 +14,7 @@ from aiokafka.errors import TopicAlreadyExistsError
 from aiokafka.helpers import create_ssl_context
 
 from contracts.topics import ALL_TOPICS
+from servicekit.timeouts import within
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ class Broker:
                     retry_backoff_ms=200,
                 )
                 try:
-                    await asyncio.wait_for(producer.start(), ADMIN_CALL_SECONDS)
+                    await within(ADMIN_CALL_SECONDS, producer.start())
                 except BaseException:
                     await producer.stop()
                     raise
@@ -125,14 +126,14 @@ class Broker:
             producer, self._producer = self._producer, None
         if producer is not None:
             try:
-                await asyncio.wait_for(producer.stop(), 5)
+                await within(5, producer.stop())
             except Exception:
                 log.debug("producer stop failed", exc_info=True)
 
     async def ensure_topics(self, names: list[str]) -> None:
         """Create the missing topics with their partitions (not where topics are declared, e.g. Strimzi's KafkaTopic)."""
         if self.create_topics:
-            await asyncio.wait_for(self._create_missing(names), ADMIN_CALL_SECONDS)
+            await within(ADMIN_CALL_SECONDS, self._create_missing(names))
 
     async def _create_missing(self, names: list[str]) -> None:
         admin = AIOKafkaAdminClient(**self.client_options(), request_timeout_ms=5000)
@@ -145,7 +146,7 @@ class Broker:
                     await admin.create_topics(missing)
         finally:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(admin.close(), 5)
+                await within(5, admin.close())
 
     async def cluster_id(self) -> str:
         """The id of the cluster answering now: it names the log that offsets and "sent" refer to.
@@ -157,12 +158,12 @@ class Broker:
         """
         async with self._admin_lock:
             try:
-                described = await asyncio.wait_for(self._describe_cluster(), ADMIN_CALL_SECONDS)
+                described = await within(ADMIN_CALL_SECONDS, self._describe_cluster())
             except BaseException:
                 admin, self._admin = self._admin, None
                 if admin is not None:
                     with contextlib.suppress(Exception):
-                        await asyncio.wait_for(admin.close(), 5)
+                        await within(5, admin.close())
                 raise
         return str(described.get("cluster_id") or "")
 
@@ -175,7 +176,7 @@ class Broker:
 
     async def ping(self, timeout: float = 1.0) -> None:
         host, _, port = self.bootstrap.split(",")[0].rpartition(":")
-        _, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)), timeout)
+        _, writer = await within(timeout, asyncio.open_connection(host, int(port)))
         writer.close()
         await writer.wait_closed()
 

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.envelope import DomainEvent, EventEnvelope
 from contracts.events import UnknownEventType, parse_payload
 from contracts.topics import topic_of
-from servicekit.batch_sizing import BatchSizer, in_transactions
+from servicekit.batch_sizing import LARGEST, BatchSizer, in_transactions
 from servicekit.broker import Broker, being_cancelled
 from servicekit.consumer_log import log_applied
 from servicekit.db import Database
@@ -41,6 +41,7 @@ from servicekit.positions import SeekOnAssign, StoredPositions
 from servicekit.retry import Backoff, Every, retried
 from servicekit.sql import insert_ignoring_duplicates
 from servicekit.tables import KitTables
+from servicekit.timeouts import within
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ BatchStep = Callable[[AsyncSession, list[tuple[EventEnvelope, Any]]], Awaitable[
 START_SECONDS = 30.0  # bound on connecting, assigning and seeking
 LOG_CHECK_SECONDS = 1.0  # how often a running consumer asks which broker log it is reading
 RECONNECT_FIRST_WAIT = 0.5  # seconds before the first reconnection (then doubling, servicekit.retry)
+FETCH_RECORDS = LARGEST  # records a getmany may return: on PostgreSQL they are applied in one transaction
 
 
 def describe(exc: BaseException) -> str:  # an error as the log and the dead letter name it
@@ -108,7 +110,7 @@ class EventConsumer:
         try:
             while True:
                 try:
-                    await asyncio.wait_for(self._start(), START_SECONDS)  # a hung start is retried, not waited on
+                    await within(START_SECONDS, self._start())  # a hung start is retried, not waited on
                     self._reconnect.reset()
                     await self._loop()
                 except asyncio.CancelledError as exc:
@@ -207,7 +209,7 @@ class EventConsumer:
         consumer, self._consumer = self._consumer, None
         if consumer is not None:
             try:
-                await asyncio.wait_for(consumer.stop(), 5)
+                await within(5, consumer.stop())
             except asyncio.CancelledError:
                 if being_cancelled():
                     raise
@@ -218,11 +220,13 @@ class EventConsumer:
     async def _loop(self) -> None:
         assert self._consumer is not None
         while True:
-            batches = await self._consumer.getmany(timeout_ms=200, max_records=500)
+            batches = await self._consumer.getmany(timeout_ms=200, max_records=FETCH_RECORDS)
             if await self._check_log(idle=not batches):
                 continue  # positions moved back; what was just fetched comes again in order
-            for _tp, messages in batches.items():
-                await in_transactions(messages, self._sizer, self._apply_or_one_by_one)
+            # Every partition's records in one run of transactions (each partition's in its order): a backlog spread
+            # over many partitions (a rebuild reads 18 at once) shares each transaction's fixed statements.
+            messages = [message for partition in batches.values() for message in partition]
+            await in_transactions(messages, self._sizer, self._apply_or_one_by_one)
 
     async def _apply_or_one_by_one(self, messages: Sequence[ConsumerRecord[Any, Any]]) -> None:
         failed_at = await self.apply_batch(list(messages))
@@ -232,7 +236,8 @@ class EventConsumer:
             await self.process(message, attempts_made=1 if index == failed_at else 0)
 
     async def apply_batch(self, messages: list[ConsumerRecord[Any, Any]]) -> int | None:
-        """Apply a partition's messages in one transaction: one commit instead of one per message.
+        """Apply messages (of one or more partitions, each partition's in order) in one transaction: one commit
+        instead of one per message, and the position of each partition they end.
 
         The batch's event ids are claimed first by one cached INSERT that skips ids already in
         processed_events (a redelivery); only the claimed events reach `prepare`, then their handlers, in order.
@@ -265,7 +270,8 @@ class EventConsumer:
                     await self._handle(session, envelope, payload)
                     applied.append(envelope)
                 failed_at = None
-                await self._write_position(session, messages[-1])
+                ends = {(message.topic, message.partition): message.offset + 1 for message in messages}
+                await self.positions.write_many(session, ends, self._cluster)
                 if self.before_commit is not None:
                     await self.before_commit(applied[-1] if applied else envelopes[-1])
         except Exception as exc:  # noqa: BLE001 - the batch is rolled back; one by one decides

@@ -30,6 +30,7 @@ from servicekit.metrics import OUTBOX_PUBLISHED, OUTBOX_RELAY_FAILURES
 from servicekit.retry import Backoff, Every
 from servicekit.sql import upsert
 from servicekit.tables import KitTables
+from servicekit.timeouts import within
 
 log = logging.getLogger(__name__)
 
@@ -282,7 +283,7 @@ class OutboxRelay:
 
     async def _wait_for_work(self) -> None:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.outbox.committed.wait(), self.poll_seconds)
+            await within(self.poll_seconds, self.outbox.committed.wait())
             await asyncio.sleep(self.linger_seconds)
         self.outbox.committed.clear()
 
@@ -357,7 +358,7 @@ class OutboxRelay:
             )
             for row in rows
         ]
-        await asyncio.wait_for(asyncio.gather(*acks), 30)
+        await within(30, asyncio.gather(*acks))
         async with self.db.transaction() as session:
             await session.execute(update(table).where(table.c.id.in_([row.id for row in rows])).values(sent_at=datetime.now(UTC)))
         OUTBOX_PUBLISHED.inc(len(rows))

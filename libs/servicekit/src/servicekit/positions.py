@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from servicekit.db import Database
-from servicekit.sql import upsert
+from servicekit.sql import upsert_many
 from servicekit.tables import KitTables
 
 Partition = tuple[str, int]  # (topic, partition)
@@ -38,15 +38,15 @@ class StoredPositions:
             return {(row.topic, row.partition): Mark(row.next_offset, row.cluster_id) for row in rows}
 
     async def write(self, session: AsyncSession, partition: Partition, next_offset: int, cluster_id: str | None) -> None:
-        topic, number = partition
-        row = {
-            "consumer": self.consumer,
-            "topic": topic,
-            "partition": number,
-            "next_offset": next_offset,
-            "cluster_id": cluster_id,
-        }
-        await upsert(session, self.table, row, keys=("consumer", "topic", "partition"))
+        await self.write_many(session, {partition: next_offset}, cluster_id)
+
+    async def write_many(self, session: AsyncSession, next_offsets: dict[Partition, int], cluster_id: str | None) -> None:
+        """The positions of several partitions in one statement (a batch may span every partition of a consumer)."""
+        rows = [
+            {"consumer": self.consumer, "topic": topic, "partition": number, "next_offset": offset, "cluster_id": cluster_id}
+            for (topic, number), offset in next_offsets.items()
+        ]
+        await upsert_many(session, self.table, rows, keys=("consumer", "topic", "partition"))
 
 
 class SeekOnAssign(ConsumerRebalanceListener):  # type: ignore[misc]
