@@ -46,6 +46,7 @@ from servicekit.ids import new_id
 from servicekit.pagination import PageParams, paginate
 from servicekit.retry import Backoff
 from servicekit.sql import insert_ignoring_duplicates, table_of
+from servicekit.timeouts import within
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +176,7 @@ class AuditTrail:
         """Wait (a bounded time) until every record this process has accepted is in the chain."""
         if not self._settled.is_set():
             try:
-                await asyncio.wait_for(self._settled.wait(), timeout)
+                await within(timeout, self._settled.wait())
             except TimeoutError:
                 log.warning("the audit backlog (%d records) is not chained yet", len(self._queue))
 
