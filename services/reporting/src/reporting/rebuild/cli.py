@@ -8,6 +8,7 @@ from contracts.api.reporting import RebuildResult
 from reporting.rebuild.service import rebuild
 from reporting.settings import ReportingSettings
 from servicekit import migrations
+from servicekit.app import settle_garbage_collector
 from servicekit.broker import Broker
 from servicekit.db import Database
 
@@ -28,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     migrations.upgrade("reporting", url)
 
     async def run() -> RebuildResult:
+        settle_garbage_collector()  # as a service does once started: full collections then skip the modules loaded
         db = Database(url)
         broker = Broker(args.bootstrap or settings.kafka_bootstrap, client_id="cadrecare-reporting-rebuild")
         try:
