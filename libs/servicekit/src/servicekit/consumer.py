@@ -173,6 +173,15 @@ class EventConsumer:
     async def stored_positions(self) -> dict[tuple[str, int], int]:
         return {partition: mark.next_offset for partition, mark in (await self.positions.marks()).items()}
 
+    def log_ends(self) -> dict[tuple[str, int], int]:
+        """Each partition's log end as its last fetch answer gave it (the high watermark); one not fetched yet is
+        absent. The embedded broker answers ListOffsets short of the end, but fetches right."""
+        consumer = self._consumer
+        if consumer is None:
+            return {}
+        ends = ((tp, consumer.highwater(tp)) for tp in consumer.assignment())
+        return {(tp.topic, tp.partition): end for tp, end in ends if end is not None}
+
     async def _check_log(self, *, idle: bool) -> bool:
         """Whether positions had to move back because the broker's log changed (at most one look a second).
 

@@ -1,10 +1,11 @@
 """The projections' writes of one transaction, gathered and applied set-wise just before it commits.
 
-The consumer kit applies a fetched batch (up to 500 events of one partition) in one transaction and calls
-a handler per event. Writing each event's rows at once costs several round trips per event; instead the
-handlers record what they mean to write here (`written_before_commit(session)`); opening that buffer
-registers `write_pending` as a step of the transaction's unit of work (`servicekit.db.before_commit`),
-which writes everything with a handful of multi-row statements per batch, whatever its size:
+The consumer kit applies a fetched batch (up to 2,000 events of every partition a fetch returned, each partition's
+in order) in one transaction and calls a handler per event. Writing each event's rows at once costs several
+round trips per event; instead the handlers record what they mean to write here
+(`written_before_commit(session)`); opening that buffer registers `write_pending` as a step of the transaction's
+unit of work (`servicekit.db.before_commit`), which writes everything with a handful of multi-row statements per
+batch, whatever its size:
 
 - cadre changes: one INSERT (ignoring duplicates); cadre facts: one upsert; the intervals of the cadres
   touched are recomputed together (one SELECT of their changes, one DELETE, one INSERT), and the dated rows
