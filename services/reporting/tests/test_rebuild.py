@@ -46,6 +46,13 @@ from servicekit.embedded import TansuBroker
 from servicekit.sql import table_of
 
 
+async def publish_feed(broker: Broker, world: World) -> None:
+    """The events the world was fed, published on a real broker as the relay would."""
+    producer = await broker.producer()
+    for sent in world.feed.sent:
+        await producer.send_and_wait(sent.topic, value=sent.value, key=sent.key, headers=list(sent.headers))
+
+
 async def test_rebuild_from_the_broker_gives_identical_figures(world: World, kafka_broker: TansuBroker) -> None:
     """The fed events, published on a real broker as the relay would; rebuild empties the read models and replays them."""
     queries = [
@@ -65,9 +72,7 @@ async def test_rebuild_from_the_broker_gives_identical_figures(world: World, kaf
     broker = Broker(kafka_broker.bootstrap, client_id="reporting-test")
     db = Database(world.database_url)
     try:
-        producer = await broker.producer()
-        for sent in world.feed.sent:
-            await producer.send_and_wait(sent.topic, value=sent.value, key=sent.key, headers=list(sent.headers))
+        await publish_feed(broker, world)
         result = await rebuild(db, broker, timeout=120)
         async with db.engine.connect() as connection:  # the figure indexes a rebuild drops on PostgreSQL are back
             indexes = await connection.run_sync(lambda sync: {t: sync_indexes(sync, t) for t in TABLES})
@@ -88,9 +93,7 @@ async def test_a_rebuild_stopped_before_counting_the_figures_is_finished_by_the_
     broker = Broker(kafka_broker.bootstrap, client_id="reporting-test")
     db = Database(world.database_url)
     try:
-        producer = await broker.producer()
-        for sent in world.feed.sent:
-            await producer.send_and_wait(sent.topic, value=sent.value, key=sent.key, headers=list(sent.headers))
+        await publish_feed(broker, world)
         await clear(db)
         await catch_up(build_consumers(db, broker, figures_at_the_end=True), broker, timeout=120)  # no count after
         async with db.transaction() as session:
