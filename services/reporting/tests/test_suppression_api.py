@@ -115,9 +115,12 @@ def pdf_strings(content: bytes) -> list[str]:
     objects = {int(m[1]): m[2] for m in re.finditer(rb"(\d+) 0 obj\n(.*?)\nendobj", content, re.S)}
 
     def stream(body: bytes) -> bytes:
-        data = re.search(rb"stream\r?\n(.*?)\r?\nendstream", body, re.S)
-        assert data is not None
-        return zlib.decompress(data[1]) if b"/FlateDecode" in body else data[1]
+        # as many bytes as the dictionary's /Length says: matching up to "endstream" cut the data short whenever the
+        # compressed bytes happened to end in a carriage return
+        length, start = re.search(rb"/Length (\d+)", body), re.search(rb"stream\r?\n", body)
+        assert length is not None and start is not None
+        data = body[start.end() : start.end() + int(length[1])]
+        return zlib.decompress(data) if b"/FlateDecode" in body else data
 
     cmaps: dict[int, dict[int, str]] = {}
     for number, body in objects.items():
