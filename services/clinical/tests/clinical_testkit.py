@@ -1,10 +1,14 @@
 """Helpers shared by clinical's API tests: the records a HIS posts, and posting them as the gateway would."""
 
+import uuid
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Any
 
 import httpx
 
+from contracts.enums import CadreStatus, ManagementTier, Sex
+from contracts.events.registry import CadreSnapshot
 from contracts.scope import Principal
 
 Sign = Callable[[Principal], dict[str, str]]
@@ -48,3 +52,20 @@ async def post(
     client: httpx.AsyncClient, sign_as: Sign, principal: Principal, body: dict[str, Any], **headers: str
 ) -> httpx.Response:
     return await client.post("/his/records", json=body, headers={**sign_as(principal), **headers})
+
+
+def snapshot(cadre_id: uuid.UUID, **overrides: Any) -> CadreSnapshot:
+    values: dict[str, Any] = {
+        "id": cadre_id,
+        "full_name": "Nguyễn Văn Đức",
+        "date_of_birth": date(1952, 4, 5),
+        "sex": Sex.MALE,
+        "national_id": f"068052{uuid.uuid4().int % 10**6:06d}",
+        "tier": ManagementTier.DISTRICT,
+        "status": CadreStatus.RETIRED,
+        "status_since": date(2012, 5, 1),
+        "managing_unit": "VN.68.672",
+        "card_number": None,
+        **overrides,
+    }
+    return CadreSnapshot(**values)

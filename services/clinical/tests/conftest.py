@@ -18,14 +18,16 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from clinical_testkit import snapshot
+
 from clinical.app import create_app
 from clinical.projections import consumers
 from clinical.settings import ClinicalSettings
 from clinical.tables import KIT
 from contracts import roles
-from contracts.enums import Action, CadreStatus, ManagementTier, Sex
+from contracts.enums import Action, ManagementTier
 from contracts.envelope import DomainEvent
-from contracts.events.registry import CadreRegistered, CadreSnapshot
+from contracts.events.registry import CadreRegistered
 from contracts.scope import Principal
 from servicekit import clock, migrations
 from servicekit.testing.events import EventFeed
@@ -70,23 +72,6 @@ def feed_of(app: FastAPI) -> EventFeed:
 
 async def apply_cadre_event(app: FastAPI, event: DomainEvent, subject: str) -> None:
     await feed_of(app).send(event, subject=subject)
-
-
-def snapshot(cadre_id: uuid.UUID, **overrides: Any) -> CadreSnapshot:
-    values: dict[str, Any] = {
-        "id": cadre_id,
-        "full_name": "Nguyễn Văn Đức",
-        "date_of_birth": date(1952, 4, 5),
-        "sex": Sex.MALE,
-        "national_id": f"068052{uuid.uuid4().int % 10**6:06d}",
-        "tier": ManagementTier.DISTRICT,
-        "status": CadreStatus.RETIRED,
-        "status_since": date(2012, 5, 1),
-        "managing_unit": "VN.68.672",
-        "card_number": None,
-        **overrides,
-    }
-    return CadreSnapshot(**values)
 
 
 @pytest.fixture

@@ -1,15 +1,22 @@
 """One record, its versions and its withdrawal (clinical.records): readers in scope, a HIS only what its
 facility wrote. On SQLite and PostgreSQL."""
 
+import uuid
+from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
 import httpx
-from clinical_testkit import Count, Events, Sign, exam, post
+from clinical_testkit import Count, Events, Sign, exam, post, snapshot
+from fastapi import FastAPI
 
-from clinical.tables import ClinicalRecordVersion
+from clinical.projections import consumers
+from clinical.tables import ClinicalRecord, ClinicalRecordVersion
 from contracts.enums import ManagementTier
+from contracts.envelope import EventEnvelope
 from contracts.events.registry import CadreTransferred
+from contracts.topics import CADRES
+from servicekit.testing.events import record_of
 
 
 async def test_withdrawn_records_are_kept_marked_and_refuse_new_versions(
@@ -95,3 +102,28 @@ async def test_records_follow_the_cadre_when_the_registry_moves_them(
     assert (await client.get(f"/records/{record['id']}", headers=sign_as(principals.doctor))).json()[
         "managing_unit"
     ] == "VN.68.673"
+
+
+async def test_records_follow_the_last_move_of_a_batch_of_registry_events(
+    client: httpx.AsyncClient, sign_as: Sign, seed_cadre: Any, principals: SimpleNamespace, app: FastAPI
+) -> None:
+    """Two moves of one cadre fetched in one batch are projected as one run: the records end where the last one
+    leaves the cadre, as applying them one by one would."""
+    nid = "068052000071"
+    cadre_id = await seed_cadre(national_id=nid)
+    record = (await post(client, sign_as, principals.his, exam(nid))).json()["record"]
+    first = snapshot(cadre_id, national_id=nid, managing_unit="VN.68.673")
+    second = snapshot(cadre_id, national_id=nid, managing_unit="VN.68.674", tier=ManagementTier.PROVINCIAL_3)
+    events = [
+        CadreTransferred(cadre=first, previous_managing_unit="VN.68.672", effective_date=date(2026, 1, 1), reason="a"),
+        CadreTransferred(cadre=second, previous_managing_unit="VN.68.673", effective_date=date(2026, 2, 1), reason="b"),
+    ]
+    envelopes = [EventEnvelope.wrap(e, source="cadrecare/registry", subject=str(cadre_id)) for e in events]
+    batch = [record_of(envelope, CADRES.name, 5000 + n, envelope.subject) for n, envelope in enumerate(envelopes)]
+    consumer = next(c for c in consumers(app.state.runtime) if CADRES.name in c.topics)
+    assert await consumer.apply_batch(batch) is None
+    shown = (await client.get(f"/records/{record['id']}", headers=sign_as(principals.doctor))).json()
+    assert shown["managing_unit"] == "VN.68.674"
+    async with app.state.runtime.db.read() as session:
+        kept = await session.get(ClinicalRecord, uuid.UUID(record["id"]))
+    assert kept is not None and (kept.managing_unit, kept.tier) == ("VN.68.674", "provincial_3")

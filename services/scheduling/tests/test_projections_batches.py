@@ -2,17 +2,21 @@
 (projections.read_exam_candidates), and each event still sees what the earlier ones of its batch did."""
 
 import uuid
+from datetime import date
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import event
+from sqlmodel import select
 
 from contracts.enums import EncounterKind, ManagementTier
 from contracts.envelope import DomainEvent, EventEnvelope
 from contracts.events.clinical import ClinicalRecordAmended, ClinicalRecordRecorded, RecordSummary
-from contracts.topics import CLINICAL_RECORDS
+from contracts.events.registry import CadreRegistered, CadreTierChanged
+from contracts.topics import CADRES, CLINICAL_RECORDS
 from scheduling import projections
+from scheduling.tables import RosterCadre, RosterHistory
 from servicekit.consumer import EventConsumer
 from servicekit.testing.events import record_of
 
@@ -79,3 +83,58 @@ async def test_a_batch_of_exam_results_attends_as_one_by_one_would(
     reads = [s for s in statements if s.lstrip().upper().startswith("SELECT") and "FROM invitation" in s]
     candidate_reads = [s for s in reads if "superseded_on IS NULL" in s]
     assert len(candidate_reads) == 1, candidate_reads
+
+
+def registry_consumer(app: FastAPI) -> EventConsumer:
+    return next(c for c in projections.consumers(app.state.runtime) if c.name == "scheduling-cadres")
+
+
+async def test_a_run_of_registry_events_projects_the_roster_as_one_by_one_would(
+    k: Any, client: httpx.AsyncClient, sign_as: Any, feed: Any, app: FastAPI
+) -> None:
+    """A cadre registered and regraded twice in one fetched batch, beside a cadre who joins a generated plan late:
+    the roster is written when the late joiner is about to be invited (it reads the roster with its own row) and
+    at the end of the run, not once per event, and the history holds each state from its own date."""
+    await k.register(feed, tier=ManagementTier.PROVINCIAL_2)
+    await k.generated(client, sign_as)  # Lâm Đồng's plan: Khánh Hòa's cadres join none
+    mover = k.snapshot(full_name="Cán bộ Nhiều Lần", managing_unit="VN.56", status_since=date(2020, 1, 1))
+    regraded = mover.model_copy(update={"tier": ManagementTier.PROVINCIAL_3})
+    regraded_again = mover.model_copy(update={"tier": ManagementTier.PROVINCIAL_1})
+    joiner = k.snapshot(full_name="Cán bộ Mới", tier=ManagementTier.PROVINCIAL_2)
+    events: list[DomainEvent] = [
+        CadreRegistered(cadre=mover),
+        CadreRegistered(cadre=joiner),
+        CadreTierChanged(cadre=regraded, previous_tier=mover.tier, effective_date=date(2024, 3, 1)),
+        CadreTierChanged(cadre=regraded_again, previous_tier=regraded.tier, effective_date=date(2025, 2, 1)),
+    ]
+    envelopes = [EventEnvelope.wrap(e, source="cadrecare/test", subject=str(uuid.uuid4())) for e in events]
+    batch = [record_of(envelope, CADRES.name, 2000 + n, envelope.subject) for n, envelope in enumerate(envelopes)]
+
+    statements: list[str] = []
+    engine = app.state.runtime.db.engine.sync_engine
+    listener = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, ...)
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert await registry_consumer(app).apply_batch(batch) is None
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+
+    async with app.state.runtime.db.read() as session:
+        history = (
+            await session.execute(
+                select(RosterHistory.valid_from, RosterHistory.managing_unit, RosterHistory.tier)
+                .where(RosterHistory.cadre_id == mover.id)
+                .order_by(RosterHistory.valid_from)
+            )
+        ).all()
+        roster = await session.get(RosterCadre, mover.id)
+    assert [tuple(row) for row in history] == [
+        (date(2020, 1, 1), "VN.56", "provincial_2"),
+        (date(2024, 3, 1), "VN.56", "provincial_3"),
+        (date(2025, 2, 1), "VN.56", "provincial_1"),
+    ]
+    assert roster is not None and (roster.managing_unit, roster.tier) == ("VN.56", "provincial_1")
+    invited = await k.invitations_of(client, sign_as, k.ADMIN, cadre_id=str(joiner.id))
+    assert [i["status"] for i in invited] == ["invited"]
+    roster_writes = [s for s in statements if s.lstrip().upper().startswith("INSERT INTO rostercadre".upper())]
+    assert len(roster_writes) == 2, roster_writes

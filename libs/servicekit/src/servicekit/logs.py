@@ -3,6 +3,8 @@
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
@@ -13,6 +15,16 @@ correlation_id_var: ContextVar[str | None] = ContextVar("correlation_id", defaul
 
 def current_correlation_id() -> str | None:
     return correlation_id_var.get()
+
+
+@contextmanager
+def correlated(correlation_id: str | None) -> Iterator[None]:
+    """Logs and events caused inside carry this correlation id (a run handler's per-event work)."""
+    token = correlation_id_var.set(correlation_id)
+    try:
+        yield
+    finally:
+        correlation_id_var.reset(token)
 
 
 def new_correlation_id() -> str:

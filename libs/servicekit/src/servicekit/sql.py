@@ -30,13 +30,10 @@ def _ignoring_duplicates(dialect: str, table: Table) -> Any:
 
 
 async def upsert(session: AsyncSession, table: Table, values: dict[str, Any], keys: Sequence[str]) -> None:
-    updates = {k: v for k, v in values.items() if k not in keys}
-    if dialect_name(session) == "postgresql":
-        pg = postgresql.insert(table).values(**values)
-        await session.execute(pg.on_conflict_do_update(index_elements=list(keys), set_=updates))
-    else:
-        lite = sqlite.insert(table).values(**values)
-        await session.execute(lite.on_conflict_do_update(index_elements=list(keys), set_=updates))
+    """INSERT .. ON CONFLICT (keys) DO UPDATE the other columns. The statement is built once per table, key and
+    columns, the values are bound: a projection upserting per event neither builds it nor computes its cache key
+    again (that was half the CPU of each upsert)."""
+    await session.execute(_upsert_statement(dialect_name(session), table, tuple(keys), tuple(values)), values)
 
 
 async def upsert_many(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> None:
@@ -45,10 +42,14 @@ async def upsert_many(session: AsyncSession, table: Table, rows: Sequence[dict[s
     unique = list({tuple(row[k] for k in keys): row for row in rows}.values())
     if not unique:
         return
-    dialect = postgresql if dialect_name(session) == "postgresql" else sqlite
-    statement = dialect.insert(table)
-    updates = {name: statement.excluded[name] for name in unique[0] if name not in keys}
-    await session.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=updates), unique)
+    await session.execute(_upsert_statement(dialect_name(session), table, tuple(keys), tuple(unique[0])), unique)
+
+
+@functools.cache
+def _upsert_statement(dialect: str, table: Table, keys: tuple[str, ...], columns: tuple[str, ...]) -> Any:
+    statement = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    updates = {name: statement.excluded[name] for name in columns if name not in keys}
+    return statement.on_conflict_do_update(index_elements=list(keys), set_=updates)
 
 
 def table_of(model: type[SQLModel]) -> Table:

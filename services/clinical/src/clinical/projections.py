@@ -1,5 +1,7 @@
 """Event handlers that keep clinical's read model of the registry."""
 
+from datetime import date
+
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -10,44 +12,55 @@ from contracts.enums import CadreStatus
 from contracts.envelope import EventEnvelope
 from contracts.events.registry import CadreDied, CadreEvent
 from contracts.topics import CADRES
-from servicekit.consumer import EventConsumer, Handler
+from servicekit.consumer import EventConsumer, Handler, RunHandler
 from servicekit.runtime import Runtime
-from servicekit.sql import table_of, upsert
+from servicekit.sql import chunked, table_of, upsert_many
 
 
-async def project_cadre(session: AsyncSession, envelope: EventEnvelope, event: CadreEvent) -> None:
-    """Upsert the cadre; when the registry moves them (transfer, tier change, reorganisation), their records follow:
-    scope follows the managing body, so the record rows' managing unit and tier are kept in step."""
-    cadre = event.cadre
-    date_of_death = None
+def _date_of_death(event: CadreEvent) -> date | None:
     if isinstance(event, CadreDied):
-        date_of_death = event.effective_date
-    elif cadre.status is CadreStatus.DECEASED:
-        date_of_death = cadre.status_since
-    before = (
-        await session.execute(
-            select(col(PatientCadre.managing_unit), col(PatientCadre.tier)).where(col(PatientCadre.cadre_id) == cadre.id)
+        return event.effective_date
+    return event.cadre.status_since if event.cadre.status is CadreStatus.DECEASED else None
+
+
+async def project_cadres(session: AsyncSession, run: list[tuple[EventEnvelope, CadreEvent]]) -> None:
+    """Upsert each cadre as its last event of the run leaves it; when the registry moved them (transfer, tier
+    change, reorganisation), their records follow: scope follows the managing body, so the record rows' managing
+    unit and tier are kept in step. One read of the cadres' scope before, one upsert for the run."""
+    rows = [
+        {
+            "cadre_id": event.cadre.id,
+            "national_id": event.cadre.national_id,
+            "card_number": event.cadre.card_number,
+            "bhyt_number": event.cadre.bhyt_number,
+            "bhyt_valid_to": event.cadre.bhyt_valid_to,
+            "managing_unit": event.cadre.managing_unit,
+            "tier": event.cadre.tier.value,
+            "status": event.cadre.status.value,
+            "date_of_death": _date_of_death(event),
+            "updated_at": envelope.time,
+        }
+        for envelope, event in run
+    ]
+    after = {event.cadre.id: (event.cadre.managing_unit, event.cadre.tier.value) for _, event in run}
+    ids = list(after)
+    before = {
+        cadre_id: (unit, tier)
+        for part in chunked(ids)
+        for cadre_id, unit, tier in await session.execute(
+            select(col(PatientCadre.cadre_id), col(PatientCadre.managing_unit), col(PatientCadre.tier)).where(
+                col(PatientCadre.cadre_id).in_(part)
+            )
         )
-    ).first()
-    values = {
-        "cadre_id": cadre.id,
-        "national_id": cadre.national_id,
-        "card_number": cadre.card_number,
-        "bhyt_number": cadre.bhyt_number,
-        "bhyt_valid_to": cadre.bhyt_valid_to,
-        "managing_unit": cadre.managing_unit,
-        "tier": cadre.tier.value,
-        "status": cadre.status.value,
-        "date_of_death": date_of_death,
-        "updated_at": envelope.time,
     }
-    await upsert(session, table_of(PatientCadre), values, keys=("cadre_id",))
-    if before is not None and tuple(before) != (cadre.managing_unit, cadre.tier.value):
-        await session.execute(
-            update(table_of(ClinicalRecord))
-            .where(table_of(ClinicalRecord).c.cadre_id == cadre.id)
-            .values(managing_unit=cadre.managing_unit, tier=cadre.tier.value)
-        )
+    await upsert_many(session, table_of(PatientCadre), rows, keys=("cadre_id",))
+    records = table_of(ClinicalRecord)
+    for cadre_id, (unit, tier) in after.items():
+        if cadre_id in before and before[cadre_id] != (unit, tier):
+            await session.execute(update(records).where(records.c.cadre_id == cadre_id).values(managing_unit=unit, tier=tier))
+
+
+project_cadre = RunHandler(project_cadres)
 
 
 def consumers(runtime: Runtime[ClinicalSettings]) -> list[EventConsumer]:

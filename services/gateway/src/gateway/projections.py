@@ -9,19 +9,21 @@ from contracts.topics import CADRES
 from gateway.grants.store import GrantStore
 from gateway.settings import GatewaySettings
 from gateway.tables import KIT, CadreScope
-from servicekit.consumer import EventConsumer, Handler
+from servicekit.consumer import EventConsumer, Handler, RunHandler
 from servicekit.runtime import Runtime
-from servicekit.sql import table_of, upsert
+from servicekit.sql import table_of, upsert_many
 
 
-async def project_cadre(session: AsyncSession, envelope: EventEnvelope, event: CadreEvent) -> None:
-    cadre = event.cadre
-    await upsert(
-        session,
-        table_of(CadreScope),
-        {"cadre_id": cadre.id, "managing_unit": cadre.managing_unit, "tier": cadre.tier.value, "updated_at": envelope.time},
-        keys=("cadre_id",),
-    )
+async def project_cadres(session: AsyncSession, run: list[tuple[EventEnvelope, CadreEvent]]) -> None:
+    """Each cadre's scope as its last event of the run leaves it, in one statement."""
+    rows = [
+        {"cadre_id": e.cadre.id, "managing_unit": e.cadre.managing_unit, "tier": e.cadre.tier.value, "updated_at": env.time}
+        for env, e in run
+    ]
+    await upsert_many(session, table_of(CadreScope), rows, keys=("cadre_id",))
+
+
+project_cadre = RunHandler(project_cadres)
 
 
 def follow_reorganisation(grants: GrantStore) -> Handler:

@@ -6,7 +6,6 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from contracts.enums import EncounterKind
 from contracts.envelope import DomainEvent, EventEnvelope
@@ -24,6 +23,7 @@ from contracts.events.registry import (
     UnitSnapshot,
     UnitsReorganized,
 )
+from contracts.scope import unit_covers
 from contracts.topics import CADRES, CLINICAL_RECORDS, UNITS
 from scheduling.clinic_days import service as clinic_days
 from scheduling.convalescence import registrations as convalescence
@@ -31,80 +31,64 @@ from scheduling.domain import EXAMINABLE_STATUSES
 from scheduling.follow_ups import from_events as follow_ups
 from scheduling.home_visits import service as home_visits
 from scheduling.invitations import from_events as invitations
+from scheduling.plans.queries import generated_plans_from
+from scheduling.roster.projection import RosterRun
 from scheduling.settings import SchedulingSettings
-from scheduling.tables import KIT, Invitation, RosterCadre, RosterHistory, RosterSuccession, RosterUnit
+from scheduling.tables import KIT, ExamPlan, Invitation, RosterSuccession, RosterUnit
 from servicekit import clock
-from servicekit.consumer import EventConsumer, Handler
+from servicekit.consumer import EventConsumer, Handler, RunHandler
+from servicekit.logs import correlated
 from servicekit.outbox import Outbox
 from servicekit.runtime import Runtime
 from servicekit.sql import table_of, upsert
 
 
-def effective_date(envelope: EventEnvelope, event: CadreEvent) -> date:
-    if isinstance(event, CadreRegistered):
-        return min(event.cadre.status_since, clock.vietnam_date(envelope.time))
-    return event.stated_effective_date or clock.vietnam_date(envelope.time)
+def cadre_handler(outbox: Outbox) -> RunHandler:
+    async def apply(session: AsyncSession, run: list[tuple[EventEnvelope, CadreEvent]]) -> None:
+        roster = await RosterRun.read(session, {event.cadre.id for _, event in run})
+        joinable = await _late_joining_plans(session, run)
+        for envelope, event in run:
+            effective = roster.project(envelope, event)
+            if _acts_on_invitations(event, joinable):
+                await roster.write(session)  # what it reads (the roster as of a date) includes this event
+                with correlated(envelope.correlation_id):
+                    await _follow_on_invitations(session, outbox, envelope, event, effective)
+        await roster.write(session)
+
+    return RunHandler(apply)
 
 
-async def project_cadre(session: AsyncSession, envelope: EventEnvelope, event: CadreEvent) -> date:
-    cadre = event.cadre
-    values = {
-        "cadre_id": cadre.id,
-        "full_name": cadre.full_name,
-        "managing_unit": cadre.managing_unit,
-        "tier": cadre.tier.value,
-        "status": cadre.status.value,
-        "status_since": cadre.status_since,
-        "sex": cadre.sex.value,
-        "position": cadre.position,
-        "residence_address": cadre.residence_address,
-        "residence_unit": cadre.residence_unit,
-        "phone": cadre.phone,
-        "eligibility": [e.value for e in cadre.eligibility],
-        "updated_at": envelope.time,
-    }
-    await upsert(session, table_of(RosterCadre), values, keys=("cadre_id",))
-    effective = effective_date(envelope, event)
-    last = await session.scalar(
-        select(RosterHistory)
-        .where(col(RosterHistory.cadre_id) == cadre.id, col(RosterHistory.valid_from) <= effective)
-        .order_by(col(RosterHistory.valid_from).desc(), col(RosterHistory.id).desc())
-        .limit(1)
+async def _late_joining_plans(session: AsyncSession, run: list[tuple[EventEnvelope, CadreEvent]]) -> list[ExamPlan]:
+    """The generated plans any cadre of the run could join late, read once for the run."""
+    first_year = min(clock.vietnam_date(envelope.time).year for envelope, _ in run)
+    return list(await session.scalars(generated_plans_from(first_year)))
+
+
+def _acts_on_invitations(event: CadreEvent, joinable: list[ExamPlan]) -> bool:
+    if isinstance(event, CadreDied | CadreRemoved | CadreTransferred):
+        return True
+    late_joiner = (
+        isinstance(event, CadreRegistered | CadreRetired | CadreTierChanged) and event.cadre.status in EXAMINABLE_STATUSES
     )
-    state = (cadre.managing_unit, cadre.tier.value, cadre.status.value)
-    if last is None or (last.managing_unit, last.tier, last.status) != state:
-        session.add(
-            RosterHistory(
-                cadre_id=cadre.id,
-                valid_from=effective,
-                managing_unit=cadre.managing_unit,
-                tier=cadre.tier.value,
-                status=cadre.status.value,
-                recorded_at=envelope.time,
-            )
-        )
-        await session.flush()
-    return effective
+    return late_joiner and any(unit_covers(plan.board_unit, event.cadre.managing_unit) for plan in joinable)
 
 
-def cadre_handler(outbox: Outbox) -> Handler:
-    async def handle(session: AsyncSession, envelope: EventEnvelope, event: CadreEvent) -> None:
-        effective = await project_cadre(session, envelope, event)
-        on = max(effective, clock.vietnam_date(envelope.time))  # rounds not yet started when the change became known
-        cadre = event.cadre
-        if isinstance(event, CadreDied | CadreRemoved):
-            reason = "deceased" if isinstance(event, CadreDied) else f"removed: {event.reason}"
-            await invitations.cancel_open(session, outbox, cadre.id, reason, effective)
-            await home_visits.end_for_cadre(session, cadre.id, reason)
-            await convalescence.cancel_for_cadre(session, outbox, cadre.id, reason, on)
-            await clinic_days.cancel_for_cadre(session, cadre.id, reason, on)
-            await follow_ups.cancel_for_cadre(session, cadre.id, reason, on)
-        elif isinstance(event, CadreTransferred):
-            await invitations.transfer(session, outbox, cadre.id, cadre.managing_unit, effective, on)
-        elif isinstance(event, CadreRegistered | CadreRetired | CadreTierChanged) and cadre.status in EXAMINABLE_STATUSES:
-            await invitations.invite_late_joiner(session, outbox, cadre.id, cadre.managing_unit, on)
-
-    return handle
+async def _follow_on_invitations(
+    session: AsyncSession, outbox: Outbox, envelope: EventEnvelope, event: CadreEvent, effective: date
+) -> None:
+    on = max(effective, clock.vietnam_date(envelope.time))  # rounds not yet started when the change became known
+    cadre = event.cadre
+    if isinstance(event, CadreDied | CadreRemoved):
+        reason = "deceased" if isinstance(event, CadreDied) else f"removed: {event.reason}"
+        await invitations.cancel_open(session, outbox, cadre.id, reason, effective)
+        await home_visits.end_for_cadre(session, cadre.id, reason)
+        await convalescence.cancel_for_cadre(session, outbox, cadre.id, reason, on)
+        await clinic_days.cancel_for_cadre(session, cadre.id, reason, on)
+        await follow_ups.cancel_for_cadre(session, cadre.id, reason, on)
+    elif isinstance(event, CadreTransferred):
+        await invitations.transfer(session, outbox, cadre.id, cadre.managing_unit, effective, on)
+    else:
+        await invitations.invite_late_joiner(session, outbox, cadre.id, cadre.managing_unit, on)
 
 
 async def _unit(session: AsyncSession, unit: UnitSnapshot) -> None:

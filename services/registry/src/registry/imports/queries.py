@@ -24,7 +24,10 @@ def visible_among(principal: Principal, cadre_ids: Sequence[uuid.UUID]) -> Selec
 
 
 def registered_names_and_births(keys: Sequence[tuple[str, date]]) -> Select[str, date]:
-    """Likely duplicates are warned of whoever manages them (the warning names no record)."""
-    return select_rows(col(Cadre.name_folded), col(Cadre.date_of_birth)).where(
-        tuple_(col(Cadre.name_folded), col(Cadre.date_of_birth)).in_(keys)
+    """Likely duplicates are warned of whoever manages them (the warning names no record). Each key once:
+    a common name and birthday can be shared by thousands of registered cadres, and the warning needs one."""
+    return (
+        select_rows(col(Cadre.name_folded), col(Cadre.date_of_birth))
+        .where(tuple_(col(Cadre.name_folded), col(Cadre.date_of_birth)).in_(keys))
+        .distinct()
     )
