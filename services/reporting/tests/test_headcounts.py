@@ -5,25 +5,28 @@ records); the dashboard's cadre and chronic-condition sections and the roll-up's
 those counted from the facts alone, on many days and units, on both bases; migration 0008 fills them."""
 
 import asyncio
+import uuid
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from alembic import command
-from reporting_testkit import ADMIN, Bare, World
+from reporting_testkit import ADMIN, Bare, World, record, snapshot
 from sqlalchemy import and_, case, func, select
 from sqlmodel import col
 from test_attribution_reorganisation import order_a, order_b, story
 from test_preaggregates import UNITS, assert_kept_as_counted, late_amended_withdrawn_and_transferred
 
 from contracts.api.reporting import UnitBasis
+from contracts.enums import CadreStatus, EncounterKind, ManagementTier
+from contracts.events.registry import CadreRegistered
 from contracts.scope import Principal
 from reporting.access import in_scope
 from reporting.dashboard import figures
-from reporting.domain import COUNTED_STATUSES, comorbidity_bucket
+from reporting.domain import COUNTED_STATUSES, chronic_groups, comorbidity_bucket
 from reporting.facts import Rows, attributed_to, holds_on
-from reporting.headcounts.store import refill
+from reporting.headcounts.store import cadres_touched, refill
 from reporting.rollup import queries as rollup
 from reporting.tables import CadreInterval, DiagnosisFact, HeadcountStep, HeadcountTotal
 from servicekit import migrations
@@ -162,3 +165,26 @@ async def test_the_migration_fills_them_from_the_facts_already_stored(world: Wor
         await assert_headcounts_exact(db)
     finally:
         await db.dispose()
+
+
+async def test_a_chronic_patients_repeated_diagnoses_count_again_only_when_they_change_a_first_diagnosis(
+    reporting: Bare,
+) -> None:
+    """A periodic exam repeating a group known since earlier changes no step, and its cadre is not counted again;
+    the same group back-dated, or a new group, is; the pre-aggregates stay exact either way."""
+    cadre = snapshot("VN.68.672", ManagementTier.DISTRICT, CadreStatus.ACTIVE, date(2018, 1, 1))
+    await reporting.feed.send(CadreRegistered(cadre=cadre), subject=str(cadre.id))
+    await record(reporting.feed, cadre, EncounterKind.PERIODIC_EXAM, date(2024, 6, 3), diagnoses=["I10"])
+
+    def touched_by(day: date, diagnoses: list[str]) -> Any:
+        row = {"record_id": uuid.uuid4(), "cadre_id": cadre.id, "occurred_on": day, "withdrawn": False}
+        groups = {row["record_id"]: chronic_groups(diagnoses)}
+        return lambda sync: cadres_touched(sync, [], [row], groups, [])
+
+    async with reporting.db.transaction() as session:
+        assert await session.run_sync(touched_by(date(2025, 6, 2), ["I10"])) == []
+        assert await session.run_sync(touched_by(date(2022, 6, 2), ["I10"])) == [cadre.id]
+        assert await session.run_sync(touched_by(date(2025, 6, 2), ["I10", "E11"])) == [cadre.id]
+    for day, diagnoses in ((date(2025, 6, 2), ["I10"]), (date(2022, 6, 2), ["I10"]), (date(2025, 6, 9), ["E11"])):
+        await record(reporting.feed, cadre, EncounterKind.PERIODIC_EXAM, day, diagnoses=diagnoses)
+        await assert_headcounts_exact(reporting.db)

@@ -28,6 +28,7 @@ the step then runs once per event, with the same result.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -203,7 +204,8 @@ def _insert(dialect: str, table: Table) -> Any:
     return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
 
 
-def _upsert(dialect: str, table: Table, keep: Sequence[str]) -> Any:
+@functools.cache
+def _upsert(dialect: str, table: Table, keep: tuple[str, ...]) -> Any:
     """INSERT ... ON CONFLICT (primary key) DO UPDATE of every column but `keep` (the key among them), for many rows."""
     statement = _insert(dialect, table)
     keys = [c.name for c in table.primary_key.columns]
@@ -263,14 +265,7 @@ def _write_records(session: Session, dialect: str, pending: Pending) -> None:
             )
         )
         stored.update({record_id: (cadre_id, round_id) for record_id, cadre_id, round_id in rows})
-    table = table_of(ClinicalFact)
-    statement = _insert(dialect, table)
-    held, incoming = table.c, statement.excluded
-    statement = statement.on_conflict_do_update(
-        index_elements=["record_id"],
-        set_={c.name: incoming[c.name] for c in table.columns if c.name != "record_id"},
-        where=(held.version < incoming.version) | ((held.version == incoming.version) & (~held.withdrawn | incoming.withdrawn)),
-    ).returning(held.record_id)
+    statement = _record_upsert(dialect)
     candidates = [pending.records[i].row for i in ids]
     attribute_rows(session, candidates, "occurred_on")
     written = set(session.execute(statement, candidates).scalars())
@@ -298,6 +293,19 @@ def _write_records(session: Session, dialect: str, pending: Pending) -> None:
         cadre_id, round_id = stored.get(record_id, (row["cadre_id"], None))
         if round_id is not None:
             pending.exam_keys.add((cadre_id, round_id))  # the round it counted for before an amendment
+
+
+@functools.cache
+def _record_upsert(dialect: str) -> Any:
+    """A record's fact row, unless the stored one is later (built once: every batch of records runs it)."""
+    table = table_of(ClinicalFact)
+    statement = _insert(dialect, table)
+    held, incoming = table.c, statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=["record_id"],
+        set_={c.name: incoming[c.name] for c in table.columns if c.name != "record_id"},
+        where=(held.version < incoming.version) | ((held.version == incoming.version) & (~held.withdrawn | incoming.withdrawn)),
+    ).returning(held.record_id)
 
 
 def _recompute_exam_recorded(session: Session, keys: Iterable[tuple[uuid.UUID, uuid.UUID]]) -> None:

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, and_, case, cast, delete, func, or_, select
+from sqlalchemy import String, and_, bindparam, case, cast, delete, func, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlmodel import col
 
@@ -122,14 +122,28 @@ class Seen:
     headcounts: Steps = field(default_factory=Counter)  # those cadres' headcount steps before the batch
 
 
-def _select_by(session: Session, statement: Rows, columns: Sequence[Any], values: Sequence[Collection[uuid.UUID]]) -> Any:
+def _select_by(
+    session: Session, rows: Callable[[], Rows], columns: Sequence[Any], values: Sequence[Collection[uuid.UUID]]
+) -> Any:
     """Rows matching any of `column IN values`, each once (by its first column)."""
     found: dict[Any, Any] = {}
     for column, ids in zip(columns, values, strict=True):
+        statement = _rows_where_in(rows, column)
         for part in chunked(sorted(set(ids), key=str), CHUNK):
-            for row in session.execute(statement.where(column.in_(part))):
+            for row in session.execute(statement, {"ids": part}):
                 found[row[0]] = row
     return found.values()
+
+
+_ROWS_WHERE_IN: dict[tuple[Callable[[], Rows], str], Rows] = {}
+
+
+def _rows_where_in(rows: Callable[[], Rows], column: Any) -> Rows:
+    """`rows()` where `column` is in an expanding list of ids: built once, as every batch asks it twice."""
+    key = (rows, str(column))
+    if key not in _ROWS_WHERE_IN:
+        _ROWS_WHERE_IN[key] = rows().where(column.in_(bindparam("ids", expanding=True)))
+    return _ROWS_WHERE_IN[key]
 
 
 def _count(session: Session, seen: Seen, sign: int) -> tuple[Counts, Counts, Counts, set[uuid.UUID]]:
@@ -138,7 +152,7 @@ def _count(session: Session, seen: Seen, sign: int) -> tuple[Counts, Counts, Cou
     cadres_of_records: set[uuid.UUID] = set()
     r = ClinicalFact
     for record_id, cadre_id, counted, *key, round_id in _select_by(
-        session, record_rows(), [col(r.record_id), col(r.cadre_id)], [seen.record_ids, seen.cadres]
+        session, record_rows, [col(r.record_id), col(r.cadre_id)], [seen.record_ids, seen.cadres]
     ):
         if round_id is not None:
             cadres_of_records.add(cadre_id)
@@ -151,7 +165,7 @@ def _count(session: Session, seen: Seen, sign: int) -> tuple[Counts, Counts, Cou
     i = InvitationFact
     for _id, _cadre, counted, done, *key in _select_by(
         session,
-        invitation_rows(),
+        invitation_rows,
         [col(i.invitation_id), col(i.cadre_id)],
         [seen.invitation_ids, {*seen.cadres, *seen.record_cadres, *cadres_of_records}],
     ):
@@ -171,10 +185,10 @@ def before_write(session: Session, pending: Pending) -> Seen:
     )
     seen.records, seen.invited, seen.examined, old_cadres = _count(session, seen, -1)
     seen.record_cadres |= old_cadres  # an amendment may move a record to another cadre: both cadres' invitations
-    with_groups = {record_id for record_id, candidate in pending.records.items() if candidate.groups}
+    groups = {record_id: candidate.groups for record_id, candidate in pending.records.items() if candidate.groups}
     records = [candidate.row for candidate in pending.records.values()]
     stored = seen.stored_records & set(seen.record_ids)
-    seen.headcount_cadres = headcounts.cadres_touched(session, pending.cadre_facts, records, with_groups, stored)
+    seen.headcount_cadres = headcounts.cadres_touched(session, pending.cadre_facts, records, groups, stored)
     seen.headcounts = headcounts.steps_now(session, seen.headcount_cadres)
     return seen
 

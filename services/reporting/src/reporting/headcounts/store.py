@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from reporting.counters import add_counts
-from reporting.headcounts.steps import Held, Steps, difference, rolled_up, steps_of
+from reporting.headcounts.steps import Held, Steps, difference, first_diagnosed, rolled_up, steps_of
 from reporting.tables import CadreInterval, DiagnosisFact, HeadcountStep, HeadcountTotal
 from servicekit.sql import chunked, table_of
 
@@ -32,18 +32,49 @@ def cadres_touched(
     session: Session,
     cadre_histories: Collection[uuid.UUID],
     records: Sequence[dict[str, Any]],
-    has_groups: Collection[uuid.UUID],
+    groups: Mapping[uuid.UUID, Sequence[str]],
     stored: Collection[uuid.UUID],
 ) -> list[uuid.UUID]:
-    """The cadres whose steps a batch may change: those whose history it rewrites, those a record with chronic
-    groups names, and those whose stored diagnoses it may replace or withdraw (of the `stored` records: an
-    amendment may move a record to another cadre)."""
-    touched = set(cadre_histories) | {r["cadre_id"] for r in records if r["record_id"] in has_groups}
+    """The cadres whose steps a batch may change: those whose history it rewrites, those a new record gives a
+    chronic group they had not been diagnosed with by its date, and those whose stored diagnoses it may replace or
+    withdraw (of the `stored` records: an amendment may move a record to another cadre). A chronic patient's
+    periodic exam repeats groups known since earlier: the steps follow each group's first diagnosis only, so it
+    changes none and is not counted again."""
+    touched = set(cadre_histories)
+    stored_ids = set(stored)
+    diagnosed: dict[uuid.UUID, list[tuple[str, date]]] = defaultdict(list)
+    for row in records:
+        named = groups.get(row["record_id"], ())
+        if named and row["record_id"] in stored_ids:
+            touched.add(row["cadre_id"])  # an amended record's groups or date may change: counted again
+        elif named and not row["withdrawn"]:
+            diagnosed[row["cadre_id"]].extend((group, row["occurred_on"]) for group in named)
+    new_firsts = {cadre_id: first_diagnosed(pairs) for cadre_id, pairs in diagnosed.items() if pairs}
+    known = _first_diagnoses(session, sorted(set(new_firsts) - touched, key=str))
+    for cadre_id, firsts in new_firsts.items():
+        held = known.get(cadre_id, {})
+        if any(group not in held or day < held[group] for group, day in firsts.items()):
+            touched.add(cadre_id)
     for part in chunked(sorted(stored, key=str)):
         touched.update(
             session.execute(select(col(DiagnosisFact.cadre_id)).where(col(DiagnosisFact.record_id).in_(part))).scalars()
         )
     return sorted(touched, key=str)
+
+
+def _first_diagnoses(session: Session, cadres: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, date]]:
+    """Each cadre's first diagnosis day of each chronic group, from the stored diagnoses."""
+    d = DiagnosisFact
+    first: dict[uuid.UUID, dict[str, date]] = defaultdict(dict)
+    for part in chunked(cadres):
+        statement = (
+            select(col(d.cadre_id), col(d.chronic_group), func.min(col(d.occurred_on)))
+            .where(col(d.cadre_id).in_(part))
+            .group_by(col(d.cadre_id), col(d.chronic_group))
+        )
+        for cadre_id, group, day in session.execute(statement):
+            first[cadre_id][group] = day
+    return first
 
 
 def _held(rows: Any) -> dict[uuid.UUID, list[Held]]:
