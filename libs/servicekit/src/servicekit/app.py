@@ -26,7 +26,7 @@ from servicekit.errors import install_error_handlers
 from servicekit.idempotency import OwnerOf, install_idempotency, internal_caller
 from servicekit.logs import configure_logging, correlation_id_var, new_correlation_id
 from servicekit.metrics import metrics_endpoint, observe_request
-from servicekit.outbox import OutboxRelay
+from servicekit.outbox import OutboxRelay, relay_poll_seconds
 from servicekit.runtime import Runtime, SettingsT
 from servicekit.timeouts import within
 
@@ -185,7 +185,7 @@ def create_service_app(
                 runtime.db,
                 runtime.outbox,
                 runtime.broker,
-                poll_seconds=settings.relay_poll_seconds,
+                poll_seconds=settings.relay_poll_seconds or relay_poll_seconds(runtime.db.url),
                 retention=timedelta(days=settings.outbox_retention_days),
             )
             workers.append(("outbox-relay", relay.run()))

@@ -182,6 +182,13 @@ PRUNE_EVERY_SECONDS = 600.0
 RETRY_FIRST_WAIT = 0.2  # seconds before the relay's first retry (then doubling, servicekit.retry)
 
 
+def relay_poll_seconds(database_url: str) -> float:
+    """The relay's default poll. Its own process's commits wake it at once; the poll finds the rest: on
+    PostgreSQL, rows of the replicas that are not the leader; on SQLite (one process) only a command-line tool's.
+    Each idle poll is a transaction, so on SQLite it runs rarely (the embedded stack's idle CPU)."""
+    return 2.0 if is_sqlite(database_url) else 0.25
+
+
 class OutboxRelay:
     """Publishes unsent rows in id order (so in order per key), waits for every ack, then marks them sent.
 

@@ -43,7 +43,13 @@ class ServiceSettings(BaseSettings):
     )
     internal_public_key_file: Path = Path("var/keys/internal-public.pem")
     internal_audience: str = "cadrecare-internal"
-    relay_poll_seconds: float = 0.25
+    relay_poll_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        description="how often the outbox relay looks for rows no commit of its own process woke it for: by default"
+        " 0.25 s on PostgreSQL (replicas write rows their leader's relay publishes) and 2 s on SQLite (one process"
+        " writes; only a command-line tool's rows wait for the poll)",
+    )
     outbox_retention_days: float = Field(
         default=7.0,
         gt=0,
