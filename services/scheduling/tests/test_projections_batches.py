@@ -38,6 +38,21 @@ def exam_consumer(app: FastAPI) -> EventConsumer:
     return next(c for c in projections.consumers(app.state.runtime) if c.name == "scheduling-exams")
 
 
+async def applied_as_one_batch(app: FastAPI, consumer: EventConsumer, topic: str, events: list[DomainEvent]) -> list[str]:
+    """The events through the consumer as one fetched batch; returns the SQL statements it ran."""
+    envelopes = [EventEnvelope.wrap(e, source="cadrecare/test", subject=str(uuid.uuid4())) for e in events]
+    batch = [record_of(envelope, topic, 1000 + n, envelope.subject) for n, envelope in enumerate(envelopes)]
+    statements: list[str] = []
+    engine = app.state.runtime.db.engine.sync_engine
+    listener = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, ...)
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert await consumer.apply_batch(batch) is None
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return statements
+
+
 async def status_of(client: httpx.AsyncClient, sign_as: Any, k: Any, invitation: dict[str, Any]) -> str:
     answer = await client.get(f"/invitations/{invitation['id']}", headers=sign_as(k.LAMDONG))
     assert answer.status_code == 200, answer.text
@@ -62,17 +77,7 @@ async def test_a_batch_of_exam_results_attends_as_one_by_one_would(
         ClinicalRecordAmended(record=exam(twice.id, k.day(3, 5), first), previous_version=1),
         ClinicalRecordRecorded(record=exam(once.id, k.day(6, 1), uuid.uuid4())),
     ]
-    envelopes = [EventEnvelope.wrap(e, source="cadrecare/test", subject=str(uuid.uuid4())) for e in events]
-    batch = [record_of(envelope, CLINICAL_RECORDS.name, 1000 + n, envelope.subject) for n, envelope in enumerate(envelopes)]
-
-    statements: list[str] = []
-    engine = app.state.runtime.db.engine.sync_engine
-    listener = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, ...)
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        assert await exam_consumer(app).apply_batch(batch) is None
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
+    statements = await applied_as_one_batch(app, exam_consumer(app), CLINICAL_RECORDS.name, events)
 
     assert await status_of(client, sign_as, k, round1) == "attended"
     assert await status_of(client, sign_as, k, round2) == "attended"
@@ -107,17 +112,7 @@ async def test_a_run_of_registry_events_projects_the_roster_as_one_by_one_would(
         CadreTierChanged(cadre=regraded, previous_tier=mover.tier, effective_date=date(2024, 3, 1)),
         CadreTierChanged(cadre=regraded_again, previous_tier=regraded.tier, effective_date=date(2025, 2, 1)),
     ]
-    envelopes = [EventEnvelope.wrap(e, source="cadrecare/test", subject=str(uuid.uuid4())) for e in events]
-    batch = [record_of(envelope, CADRES.name, 2000 + n, envelope.subject) for n, envelope in enumerate(envelopes)]
-
-    statements: list[str] = []
-    engine = app.state.runtime.db.engine.sync_engine
-    listener = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, ...)
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        assert await registry_consumer(app).apply_batch(batch) is None
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
+    statements = await applied_as_one_batch(app, registry_consumer(app), CADRES.name, events)
 
     async with app.state.runtime.db.read() as session:
         history = (
