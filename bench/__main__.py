@@ -8,10 +8,12 @@ every goal: measure, goal, figure, ratio, met or not; a bench that failed is lis
 
 import importlib
 import pkgutil
+import signal
 import sys
 import time
 import traceback
 from pathlib import Path
+from types import FrameType
 
 from bench.common import GOALS, GoalFigure, summary_table
 
@@ -21,7 +23,19 @@ def available() -> list[str]:
     return sorted(m.name.removeprefix("bench_") for m in modules if m.name.startswith("bench_"))
 
 
+def stop_on_sigterm() -> None:
+    """SIGTERM (`timeout`, a CI runner giving up) ends the run as Ctrl-C does: by an exception, so that every
+    bench's cleanup runs and the stack, broker and PostgreSQL it started are stopped. Python's default for
+    SIGTERM is to die at once, leaving them running."""
+
+    def interrupted(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt("SIGTERM")
+
+    signal.signal(signal.SIGTERM, interrupted)
+
+
 def main(argv: list[str]) -> int:
+    stop_on_sigterm()
     names = argv or available()
     unknown = sorted(set(names) - set(available()))
     if unknown:

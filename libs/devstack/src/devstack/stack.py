@@ -106,12 +106,18 @@ class Stack:
         self._starters["gateway"]()
 
     def start(self, timeout: float = 60.0) -> None:
-        self.prepare()
-        self.broker.start()
-        for service in SERVICES:
-            self.start_service(service)
-        self.start_gateway()
-        self.wait_ready(timeout)
+        """Every process, then wait for the gateway's /readyz. A start that fails stops what it had started: a
+        caller that never got a stack to stop (a fixture whose start raised) leaves nothing running."""
+        try:
+            self.prepare()
+            self.broker.start()
+            for service in SERVICES:
+                self.start_service(service)
+            self.start_gateway()
+            self.wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
