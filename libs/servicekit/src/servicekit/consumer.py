@@ -35,7 +35,7 @@ from servicekit.batch_sizing import LARGEST, BatchSizer, in_transactions
 from servicekit.broker import Broker, being_cancelled
 from servicekit.consumer_log import log_applied
 from servicekit.db import Database
-from servicekit.logs import correlation_id_var
+from servicekit.logs import correlated
 from servicekit.metrics import EVENTS_CONSUMED
 from servicekit.positions import SeekOnAssign, StoredPositions
 from servicekit.retry import Backoff, Every, retried
@@ -49,7 +49,7 @@ Handler = Callable[[AsyncSession, EventEnvelope, Any], Awaitable[None]]
 # Called once per batch, before its handlers, with the events they will get: reads ahead in one query per batch
 # what each handler would otherwise look up per event. Not called on the one-by-one path (handlers then look up).
 BatchStep = Callable[[AsyncSession, list[tuple[EventEnvelope, Any]]], Awaitable[None]]
-ApplyRun = Callable[[AsyncSession, list[tuple[EventEnvelope, Any]]], Awaitable[None]]
+ApplyRun = BatchStep  # the same shape: a session and consecutive events, applied in one call
 
 
 class RunHandler:
@@ -347,16 +347,13 @@ class EventConsumer:
         return self.handlers[(envelope.type, envelope.schema_version)]
 
     async def _handle_run(self, session: AsyncSession, handler: Handler, run: list[tuple[int, EventEnvelope, Any]]) -> None:
-        token = correlation_id_var.set(run[0][1].correlation_id)  # a run handler sets each event's where it matters
-        try:
-            if isinstance(handler, RunHandler):
+        if isinstance(handler, RunHandler):
+            with correlated(run[0][1].correlation_id):  # a run handler sets each event's where it matters
                 await handler.apply(session, [(envelope, payload) for _, envelope, payload in run])
-            else:
-                for _, envelope, payload in run:
-                    correlation_id_var.set(envelope.correlation_id)
-                    await handler(session, envelope, payload)
-        finally:
-            correlation_id_var.reset(token)
+            return
+        for _, envelope, payload in run:
+            with correlated(envelope.correlation_id):
+                await handler(session, envelope, payload)
 
     async def process(self, message: ConsumerRecord[Any, Any], attempts_made: int = 0) -> None:
         try:
@@ -367,14 +364,11 @@ class EventConsumer:
             )
             return
         handler = self.handlers.get((envelope.type, envelope.schema_version))
-        token = correlation_id_var.set(envelope.correlation_id)
-        try:
+        with correlated(envelope.correlation_id):
             if handler is None:
                 await self._record(message, str(envelope.id), outcome=None)
                 return
             await self._handle_with_retries(message, envelope, handler, attempts_made)
-        finally:
-            correlation_id_var.reset(token)
 
     async def _handle_with_retries(
         self, message: ConsumerRecord[Any, Any], envelope: EventEnvelope, handler: Handler, attempts_made: int

@@ -11,6 +11,7 @@ provinces it reaches are counted again from the facts instead. A rebuild empties
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
@@ -122,38 +123,29 @@ class Seen:
     headcounts: Steps = field(default_factory=Counter)  # those cadres' headcount steps before the batch
 
 
-def _select_by(
-    session: Session, rows: Callable[[], Rows], columns: Sequence[Any], values: Sequence[Collection[uuid.UUID]]
-) -> Any:
-    """Rows matching any of `column IN values`, each once (by its first column)."""
+def _select_by(session: Session, rows: Callable[[], Rows], model: type, by: Sequence[tuple[str, Collection[uuid.UUID]]]) -> Any:
+    """Rows matching any of `model.column IN ids` for each (column, ids) of `by`, each once (by its first column)."""
     found: dict[Any, Any] = {}
-    for column, ids in zip(columns, values, strict=True):
-        statement = _rows_where_in(rows, column)
+    for column, ids in by:
+        statement = _rows_where_in(rows, model, column)
         for part in chunked(sorted(set(ids), key=str), CHUNK):
             for row in session.execute(statement, {"ids": part}):
                 found[row[0]] = row
     return found.values()
 
 
-_ROWS_WHERE_IN: dict[tuple[Callable[[], Rows], str], Rows] = {}
-
-
-def _rows_where_in(rows: Callable[[], Rows], column: Any) -> Rows:
-    """`rows()` where `column` is in an expanding list of ids: built once, as every batch asks it twice."""
-    key = (rows, str(column))
-    if key not in _ROWS_WHERE_IN:
-        _ROWS_WHERE_IN[key] = rows().where(column.in_(bindparam("ids", expanding=True)))
-    return _ROWS_WHERE_IN[key]
+@functools.cache
+def _rows_where_in(rows: Callable[[], Rows], model: type, column: str) -> Rows:
+    """`rows()` where `model.column` is in an expanding list of ids: built once, as every batch asks it twice."""
+    return rows().where(col(getattr(model, column)).in_(bindparam("ids", expanding=True)))
 
 
 def _count(session: Session, seen: Seen, sign: int) -> tuple[Counts, Counts, Counts, set[uuid.UUID]]:
     """The aggregate counts of the rows `seen` names, as they stand now."""
     records: Counts = Counter()
     cadres_of_records: set[uuid.UUID] = set()
-    r = ClinicalFact
-    for record_id, cadre_id, counted, *key, round_id in _select_by(
-        session, record_rows, [col(r.record_id), col(r.cadre_id)], [seen.record_ids, seen.cadres]
-    ):
+    by_record = [("record_id", seen.record_ids), ("cadre_id", seen.cadres)]
+    for record_id, cadre_id, counted, *key, round_id in _select_by(session, record_rows, ClinicalFact, by_record):
         if round_id is not None:
             cadres_of_records.add(cadre_id)
         if sign < 0:
@@ -162,13 +154,11 @@ def _count(session: Session, seen: Seen, sign: int) -> tuple[Counts, Counts, Cou
             records[tuple(key)] += sign
     invited: Counts = Counter()
     examined: Counts = Counter()
-    i = InvitationFact
-    for _id, _cadre, counted, done, *key in _select_by(
-        session,
-        invitation_rows,
-        [col(i.invitation_id), col(i.cadre_id)],
-        [seen.invitation_ids, {*seen.cadres, *seen.record_cadres, *cadres_of_records}],
-    ):
+    by_invitation = [
+        ("invitation_id", seen.invitation_ids),
+        ("cadre_id", {*seen.cadres, *seen.record_cadres, *cadres_of_records}),
+    ]
+    for _id, _cadre, counted, done, *key in _select_by(session, invitation_rows, InvitationFact, by_invitation):
         if counted:
             invited[tuple(key)] += sign
             examined[tuple(key)] += sign * int(done)
