@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 
 from bench import bench_clinical as clinical
-from bench.common import record_goal
+from bench.common import CAPACITY_ENV, record_goal
 from bench.cpu import CpuMeter
 from contracts.topics import CLINICAL_RECORDS
 from devstack import demo
@@ -159,7 +159,7 @@ def main() -> None:
     directory = Path(tempfile.mkdtemp(prefix="bench-clinical-bulk-"))
     config = StackConfig.on_free_ports(directory)
     demo.ensure_demo_principals(directory / "gateway" / "principals.json")
-    stack = Stack(config)
+    stack = Stack(config, extra_env=CAPACITY_ENV)
     cluster = PostgresCluster()
     figures: dict[str, dict[str, Any]] = {}
     print(f"whole stack (gateway + 4 services + Tansu) in {directory}", flush=True)

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from bench.bench_clinical import HIS_CLIENT, CpuMeter, login, register_cadres, wait_until_clinical_knows
-from bench.common import record_goal
+from bench.common import CAPACITY_ENV, record_goal
 from contracts.fhir import CS_ACT_CODE, CS_ICD10, CS_OBSERVATION_CATEGORY, CS_OBSERVATION_CODE, FHIR_JSON, SID_CCCD, record_system
 from devstack import demo
 from devstack.config import StackConfig
@@ -144,7 +144,7 @@ def main() -> None:
     directory = Path(tempfile.mkdtemp(prefix="bench-fhir-"))
     config = StackConfig.on_free_ports(directory)
     demo.ensure_demo_principals(directory / "gateway" / "principals.json")
-    stack = Stack(config)
+    stack = Stack(config, extra_env=CAPACITY_ENV)
     print(
         f"whole stack (gateway + 4 services + Tansu) in {directory}; {BUNDLES} transactions of {ENCOUNTERS * 4} entries",
         flush=True,

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import percentile, record_goal
+from bench.common import CAPACITY_ENV, percentile, record_goal
 from bench.cpu import CpuMeter
 from contracts.topics import CADRES
 from devstack import demo
@@ -159,7 +159,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="cadrecare-bench-") as scratch:
         data_dir = Path(scratch)
         demo.ensure_demo_principals(data_dir / "gateway" / "principals.json")
-        stack = Stack(StackConfig.on_free_ports(data_dir))
+        stack = Stack(StackConfig.on_free_ports(data_dir), extra_env=CAPACITY_ENV)
         started = time.monotonic()
         try:  # start inside: what a failed start-up had spawned is stopped too
             stack.start(timeout=120)
@@ -176,7 +176,7 @@ def main() -> None:
             )
         finally:
             stack.stop()
-        restarted = Stack(stack.config)
+        restarted = Stack(stack.config, extra_env=CAPACITY_ENV)
         started = time.monotonic()
         try:
             restarted.start(timeout=120)
