@@ -1,11 +1,11 @@
 """Async engine and sessions, the same code on SQLite (embedded default) and PostgreSQL (production).
 
-SQLite admits one writer per database file. Every writing transaction begins with BEGIN IMMEDIATE,
-so a second writer waits in SQLite's busy handler, which polls with growing sleeps (up to 100 ms
-each) while holding a pool connection and a thread: under 32 concurrent HIS posts clinical measured
-27 results/s with p99 6.7 s. With `one_writer=True` the writers of the process queue on an asyncio
-lock instead, taken before the transaction begins and released after it ends: the write lock passes
-in first-come order with no sleep. Request transactions, the outbox relay and the consumers all
+SQLite admits one writer per database file. Every writing transaction begins with BEGIN IMMEDIATE on an
+engine that calls SQLite inline on the loop's thread (servicekit.sqlite_inline), so a second writer polls
+for the lock with growing sleeps on the loop (up to 50 ms each; SQLite's own busy handler, up to 100 ms,
+made clinical 27 results/s with p99 6.7 s under 32 concurrent HIS posts). With `one_writer=True` the
+writers of the process queue on an asyncio lock instead, taken before the transaction begins and
+released after it ends: the write lock passes in first-come order with no sleep. Request transactions, the outbox relay and the consumers all
 write through `Database.transaction`, so all of them queue; reads never wait. On PostgreSQL nothing
 changes. A process must then never open a writing transaction inside another (it would wait for itself).
 
@@ -22,8 +22,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from servicekit import sqlite_inline
 
 
 def is_sqlite(url: str) -> bool:
@@ -36,15 +38,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; safe with WAL
-    cursor.execute("PRAGMA busy_timeout=20000")  # a loaded machine: a consumer's transaction can take seconds
+    if not isinstance(dbapi_connection, sqlite_inline.InlineConnection):  # those wait on the loop, not in SQLite
+        cursor.execute("PRAGMA busy_timeout=20000")  # a loaded machine: a consumer's transaction can take seconds
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
-
-
-def _sqlite_begin_immediate(connection: Any) -> None:
-    # Take the write lock at BEGIN: a deferred transaction that upgrades later fails with
-    # "database is locked" instead of waiting when two writers meet.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _sqlite_begin_deferred(connection: Any) -> None:
@@ -62,19 +59,21 @@ SQLITE_CACHED_STATEMENTS = 64
 
 
 def make_engine(url: str, *, echo: bool = False, read_only: bool = False) -> AsyncEngine:
-    """On SQLite a writing engine takes the write lock at BEGIN; a reading one (WAL) never waits for writers."""
+    """On SQLite a writing engine takes the write lock at BEGIN (a deferred transaction that upgrades later fails
+    with "database is locked" when two writers meet) and calls SQLite inline (servicekit.sqlite_inline); a reading
+    one (WAL) never waits for writers and keeps aiosqlite's thread."""
     if is_sqlite(url):
         path = url.split(":///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(
-            url,
+            url if read_only else make_url(url).set(drivername=sqlite_inline.DRIVER),
             echo=echo,
             insertmanyvalues_page_size=SQLITE_ROWS_PER_STATEMENT,
             connect_args={"cached_statements": SQLITE_CACHED_STATEMENTS},
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(engine.sync_engine, "begin", _sqlite_begin_deferred if read_only else _sqlite_begin_immediate)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin_deferred if read_only else sqlite_inline.begin_immediate)
         return engine
     return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
