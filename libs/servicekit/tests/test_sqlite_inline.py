@@ -4,6 +4,7 @@ the write lock taken waits on the loop, so the holder, a coroutine of the same l
 import asyncio
 import sqlite3
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from servicekit.db import Database
 
 
 @pytest.fixture
-async def two_writers(tmp_path: Path) -> tuple[Database, Database]:
+async def two_writers(tmp_path: Path) -> AsyncIterator[tuple[Database, Database]]:
     """Two engines on one file and no lock of the process between them: as two processes would be."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'inline.db'}"
     first, second = Database(url), Database(url)
