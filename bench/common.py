@@ -23,7 +23,7 @@ GOALS: list[GoalFigure] = []
 
 # The gateway limits each principal to 100 requests/s (burst 1,000) by default: a policy, not the stack's
 # capacity. A bench that drives the stack from one token as fast as it goes turns the limiter off, or it
-# measures the limiter (bench clinical's single POSTs were capped at 100/s + the burst, a third answered 429).
+# measures the limiter (bench clinical's single POSTs reached exactly 100/s + the burst, and a third failed).
 CAPACITY_ENV = {"GATEWAY_RATE_PER_SECOND": "0"}
 
 

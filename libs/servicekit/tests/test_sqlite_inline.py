@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from event_flow_support import KIT, metadata
 from sqlalchemy import func, insert, select, text
+from sqlalchemy.exc import OperationalError
 
 from servicekit import sqlite_inline
 from servicekit.db import Database
@@ -83,7 +84,7 @@ async def test_a_lock_held_by_another_process_is_waited_for_then_given_up(
     ticker = asyncio.create_task(loop_goes_on())
     started = time.monotonic()
     try:
-        with pytest.raises(Exception, match="locked"):
+        with pytest.raises(OperationalError, match="locked"):
             async with db.transaction() as session:
                 await session.execute(insert(KIT.relay_state).values(a_relay("blocked")))
         assert ticks >= 20  # the loop ran while the writer waited

@@ -2,7 +2,8 @@
 
 - A long-running worker (the outbox relay, a consumer) that loses its broker or database tries again
   after a doubling wait, capped at MAX_WAIT seconds, and starts from the first wait after a success:
-  `Backoff`.
+  `Backoff`. So does a SQLite writer that finds the write lock taken (servicekit.sqlite_inline), with
+  millisecond waits.
 - An event handler that fails is tried again a few times, waiting a little longer each time, before
   its message is dead-lettered; a message that no retry can fix is not tried again: `retried`.
 - A question worth asking at most every so often (which broker log is this?) is asked again only

@@ -1,9 +1,9 @@
 """SQLite driven from the event loop's own thread: the async engine of a service's writing transactions.
 
 aiosqlite runs every call on a thread of its own and hands it back to the loop: two thread switches, a
-future and a wake-up of the loop per statement. On this 2-core machine that cost 2.2 ms of CPU for a
-transaction of three small statements, against 0.51 ms with the same calls made inline (issue 14:
-`python -m bench sqlite_driver`). A statement on a local SQLite file takes tens of microseconds, so the
+future and a wake-up of the loop per statement. On this 2-core machine a transaction of three small
+statements cost 2.2-3.1 ms of CPU that way and 0.51-0.71 ms with the same calls made inline, 0.21-0.23 of it
+in every run (issue 14: `python -m bench sqlite_driver`). A statement on a local SQLite file takes tens of microseconds, so the
 loop loses less by waiting for it than by the hand-off.
 
 What inline calls must never do is wait for a lock while holding the loop: the lock's holder may be a
@@ -25,6 +25,8 @@ from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.util.concurrency import await_, in_greenlet
+
+from servicekit.retry import Backoff
 
 DRIVER = "sqlite+inline"
 STATEMENT_BUSY_MS = 10  # a safety net only: in a WAL writing transaction no statement should wait at all
@@ -93,13 +95,14 @@ def begin_immediate(connection: Any) -> None:
     """BEGIN IMMEDIATE on an inline connection (an engine's "begin" listener): while another writer holds the
     lock, wait on the event loop, not in SQLite's busy handler, which would hold the loop and its holder with it."""
     deadline = time.monotonic() + LOCK_WAIT_SECONDS
-    delay = FIRST_RETRY_SECONDS
+    backoff: Backoff | None = None  # made on the first refusal only: BEGIN nearly always succeeds at once
     while True:
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
             return
         except OperationalError as exc:
-            if not is_locked(exc) or time.monotonic() + delay > deadline:
+            backoff = backoff or Backoff(FIRST_RETRY_SECONDS, cap=LONGEST_RETRY_SECONDS)
+            wait = backoff.failed()
+            if not is_locked(exc) or time.monotonic() + wait > deadline:
                 raise
-        await_(asyncio.sleep(delay))
-        delay = min(delay * 2, LONGEST_RETRY_SECONDS)
+        await_(asyncio.sleep(wait))

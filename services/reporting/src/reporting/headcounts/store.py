@@ -15,7 +15,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, delete, exists, select, union_all
+from sqlalchemy import Select, bindparam, delete, exists, select, union_all
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -85,7 +85,7 @@ def _diagnosed_by_then(session: Session, firsts: Mapping[uuid.UUID, Mapping[str,
 
 
 @functools.cache
-def _diagnosed_statement(rows: int) -> Any:
+def _diagnosed_statement(rows: int) -> Select[tuple[Any, Any]]:
     diagnoses = table_of(DiagnosisFact)
     types = (diagnoses.c.cadre_id.type, diagnoses.c.chronic_group.type, diagnoses.c.occurred_on.type)
     # rows of bound values joined by UNION ALL: SQLAlchemy caches its compilation, not a VALUES list's
