@@ -4,7 +4,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from servicekit.embedded import free_port, free_port_run
+from servicekit.embedded import free_port_run
 
 SERVICES = ("registry", "scheduling", "clinical", "reporting")
 
@@ -24,12 +24,18 @@ class StackConfig:
 
     @classmethod
     def on_free_ports(cls, data_dir: Path, *, demo: bool = False) -> "StackConfig":
-        """A stack beside any other on this machine (tests, benchmarks): every port free, its own data."""
+        """A stack beside any other on this machine (tests, benchmarks): every port free, its own data.
+
+        One run of free ports for all of them (services, then the gateway, then the broker): picked one by one,
+        the gateway's or the broker's port could be one of the services', free when picked as none was bound
+        yet. The process that bound it first left the other exiting with "address already in use" (seen in CI:
+        reporting, started with the gateway)."""
+        first = free_port_run(len(SERVICES) + 2)
         return cls(
             data_dir=data_dir,
-            gateway_port=free_port(),
-            first_service_port=free_port_run(len(SERVICES)),
-            kafka_port=free_port(),
+            gateway_port=first + len(SERVICES),
+            first_service_port=first,
+            kafka_port=first + len(SERVICES) + 1,
             demo=demo,
         )
 
