@@ -29,7 +29,6 @@ import json
 import os
 import sqlite3
 import statistics
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -41,7 +40,7 @@ import asyncpg
 import httpx
 
 from bench import load_client
-from bench.common import CAPACITY_ENV, record_goal
+from bench.common import CAPACITY_ENV, record_goal, stack_directory
 from bench.cpu import CpuMeter as CpuMeter  # also imported from here by bench_xml130
 from bench.cpu import idle_cpu, stack_cpu_ms
 from clinical import domain
@@ -369,7 +368,11 @@ def report(database: str, figures: dict[str, dict[str, Any]], pg: dict[str, floa
 
 
 def main() -> None:
-    directory = Path(tempfile.mkdtemp(prefix="bench-clinical-"))
+    with stack_directory("bench-clinical-") as directory:
+        run_in(directory)
+
+
+def run_in(directory: Path) -> None:
     config = StackConfig.on_free_ports(directory)
     demo.ensure_demo_principals(directory / "gateway" / "principals.json")
     stack = Stack(config, extra_env=CAPACITY_ENV)

@@ -20,7 +20,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from typing import Any
 import httpx
 
 from bench import bench_clinical as clinical
-from bench.common import CAPACITY_ENV, record_goal
+from bench.common import CAPACITY_ENV, record_goal, stack_directory
 from bench.cpu import CpuMeter
 from contracts.topics import CLINICAL_RECORDS
 from devstack import demo
@@ -156,7 +155,11 @@ def report(database: str, figures: dict[str, Any], baseline: dict[str, float]) -
 
 
 def main() -> None:
-    directory = Path(tempfile.mkdtemp(prefix="bench-clinical-bulk-"))
+    with stack_directory("bench-clinical-bulk-") as directory:
+        run_in(directory)
+
+
+def run_in(directory: Path) -> None:
     config = StackConfig.on_free_ports(directory)
     demo.ensure_demo_principals(directory / "gateway" / "principals.json")
     stack = Stack(config, extra_env=CAPACITY_ENV)

@@ -8,7 +8,6 @@ modes), so the ratio of the two modes is what this bench is for: it holds on a n
 
 import asyncio
 import os
-import tempfile
 import time
 import uuid
 from datetime import date
@@ -17,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import record_goal
+from bench.common import record_goal, stack_directory
 from clinical.app import create_app
 from clinical.projections import consumers
 from clinical.settings import ClinicalSettings
@@ -135,13 +134,13 @@ async def compare(url: str, directory: Path, label: str) -> None:
 
 
 def main() -> None:
-    directory = Path(tempfile.mkdtemp(prefix="bench-clinical-single-"))
-    asyncio.run(compare(f"sqlite+aiosqlite:///{directory / 'clinical.db'}", directory, "SQLite"))
-    cluster = PostgresCluster().start()
-    try:
-        asyncio.run(compare(cluster.url(), directory, "PostgreSQL"))
-    finally:
-        cluster.stop()
+    with stack_directory("bench-clinical-single-") as directory:
+        asyncio.run(compare(f"sqlite+aiosqlite:///{directory / 'clinical.db'}", directory, "SQLite"))
+        cluster = PostgresCluster().start()
+        try:
+            asyncio.run(compare(cluster.url(), directory, "PostgreSQL"))
+        finally:
+            cluster.stop()
 
 
 if __name__ == "__main__":

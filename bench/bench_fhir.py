@@ -11,7 +11,6 @@ Goal (issue #12): >= 1,000 resources/s through the gateway.
 
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +20,7 @@ from typing import Any
 import httpx
 
 from bench.bench_clinical import HIS_CLIENT, CpuMeter, login, register_cadres, wait_until_clinical_knows
-from bench.common import CAPACITY_ENV, record_goal
+from bench.common import CAPACITY_ENV, record_goal, stack_directory
 from contracts.fhir import CS_ACT_CODE, CS_ICD10, CS_OBSERVATION_CATEGORY, CS_OBSERVATION_CODE, FHIR_JSON, SID_CCCD, record_system
 from devstack import demo
 from devstack.config import StackConfig
@@ -141,7 +140,11 @@ def cpu_text(cpu: dict[str, float], count: int, unit: str) -> str:
 
 
 def main() -> None:
-    directory = Path(tempfile.mkdtemp(prefix="bench-fhir-"))
+    with stack_directory("bench-fhir-") as directory:
+        run_in(directory)
+
+
+def run_in(directory: Path) -> None:
     config = StackConfig.on_free_ports(directory)
     demo.ensure_demo_principals(directory / "gateway" / "principals.json")
     stack = Stack(config, extra_env=CAPACITY_ENV)

@@ -17,7 +17,6 @@ import io
 import json
 import os
 import pstats
-import tempfile
 import time
 import zipfile
 from collections.abc import Callable
@@ -28,7 +27,7 @@ from typing import Any
 import httpx
 
 from bench.bench_clinical import HIS_CLIENT, CpuMeter, login
-from bench.common import record_goal
+from bench.common import record_goal, stack_directory
 from clinical.ingestion.service import parse_item
 from clinical.xml130 import mapping
 from clinical.xml130.parsing import parse_envelope
@@ -173,7 +172,11 @@ def cpu_text(cpu: dict[str, float]) -> str:
 
 
 def main() -> None:
-    directory = Path(tempfile.mkdtemp(prefix="bench-xml130-"))
+    with stack_directory("bench-xml130-") as directory:
+        run_in(directory)
+
+
+def run_in(directory: Path) -> None:
     config = StackConfig.on_free_ports(directory)
     demo.ensure_demo_principals(directory / "gateway" / "principals.json")
     registration = {"68-BVDK": {"ma_cskcb": MA_CSKCB, "signature_required": False}}

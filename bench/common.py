@@ -1,8 +1,12 @@
 """What several benchmarks share, and the goals they measure (printed as one table by `python -m bench`)."""
 
+import shutil
+import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -25,6 +29,26 @@ GOALS: list[GoalFigure] = []
 # capacity. A bench that drives the stack from one token as fast as it goes turns the limiter off, or it
 # measures the limiter (bench clinical's single POSTs reached exactly 100/s + the burst, and a third failed).
 CAPACITY_ENV = {"GATEWAY_RATE_PER_SECOND": "0"}
+
+
+@contextmanager
+def stack_directory(prefix: str, parent: Path | None = None) -> Iterator[Path]:
+    """A bench's stack directory under /tmp. Kept whole when the bench fails: its databases and logs tell why.
+    After a run that ends well only its logs stay: the databases of one `bench clinical` are some 300 MiB."""
+    directory = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    try:
+        yield directory
+    except BaseException:
+        print(f"stack directory kept: {directory}", flush=True)
+        raise
+    for entry in directory.iterdir():
+        if entry.name == "logs":
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    print(f"the services' logs: {directory / 'logs'}", flush=True)
 
 
 def record_goal(bench: str, measure: str, goal: str, figure: str, *, met: bool, ratio: str = "") -> None:
