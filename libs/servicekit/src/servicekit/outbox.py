@@ -180,6 +180,12 @@ RELAY_NAME = "outbox"  # the relay_state row of this database's one relay
 BROKER_CHECK_SECONDS = 1.0  # how often the relay asks which broker it is talking to
 PRUNE_EVERY_SECONDS = 600.0
 RETRY_FIRST_WAIT = 0.2  # seconds before the relay's first retry (then doubling, servicekit.retry)
+# After a wake-up the relay waits this long for more commits to join its batch. Under 600 single HIS posts a second,
+# 25 ms instead of 5 cut the stack's CPU per result by 6% (2.63 -> 2.48 ms on SQLite, interleaved runs of
+# `bench clinical`): fewer, larger produce requests, so the broker, reporting and scheduling each handle larger
+# batches; the embedded broker's fetch also lists every batch a partition holds (`bench broker_history`), and
+# larger batches mean fewer of them. The price is up to 20 ms more event lag (goal p99 <= 500 ms).
+RELAY_LINGER_SECONDS = 0.025
 
 
 def relay_poll_seconds(database_url: str) -> float:
@@ -205,7 +211,7 @@ class OutboxRelay:
         *,
         poll_seconds: float = 0.25,
         batch_size: int = 500,
-        linger_seconds: float = 0.005,
+        linger_seconds: float = RELAY_LINGER_SECONDS,
         retention: timedelta = timedelta(days=7),
     ) -> None:
         self.db = db
@@ -213,7 +219,7 @@ class OutboxRelay:
         self.broker = broker
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
-        self.linger_seconds = linger_seconds  # after a wake-up, let a few more commits join the batch
+        self.linger_seconds = linger_seconds
         self.retention = retention
         self._cluster: str | None = None  # the cluster the sent rows are known to be in
         self._broker_check = Every(BROKER_CHECK_SECONDS)
