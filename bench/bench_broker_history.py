@@ -43,7 +43,8 @@ async def fill(producer: AIOKafkaProducer, topic: str, count: int) -> None:
 
 
 async def at_history(broker: TansuBroker, history: int) -> dict[str, float]:
-    """Broker CPU ms per event sent alone, and per event sent then fetched, with `history` events in the topic."""
+    """With `history` events in the topic, the broker's CPU: ms per event sent alone, ms per event sent then
+    fetched, and ms per second while a consumer waits at the tail with nothing sent."""
     assert broker.process is not None
     pid = broker.process.pid
     topic = f"history-{history}"

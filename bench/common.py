@@ -48,7 +48,8 @@ def stack_directory(prefix: str, parent: Path | None = None) -> Iterator[Path]:
             shutil.rmtree(entry)
         else:
             entry.unlink()
-    print(f"the services' logs: {directory / 'logs'}", flush=True)
+    if (directory / "logs").is_dir():
+        print(f"the services' logs: {directory / 'logs'}", flush=True)
 
 
 def record_goal(bench: str, measure: str, goal: str, figure: str, *, met: bool, ratio: str = "") -> None:
