@@ -143,15 +143,31 @@ async def lock_records(session: AsyncSession, facility: str, external_ids: Colle
     await session.execute(LOCK_KEYS, {"keys": sorted({_lock_key(facility, e) for e in external_ids})})
 
 
+# PostgreSQL: one probe of the (facility, external_id) key per id asked for, whatever the statistics say. With
+# `facility = ? AND external_id IN (...)` the planner, on a table not analysed since it grew (a new deployment's
+# first minute, a bench), estimates a handful of rows for the facility and filters all of them: 4-12 ms per
+# lookup at 20,000 rows of one facility, against 0.06 ms for this form (measured). OFFSET 0 keeps the lateral
+# subquery from being flattened into that same plan; the array parameter makes one statement for any count.
+HEADS_BY_KEY_SQL = (
+    "SELECT head.* FROM unnest(CAST(:external_ids AS varchar[])) AS wanted(external_id) CROSS JOIN LATERAL ("
+    f" SELECT {', '.join(HEAD_COLUMNS)} FROM {RECORDS.name}"
+    " WHERE facility = :facility AND external_id = wanted.external_id OFFSET 0) AS head"
+)
+HEADS_BY_KEY = text(HEADS_BY_KEY_SQL).columns(*(RECORDS.c[name] for name in HEAD_COLUMNS))
+
+
 async def load_heads(session: AsyncSession, facility: str, external_ids: Collection[str]) -> dict[str, Head]:
     """The current versions of the facility's records named by external id, by external id."""
     if not external_ids:
         return {}
-    rows = await session.execute(
-        RECORDS.select()
-        .with_only_columns(*(RECORDS.c[name] for name in HEAD_COLUMNS))
-        .where(RECORDS.c.facility == facility, RECORDS.c.external_id.in_(sorted(external_ids)))
-    )
+    if dialect_name(session) == "postgresql":
+        rows = await session.execute(HEADS_BY_KEY, {"facility": facility, "external_ids": sorted(external_ids)})
+    else:  # SQLite's planner probes the unique index once per id of the IN list
+        rows = await session.execute(
+            RECORDS.select()
+            .with_only_columns(*(RECORDS.c[name] for name in HEAD_COLUMNS))
+            .where(RECORDS.c.facility == facility, RECORDS.c.external_id.in_(sorted(external_ids)))
+        )
     return {row.external_id: Head(*row) for row in rows}
 
 
