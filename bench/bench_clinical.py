@@ -1,8 +1,9 @@
 """HIS ingestion through the gateway, whole stack on this machine (issue #5).
 
-For clinical on SQLite (the embedded default) and then on PostgreSQL (the same stack, clinical restarted
-with CLINICAL_DATABASE_URL pointing at a throwaway cluster; it relearns the cadres from the registry's
-events):
+For clinical on SQLite (the embedded default) and then on PostgreSQL (CLINICAL_DATABASE_URL pointing at a
+throwaway cluster), each on a stack of its own started afresh: the PostgreSQL phase does not inherit the
+SQLite phase's events in the embedded broker (whose fetches cost more the more batches a partition holds:
+bench broker_history) nor its facts in reporting's database, so the two figures differ by the database alone:
 1. single exam-result POSTs (`POST /api/v1/clinical/his/records`) from CLIENTS concurrent clients for
    BENCH_CLINICAL_SECONDS (default 60): results/s, errors, p50/p99 latency, and the CPU each process of the
    stack spent per request (read from /proc: where the time goes on 2 shared cores);
@@ -24,6 +25,7 @@ machine lets only a few dozen through a second. Bulk goals: bench_clinical_bulk.
 
 import asyncio
 import collections
+import contextlib
 import itertools
 import json
 import os
@@ -31,7 +33,7 @@ import sqlite3
 import statistics
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -59,6 +61,7 @@ DIRECT_SECONDS = float(os.environ.get("BENCH_CLINICAL_DIRECT_SECONDS", "20"))
 CLIENTS = int(os.environ.get("BENCH_CLINICAL_CLIENTS", "32"))
 BULKS = int(os.environ.get("BENCH_CLINICAL_BULKS", "10"))
 BULK_SIZE = 1000
+BASELINE_ROWS = max(BULKS * BULK_SIZE, 10_000)
 IDLE_SECONDS = float(os.environ.get("BENCH_CLINICAL_IDLE_SECONDS", "5"))
 GOAL_STACK_CPU_MS = 3.3
 CADRES = 100
@@ -229,27 +232,6 @@ def measure_clinical(
     return {"gateway": via_gateway, "direct": direct, "bulk": bulk, "idle": idle}
 
 
-def restart_clinical_on(stack: Stack, url: str, his: httpx.Client, national_ids: list[str]) -> None:
-    """Clinical again, on another database: migrated, started, and caught up with the registry's events."""
-    migrations.upgrade("clinical", url)
-    stack.stop_process("clinical")
-    stack.extra_env = {**stack.extra_env, "CLINICAL_DATABASE_URL": url}
-    stack.start_service("clinical")
-    deadline = time.monotonic() + 60
-    with httpx.Client(timeout=2) as probe:
-        while True:
-            stack.check_alive()
-            try:
-                if probe.get(f"{stack.config.service_url('clinical')}/readyz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("clinical on PostgreSQL did not become ready")
-            time.sleep(0.2)
-    wait_until_clinical_knows(his, national_ids)
-
-
 def stored_rows(url: str) -> int:
     if url.startswith("sqlite"):
         return int(sqlite3.connect(url.split(":///", 1)[1]).execute("SELECT count(*) FROM clinical_record").fetchone()[0])
@@ -368,18 +350,34 @@ def report(database: str, figures: dict[str, dict[str, Any]], pg: dict[str, floa
 
 
 def main() -> None:
-    with stack_directory("bench-clinical-") as directory:
-        run_in(directory)
-
-
-def run_in(directory: Path) -> None:
-    config = StackConfig.on_free_ports(directory)
-    demo.ensure_demo_principals(directory / "gateway" / "principals.json")
-    stack = Stack(config, extra_env=CAPACITY_ENV)
-    cluster = PostgresCluster()
-    print(f"whole stack (gateway + 4 services + Tansu) in {directory}; {CLIENTS} clients", flush=True)
     figures: dict[str, dict[str, dict[str, Any]]] = {}
     stored: dict[str, int] = {}
+    with stack_directory("bench-clinical-sqlite-") as directory:
+        figures["SQLite"], stored["SQLite"] = measure_on(directory, "SQLite", None)
+        lite = sqlite_baseline(BASELINE_ROWS, directory)
+    cluster = PostgresCluster()
+    try:
+        cluster.start()
+        with stack_directory("bench-clinical-postgresql-") as directory:
+            figures["PostgreSQL"], stored["PostgreSQL"] = measure_on(directory, "PostgreSQL", cluster)
+    finally:
+        cluster.stop()
+    report_all(figures, stored, lite)
+
+
+@contextlib.contextmanager
+def started_stack(
+    directory: Path, database: str, cluster: PostgresCluster | None
+) -> Iterator[tuple[Stack, httpx.Client, list[str]]]:
+    """A stack of its own, started afresh in `directory` with clinical on SQLite or on `cluster` (migrated here), the
+    benches' cadres registered and known to clinical: (the stack, the demo HIS client signed in, their CCCDs)."""
+    config = StackConfig.on_free_ports(directory)
+    demo.ensure_demo_principals(directory / "gateway" / "principals.json")
+    on_cluster = {} if cluster is None else {"CLINICAL_DATABASE_URL": cluster.url()}
+    if cluster is not None:
+        migrations.upgrade("clinical", cluster.url())
+    stack = Stack(config, extra_env={**CAPACITY_ENV, **on_cluster})
+    print(f"[{database}] whole stack (gateway + 4 services + Tansu) in {directory}", flush=True)
     stack.start(timeout=120)
     try:
         admin = login(config.gateway_url, {"grant_type": "password", "username": "admin", "password": demo.DEMO_USERS["admin"]})
@@ -387,24 +385,23 @@ def run_in(directory: Path) -> None:
         his = login(config.gateway_url, his_form)
         national_ids = register_cadres(admin)
         wait_until_clinical_knows(his, national_ids)
-        signer = InternalTokenSigner((config.keys_dir / "internal-private.pem").read_bytes(), ttl_seconds=3600)
-        internal_token = signer.sign(HIS_PRINCIPAL)
-        figures["SQLite"] = measure_clinical(stack, his, national_ids, "SQLite", internal_token)
-        cluster.start()
-        print("clinical restarted on PostgreSQL ...", flush=True)
-        restart_clinical_on(stack, cluster.url(), his, national_ids)
-        postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
-        figures["PostgreSQL"] = measure_clinical(stack, his, national_ids, "PostgreSQL", internal_token, postmaster)
+        yield stack, his, national_ids
     finally:
         stack.stop()
-    try:
-        stored["SQLite"] = stored_rows(config.database_url("clinical"))
-        stored["PostgreSQL"] = stored_rows(cluster.url())
-    finally:
-        cluster.stop()
-    count = max(BULKS * BULK_SIZE, 10_000)
-    pg = asyncio.run(asyncpg_baseline(count))
-    lite = sqlite_baseline(count, directory)
+
+
+def measure_on(directory: Path, database: str, cluster: PostgresCluster | None) -> tuple[dict[str, dict[str, Any]], int]:
+    """One phase on a stack of its own: clinical on SQLite, or on `cluster`."""
+    with started_stack(directory, database, cluster) as (stack, his, national_ids):
+        signer = InternalTokenSigner((stack.config.keys_dir / "internal-private.pem").read_bytes(), ttl_seconds=3600)
+        internal_token = signer.sign(HIS_PRINCIPAL)
+        postmaster = None if cluster is None else int((cluster.data / "postmaster.pid").read_text().split()[0])
+        figures = measure_clinical(stack, his, national_ids, database, internal_token, postmaster)
+    return figures, stored_rows(stack.config.database_url("clinical") if cluster is None else cluster.url())
+
+
+def report_all(figures: dict[str, dict[str, dict[str, Any]]], stored: dict[str, int], lite: dict[str, float]) -> None:
+    pg = asyncio.run(asyncpg_baseline(BASELINE_ROWS))
     print(f"baseline raw asyncpg executemany, PostgreSQL (fsync off): {pg['rate']:.0f} results/s ({pg['results']:.0f} x 2 rows)")
     print(f"baseline raw sqlite3 executemany, SQLite WAL: {lite['rate']:.0f} results/s ({lite['results']:.0f} x 2 rows)")
     for database, numbers in figures.items():

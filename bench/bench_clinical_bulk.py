@@ -1,10 +1,11 @@
 """HIS bulk ingestion through the gateway, whole stack on this machine (issue #14, item 2).
 
 Bulks of BULK_SIZE (500) exam results posted one after the other through the gateway, BENCH_BULK_RESULTS
-results in all (default 20,000), with clinical on SQLite (the embedded default) and then on PostgreSQL (the
-same stack, clinical restarted on a throwaway cluster). Measured: results/s answered, and the CPU every
-process of the stack spent per result (read from /proc) until the consumers have applied every event (the
-stack idle again): the work a result causes in scheduling and reporting counts too.
+results in all (default 20,000), with clinical on SQLite (the embedded default) and then on PostgreSQL (a
+throwaway cluster), each on a stack of its own started afresh (bench_clinical.started_stack). Measured:
+results/s answered, and the CPU every process of the stack spent per result (read from /proc) until the
+consumers have applied every event (the stack idle again): the work a result causes in scheduling and
+reporting counts too.
 
 Baseline in the same run: the same rows (one clinical_record + one clinical_record_version row per result)
 inserted straight with asyncpg executemany, 1,000 rows a transaction (bench_clinical.asyncpg_baseline).
@@ -27,10 +28,9 @@ from typing import Any
 import httpx
 
 from bench import bench_clinical as clinical
-from bench.common import CAPACITY_ENV, record_goal, stack_directory
+from bench.common import record_goal, stack_directory
 from bench.cpu import CpuMeter
 from contracts.topics import CLINICAL_RECORDS
-from devstack import demo
 from devstack.config import StackConfig
 from devstack.stack import Stack
 from servicekit.embedded import PostgresCluster
@@ -155,43 +155,25 @@ def report(database: str, figures: dict[str, Any], baseline: dict[str, float]) -
 
 
 def main() -> None:
-    with stack_directory("bench-clinical-bulk-") as directory:
-        run_in(directory)
-
-
-def run_in(directory: Path) -> None:
-    config = StackConfig.on_free_ports(directory)
-    demo.ensure_demo_principals(directory / "gateway" / "principals.json")
-    stack = Stack(config, extra_env=CAPACITY_ENV)
-    cluster = PostgresCluster()
     figures: dict[str, dict[str, Any]] = {}
-    print(f"whole stack (gateway + 4 services + Tansu) in {directory}", flush=True)
-    try:
-        stack.start(timeout=120)
-        admin = clinical.login(
-            config.gateway_url, {"grant_type": "password", "username": "admin", "password": demo.DEMO_USERS["admin"]}
-        )
-        his_form = {
-            "grant_type": "client_credentials",
-            "client_id": clinical.HIS_CLIENT,
-            "client_secret": demo.DEMO_CLIENTS[clinical.HIS_CLIENT],
-        }
-        his = clinical.login(config.gateway_url, his_form)
-        national_ids = clinical.register_cadres(admin)
-        clinical.wait_until_clinical_knows(his, national_ids)
-        figures["SQLite"] = measure(stack, his, national_ids, "SQLite", None)
-        if os.environ.get("BENCH_BULK_SQLITE_ONLY") != "1":
-            cluster.start()
-            print("clinical restarted on PostgreSQL ...", flush=True)
-            clinical.restart_clinical_on(stack, cluster.url(), his, national_ids)
-            postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
-            figures["PostgreSQL"] = measure(stack, his, national_ids, "PostgreSQL", postmaster)
-    finally:
+    with stack_directory("bench-clinical-bulk-sqlite-") as directory:
+        figures["SQLite"] = measure_on(directory, "SQLite", None)
+    if os.environ.get("BENCH_BULK_SQLITE_ONLY") != "1":
+        cluster = PostgresCluster()
         try:
-            stack.stop()
+            cluster.start()
+            with stack_directory("bench-clinical-bulk-postgresql-") as directory:
+                figures["PostgreSQL"] = measure_on(directory, "PostgreSQL", cluster)
         finally:
             cluster.stop()
     baseline = asyncio.run(clinical.asyncpg_baseline(max(RESULTS, 10_000)))
     print(f"baseline raw asyncpg executemany, PostgreSQL (fsync off): {baseline['rate']:.0f} results/s")
     for database, numbers in figures.items():
         report(database, numbers, baseline)
+
+
+def measure_on(directory: Path, database: str, cluster: PostgresCluster | None) -> dict[str, Any]:
+    """One phase on a stack of its own, as in bench clinical: the PostgreSQL phase inherits no events or facts."""
+    with clinical.started_stack(directory, database, cluster) as (stack, his, national_ids):
+        postmaster = None if cluster is None else int((cluster.data / "postmaster.pid").read_text().split()[0])
+        return measure(stack, his, national_ids, database, postmaster)
