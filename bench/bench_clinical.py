@@ -1,9 +1,9 @@
 """HIS ingestion through the gateway, whole stack on this machine (issue #5).
 
-For clinical on SQLite (the embedded default) and then on PostgreSQL (CLINICAL_DATABASE_URL pointing at a
-throwaway cluster), each on a stack of its own started afresh: the PostgreSQL phase does not inherit the
-SQLite phase's events in the embedded broker (whose fetches cost more the more batches a partition holds:
-bench broker_history) nor its facts in reporting's database, so the two figures differ by the database alone:
+On the embedded default (every service on SQLite) and then as production runs (every service and the gateway
+on a PostgreSQL database of its own, in a throwaway cluster), each on a stack of its own started afresh: the
+PostgreSQL phase does not inherit the SQLite phase's events in the embedded broker (whose fetches cost more
+the more batches a partition holds: bench broker_history), so the two figures differ by the databases alone:
 1. single exam-result POSTs (`POST /api/v1/clinical/his/records`) from CLIENTS concurrent clients for
    BENCH_CLINICAL_SECONDS (default 60): results/s, errors, p50/p99 latency, and the CPU each process of the
    stack spent per request (read from /proc: where the time goes on 2 shared cores);
@@ -50,7 +50,7 @@ from contracts.api.clinical import PeriodicExamIn
 from contracts.roles import HIS_PERMISSIONS, his_client
 from contracts.scope import Principal, PrincipalKind
 from devstack import demo
-from devstack.config import StackConfig
+from devstack.config import SERVICES, StackConfig
 from devstack.stack import Stack
 from servicekit import migrations
 from servicekit.auth import InternalTokenSigner
@@ -232,18 +232,31 @@ def measure_clinical(
     return {"gateway": via_gateway, "direct": direct, "bulk": bulk, "idle": idle}
 
 
-def stored_rows(url: str) -> int:
+def count_of(url: str, query: str) -> int:
+    """The one number `query` answers, from a service's SQLite file (read-only) or PostgreSQL database."""
     if url.startswith("sqlite"):
-        return int(sqlite3.connect(url.split(":///", 1)[1]).execute("SELECT count(*) FROM clinical_record").fetchone()[0])
+        path = url.split(":///", 1)[1]
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as connection:
+            return int(connection.execute(query).fetchone()[0])
 
     async def count() -> int:
         connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
         try:
-            return int(await connection.fetchval("SELECT count(*) FROM clinical_record"))
+            return int(await connection.fetchval(query))
         finally:
             await connection.close()
 
     return asyncio.run(count())
+
+
+def stored_rows(url: str) -> int:
+    return count_of(url, "SELECT count(*) FROM clinical_record")
+
+
+def database_url(stack: Stack, service: str) -> str:
+    """Where `service` of this stack keeps its data: its PostgreSQL database if the stack was given one, else its
+    SQLite file."""
+    return stack.extra_env.get(f"{service.upper()}_DATABASE_URL") or stack.config.database_url(service)
 
 
 def same_rows(count: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
@@ -369,13 +382,15 @@ def main() -> None:
 def started_stack(
     directory: Path, database: str, cluster: PostgresCluster | None
 ) -> Iterator[tuple[Stack, httpx.Client, list[str]]]:
-    """A stack of its own, started afresh in `directory` with clinical on SQLite or on `cluster` (migrated here), the
-    benches' cadres registered and known to clinical: (the stack, the demo HIS client signed in, their CCCDs)."""
+    """A stack of its own, started afresh in `directory`, on SQLite or with every service and the gateway on a
+    database of its own in `cluster` (created and migrated here), the benches' cadres registered and known to
+    clinical: (the stack, the demo HIS client signed in, their CCCDs)."""
     config = StackConfig.on_free_ports(directory)
     demo.ensure_demo_principals(directory / "gateway" / "principals.json")
-    on_cluster = {} if cluster is None else {"CLINICAL_DATABASE_URL": cluster.url()}
-    if cluster is not None:
-        migrations.upgrade("clinical", cluster.url())
+    databases = {} if cluster is None else {name: cluster.create_database(name) for name in (*SERVICES, "gateway")}
+    for name, url in databases.items():
+        migrations.upgrade(name, url)
+    on_cluster = {f"{name.upper()}_DATABASE_URL": url for name, url in databases.items()}
     stack = Stack(config, extra_env={**CAPACITY_ENV, **on_cluster})
     print(f"[{database}] whole stack (gateway + 4 services + Tansu) in {directory}", flush=True)
     stack.start(timeout=120)
@@ -391,13 +406,13 @@ def started_stack(
 
 
 def measure_on(directory: Path, database: str, cluster: PostgresCluster | None) -> tuple[dict[str, dict[str, Any]], int]:
-    """One phase on a stack of its own: clinical on SQLite, or on `cluster`."""
+    """One phase on a stack of its own: on SQLite, or on `cluster`."""
     with started_stack(directory, database, cluster) as (stack, his, national_ids):
         signer = InternalTokenSigner((stack.config.keys_dir / "internal-private.pem").read_bytes(), ttl_seconds=3600)
         internal_token = signer.sign(HIS_PRINCIPAL)
         postmaster = None if cluster is None else int((cluster.data / "postmaster.pid").read_text().split()[0])
         figures = measure_clinical(stack, his, national_ids, database, internal_token, postmaster)
-    return figures, stored_rows(stack.config.database_url("clinical") if cluster is None else cluster.url())
+    return figures, stored_rows(database_url(stack, "clinical"))
 
 
 def report_all(figures: dict[str, dict[str, dict[str, Any]]], stored: dict[str, int], lite: dict[str, float]) -> None:
