@@ -52,6 +52,25 @@ def _upsert_statement(dialect: str, table: Table, keys: tuple[str, ...], columns
     return statement.on_conflict_do_update(index_elements=list(keys), set_=updates)
 
 
+async def copied(session: AsyncSession, table: Table, columns: Sequence[str], records: Sequence[Sequence[Any]]) -> bool:
+    """On PostgreSQL, `records` (values in the order of `columns`) written with COPY inside the session's
+    transaction, so they commit or roll back with the rest of it; False where that cannot be (SQLite, or no
+    transaction begun on the connection yet, when COPY would commit on its own): the caller inserts them.
+
+    Why: a bulk's thousand rows by executemany are a thousand INSERTs for PostgreSQL to bind and execute, and
+    as many parameter sets for SQLAlchemy to process; COPY streams them in one command, in binary. JSON and
+    JSONB columns take the JSON text (the codecs SQLAlchemy's asyncpg dialect sets on its connections).
+    """
+    if dialect_name(session) != "postgresql":
+        return False
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    if driver is None or not driver.is_in_transaction():
+        return False
+    await driver.copy_records_to_table(table.name, records=records, columns=list(columns), schema_name=table.schema)
+    return True
+
+
 def table_of(model: type[SQLModel]) -> Table:
     """The Core table behind a SQLModel table class (for inserts and upserts in bulk)."""
     table = model.__table__  # type: ignore[attr-defined]

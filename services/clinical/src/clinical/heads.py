@@ -21,7 +21,7 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 from clinical.tables import ClinicalRecord, ClinicalRecordVersion
 from contracts.api.clinical import RecordRef, RecordStatus
 from contracts.enums import EncounterKind
-from servicekit.sql import dialect_name, table_of
+from servicekit.sql import copied, dialect_name, table_of
 
 RECORDS = table_of(ClinicalRecord)
 VERSIONS = table_of(ClinicalRecordVersion)
@@ -112,6 +112,9 @@ HEAD_COLUMNS = (
     "recorded_at",
     "updated_at",
 )
+# a version row's parameters (Head.version_row) and the columns they fill, in the same order
+VERSION_FIELDS = ("record_id", "version", "change", "body_json", "body_hash", "recorded_at", "recorded_by")
+VERSION_COLUMNS = ("record_id", "version", "change", "body", "body_hash", "recorded_at", "recorded_by")
 CHANGING_COLUMNS = ("version", "status", "occurred_on", "ended_on", "body_hash", "withdrawn_reason", "updated_at")
 
 # body goes in as text, under another parameter name than the column's (a bindparam may not shadow a column)
@@ -182,9 +185,14 @@ async def write(session: AsyncSession, heads: Iterable[Head], versions: list[dic
         elif head.dirty:
             values = {f"new_{name}": getattr(head, name) for name in CHANGING_COLUMNS}
             changed.append({"record_id": head.id, "body_json": head.body_json, **values})
-    if new:
+    if new and not await copied(session, RECORDS, HEAD_COLUMNS, [_head_record(row) for row in new]):
         await session.execute(INSERT_HEADS, new)
     if changed:
         await session.execute(UPDATE_HEADS, changed)
-    if versions:
+    version_records = [[row[name] for name in VERSION_FIELDS] for row in versions]
+    if versions and not await copied(session, VERSIONS, VERSION_COLUMNS, version_records):
         await session.execute(INSERT_VERSIONS, versions)
+
+
+def _head_record(row: dict[str, Any]) -> list[Any]:
+    return [row["body_json"] if name == "body" else row[name] for name in HEAD_COLUMNS]
