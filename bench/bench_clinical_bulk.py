@@ -151,7 +151,7 @@ def main() -> None:
     with stack_directory("bench-clinical-bulk-sqlite-") as directory:
         figures["SQLite"] = measure_on(directory, "SQLite", None)
     if os.environ.get("BENCH_BULK_SQLITE_ONLY") != "1":
-        cluster = PostgresCluster()
+        cluster = PostgresCluster(settings=clinical.STEADY_STATE_POSTGRES)
         try:
             cluster.start()
             with stack_directory("bench-clinical-bulk-postgresql-") as directory:

@@ -141,6 +141,7 @@ class PostgresCluster:
     port: int = field(default_factory=free_port)
     directory: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="cadrecare-pg-")))
     user: str = "postgres"
+    settings: dict[str, str] = field(default_factory=dict)  # server settings beyond the throwaway defaults
 
     def _run(self, *args: str) -> None:
         command = list(args)
@@ -162,7 +163,7 @@ class PostgresCluster:
         options = (
             f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c max_connections=300"
             " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"  # a throwaway cluster: speed over durability
-        )
+        ) + "".join(f" -c {name}={value}" for name, value in self.settings.items())
         self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.directory / "log"), "-w", "start")
         return self
 
