@@ -3,7 +3,8 @@
 On the embedded default (every service on SQLite) and then as production runs (every service and the gateway
 on a PostgreSQL database of its own, in a throwaway cluster), each on a stack of its own started afresh: the
 PostgreSQL phase does not inherit the SQLite phase's events in the embedded broker (whose fetches cost more
-the more batches a partition holds: bench broker_history), so the two figures differ by the databases alone:
+the more batches a partition holds: bench broker_history), so the two figures differ by the databases alone.
+Each stack is first given the same history (HISTORY_BULKS bulks, applied everywhere; PostgreSQL analysed):
 1. single exam-result POSTs (`POST /api/v1/clinical/his/records`) from CLIENTS concurrent clients for
    BENCH_CLINICAL_SECONDS (default 60): results/s, errors, p50/p99 latency, and the CPU each process of the
    stack spent per request (read from /proc: where the time goes on 2 shared cores);
@@ -49,6 +50,7 @@ from clinical import domain
 from contracts.api.clinical import PeriodicExamIn
 from contracts.roles import HIS_PERMISSIONS, his_client
 from contracts.scope import Principal, PrincipalKind
+from contracts.topics import CLINICAL_RECORDS
 from devstack import demo
 from devstack.config import SERVICES, StackConfig
 from devstack.stack import Stack
@@ -64,12 +66,12 @@ BULK_SIZE = 1000
 BASELINE_ROWS = max(BULKS * BULK_SIZE, 10_000)
 IDLE_SECONDS = float(os.environ.get("BENCH_CLINICAL_IDLE_SECONDS", "5"))
 GOAL_STACK_CPU_MS = 3.3
-# The benches' cluster is new and its tables grow from empty within seconds. A statement prepared while its table
-# was tiny keeps a sequential-scan plan until the table is analysed, and autovacuum looks only once a minute: in
-# a 60 s run, reporting's lookups by primary key scanned clinicalfact whole (PostgreSQL 0.81 ms per result, 0.44
-# in the next phase, once analysed). A production database is analysed as it grows (every 10% by default): the
-# launcher's look once a second lets this one follow its growth the same way.
-STEADY_STATE_POSTGRES = {"autovacuum_naptime": "1"}
+# Before a phase is measured its stack gets a history: HISTORY_BULKS bulks of BULK_SIZE exam results, applied by
+# every consumer, then (on PostgreSQL) every database analysed. A deployment has history and statistics; a stack
+# measured from empty does not: on PostgreSQL a statement prepared while its table was nearly empty kept a
+# sequential-scan generic plan until autovacuum's first look a minute later (reporting's lookups by primary key
+# scanned clinicalfact whole: PostgreSQL 0.81 ms per single POST in a 60 s run, 0.44 in the next phase).
+HISTORY_BULKS = int(os.environ.get("BENCH_CLINICAL_HISTORY_BULKS", "10"))
 CADRES = 100
 CLASSIFICATION = {"system": "vn-moh-qd-1266-2020", "version": "2020", "code": "B1"}
 HIS_CLIENT = "his-bvdk-lamdong"
@@ -181,10 +183,10 @@ async def single_posts(base: str, path: str, token: str, national_ids: list[str]
     }
 
 
-def bulk_posts(his: httpx.Client, national_ids: list[str], prefix: str) -> dict[str, float]:
+def bulk_posts(his: httpx.Client, national_ids: list[str], prefix: str, bulks: int = BULKS) -> dict[str, float]:
     stored = 0
     started = time.monotonic()
-    for batch in range(BULKS):
+    for batch in range(bulks):
         items = [exam(national_ids[i % len(national_ids)], f"{prefix}-{batch:03d}-{i:04d}") for i in range(BULK_SIZE)]
         answer = his.post("/api/v1/clinical/his/records/bulk", json={"items": items})
         answer.raise_for_status()
@@ -374,7 +376,7 @@ def main() -> None:
     with stack_directory("bench-clinical-sqlite-") as directory:
         figures["SQLite"], stored["SQLite"] = measure_on(directory, "SQLite", None)
         lite = sqlite_baseline(BASELINE_ROWS, directory)
-    cluster = PostgresCluster(settings=STEADY_STATE_POSTGRES)
+    cluster = PostgresCluster()
     try:
         cluster.start()
         with stack_directory("bench-clinical-postgresql-") as directory:
@@ -406,9 +408,38 @@ def started_stack(
         his = login(config.gateway_url, his_form)
         national_ids = register_cadres(admin)
         wait_until_clinical_knows(his, national_ids)
+        with_history(stack, his, national_ids, list(databases.values()))
         yield stack, his, national_ids
     finally:
         stack.stop()
+
+
+def clinical_events_applied(stack: Stack) -> int:
+    """Clinical events applied so far by scheduling and by reporting (both count: each applies every one)."""
+    query = f"SELECT count(*) FROM processed_events WHERE topic = '{CLINICAL_RECORDS.name}'"
+    return sum(count_of(database_url(stack, service), query) for service in ("scheduling", "reporting"))
+
+
+def with_history(stack: Stack, his: httpx.Client, national_ids: list[str], postgres_databases: list[str]) -> None:
+    """HISTORY_BULKS bulks posted and applied by every consumer, then the PostgreSQL databases analysed."""
+    before = clinical_events_applied(stack)
+    posted = int(bulk_posts(his, national_ids, "HIST", HISTORY_BULKS)["results"])
+    deadline = time.monotonic() + 120
+    while clinical_events_applied(stack) < before + 2 * posted:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the consumers did not apply the history within 120 s")
+        time.sleep(0.2)
+
+    async def analyse(url: str) -> None:
+        connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+        try:
+            await connection.execute("ANALYZE")
+        finally:
+            await connection.close()
+
+    for url in postgres_databases:
+        asyncio.run(analyse(url))
+    print(f"  history: {posted} exam results applied by every consumer{'; databases analysed' if postgres_databases else ''}")
 
 
 def measure_on(directory: Path, database: str, cluster: PostgresCluster | None) -> tuple[dict[str, dict[str, Any]], int]:

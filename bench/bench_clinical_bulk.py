@@ -28,7 +28,6 @@ import httpx
 from bench import bench_clinical as clinical
 from bench.common import record_goal, stack_directory
 from bench.cpu import CpuMeter
-from contracts.topics import CLINICAL_RECORDS
 from devstack.stack import Stack
 from servicekit.embedded import PostgresCluster
 
@@ -42,16 +41,10 @@ def stack_cpu(spent: dict[str, float]) -> float:
     return sum(seconds for name, seconds in spent.items() if name in STACK_PROCESSES)
 
 
-def applied(stack: Stack) -> int:
-    """Clinical events applied so far by scheduling and by reporting (both count: each applies every one)."""
-    query = f"SELECT count(*) FROM processed_events WHERE topic = '{CLINICAL_RECORDS.name}'"
-    return sum(clinical.count_of(clinical.database_url(stack, service), query) for service in ("scheduling", "reporting"))
-
-
 def settle(stack: Stack, target: int) -> float:
     """Seconds until scheduling and reporting have applied `target` clinical events in all, at 0.2 s resolution."""
     started = time.monotonic()
-    while applied(stack) < target:
+    while clinical.clinical_events_applied(stack) < target:
         if time.monotonic() - started > SETTLE_TIMEOUT:
             raise RuntimeError(f"the consumers did not apply every event within {SETTLE_TIMEOUT:.0f} s of the last bulk")
         time.sleep(0.2)
@@ -77,7 +70,7 @@ def measure(stack: Stack, his: httpx.Client, national_ids: list[str], database: 
     if stack.broker.process is not None:
         pids["broker"] = stack.broker.process.pid
     meter = CpuMeter(pids, postgres)
-    before = applied(stack)
+    before = clinical.clinical_events_applied(stack)
     print(f"[{database}] {RESULTS // BULK_SIZE} bulks of {BULK_SIZE} through the gateway ...", flush=True)
     profilers = profile(pids, database)
     try:
@@ -151,7 +144,7 @@ def main() -> None:
     with stack_directory("bench-clinical-bulk-sqlite-") as directory:
         figures["SQLite"] = measure_on(directory, "SQLite", None)
     if os.environ.get("BENCH_BULK_SQLITE_ONLY") != "1":
-        cluster = PostgresCluster(settings=clinical.STEADY_STATE_POSTGRES)
+        cluster = PostgresCluster()
         try:
             cluster.start()
             with stack_directory("bench-clinical-bulk-postgresql-") as directory:
