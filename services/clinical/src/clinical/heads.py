@@ -185,14 +185,18 @@ async def write(session: AsyncSession, heads: Iterable[Head], versions: list[dic
         elif head.dirty:
             values = {f"new_{name}": getattr(head, name) for name in CHANGING_COLUMNS}
             changed.append({"record_id": head.id, "body_json": head.body_json, **values})
-    if new and not await copied(session, RECORDS, HEAD_COLUMNS, [_head_record(row) for row in new]):
+    on_postgres = dialect_name(session) == "postgresql"  # COPY there (servicekit.sql.copied); SQLite builds no records
+    if new and not (on_postgres and await copied(session, RECORDS, HEAD_COLUMNS, [_head_record(row) for row in new])):
         await session.execute(INSERT_HEADS, new)
     if changed:
         await session.execute(UPDATE_HEADS, changed)
-    version_records = [[row[name] for name in VERSION_FIELDS] for row in versions]
-    if versions and not await copied(session, VERSIONS, VERSION_COLUMNS, version_records):
+    if versions and not (on_postgres and await copied(session, VERSIONS, VERSION_COLUMNS, _version_records(versions))):
         await session.execute(INSERT_VERSIONS, versions)
 
 
 def _head_record(row: dict[str, Any]) -> list[Any]:
     return [row["body_json"] if name == "body" else row[name] for name in HEAD_COLUMNS]
+
+
+def _version_records(versions: list[dict[str, Any]]) -> list[list[Any]]:
+    return [[row[name] for name in VERSION_FIELDS] for row in versions]
