@@ -56,7 +56,7 @@ from devstack.config import SERVICES, StackConfig
 from devstack.stack import Stack
 from servicekit import migrations
 from servicekit.auth import InternalTokenSigner
-from servicekit.embedded import PostgresCluster
+from servicekit.embedded import PostgresCluster, asyncpg_dsn
 
 SECONDS = float(os.environ.get("BENCH_CLINICAL_SECONDS", "60"))
 DIRECT_SECONDS = float(os.environ.get("BENCH_CLINICAL_DIRECT_SECONDS", "20"))
@@ -248,7 +248,7 @@ def count_of(url: str, query: str) -> int:
             return int(connection.execute(query).fetchone()[0])
 
     async def count() -> int:
-        connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+        connection = await asyncpg.connect(asyncpg_dsn(url))
         try:
             return int(await connection.fetchval(query))
         finally:
@@ -298,7 +298,7 @@ async def asyncpg_baseline(count: int) -> dict[str, float]:
     try:
         migrations.upgrade("clinical", cluster.url())
         heads, versions = same_rows(count)
-        connection = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{cluster.port}/postgres")
+        connection = await asyncpg.connect(cluster.dsn())
         await connection.set_type_codec("jsonb", encoder=lambda v: v, decoder=json.loads, schema="pg_catalog")
         started = time.monotonic()
         for start in range(0, count, BULK_SIZE):
@@ -421,18 +421,24 @@ def clinical_events_applied(stack: Stack) -> int:
     return sum(count_of(database_url(stack, service), query) for service in ("scheduling", "reporting"))
 
 
+def wait_until_applied(stack: Stack, target: int, timeout: float) -> float:
+    """Seconds until scheduling and reporting have applied `target` clinical events in all, at 0.2 s resolution."""
+    started = time.monotonic()
+    while clinical_events_applied(stack) < target:
+        if time.monotonic() - started > timeout:
+            raise RuntimeError(f"the consumers did not apply {target} clinical events within {timeout:.0f} s")
+        time.sleep(0.2)
+    return time.monotonic() - started
+
+
 def with_history(stack: Stack, his: httpx.Client, national_ids: list[str], postgres_databases: list[str]) -> None:
     """HISTORY_BULKS bulks posted and applied by every consumer, then the PostgreSQL databases analysed."""
     before = clinical_events_applied(stack)
     posted = int(bulk_posts(his, national_ids, "HIST", HISTORY_BULKS)["results"])
-    deadline = time.monotonic() + 120
-    while clinical_events_applied(stack) < before + 2 * posted:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the consumers did not apply the history within 120 s")
-        time.sleep(0.2)
+    wait_until_applied(stack, before + 2 * posted, timeout=120)
 
     async def analyse(url: str) -> None:
-        connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+        connection = await asyncpg.connect(asyncpg_dsn(url))
         try:
             await connection.execute("ANALYZE")
         finally:
@@ -448,7 +454,7 @@ def measure_on(directory: Path, database: str, cluster: PostgresCluster | None) 
     with started_stack(directory, database, cluster) as (stack, his, national_ids):
         signer = InternalTokenSigner((stack.config.keys_dir / "internal-private.pem").read_bytes(), ttl_seconds=3600)
         internal_token = signer.sign(HIS_PRINCIPAL)
-        postmaster = None if cluster is None else int((cluster.data / "postmaster.pid").read_text().split()[0])
+        postmaster = None if cluster is None else cluster.postmaster_pid
         history = stored_rows(database_url(stack, "clinical"))  # stored before: the history
         figures = measure_clinical(stack, his, national_ids, database, internal_token, postmaster)
     return figures, stored_rows(database_url(stack, "clinical")) - history

@@ -41,16 +41,6 @@ def stack_cpu(spent: dict[str, float]) -> float:
     return sum(seconds for name, seconds in spent.items() if name in STACK_PROCESSES)
 
 
-def settle(stack: Stack, target: int) -> float:
-    """Seconds until scheduling and reporting have applied `target` clinical events in all, at 0.2 s resolution."""
-    started = time.monotonic()
-    while clinical.clinical_events_applied(stack) < target:
-        if time.monotonic() - started > SETTLE_TIMEOUT:
-            raise RuntimeError(f"the consumers did not apply every event within {SETTLE_TIMEOUT:.0f} s of the last bulk")
-        time.sleep(0.2)
-    return time.monotonic() - started
-
-
 def post_bulks(his: httpx.Client, national_ids: list[str], prefix: str) -> dict[str, Any]:
     stored = 0
     latencies: list[float] = []
@@ -76,7 +66,7 @@ def measure(stack: Stack, his: httpx.Client, national_ids: list[str], database: 
     try:
         meter.start()
         figures = post_bulks(his, national_ids, f"{database[:2].upper()}K")
-        figures["settled"] = settle(stack, before + 2 * figures["results"])
+        figures["settled"] = clinical.wait_until_applied(stack, before + 2 * figures["results"], SETTLE_TIMEOUT)
         figures["cpu"] = meter.spent()
     finally:
         for profiler in profilers:
@@ -160,5 +150,5 @@ def main() -> None:
 def measure_on(directory: Path, database: str, cluster: PostgresCluster | None) -> dict[str, Any]:
     """One phase on a stack of its own, as in bench clinical: the PostgreSQL phase inherits no events or facts."""
     with clinical.started_stack(directory, database, cluster) as (stack, his, national_ids):
-        postmaster = None if cluster is None else int((cluster.data / "postmaster.pid").read_text().split()[0])
+        postmaster = None if cluster is None else cluster.postmaster_pid
         return measure(stack, his, national_ids, database, postmaster)

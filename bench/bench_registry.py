@@ -36,7 +36,7 @@ from registry.domain import name_fields
 from registry.settings import RegistrySettings
 from servicekit import migrations
 from servicekit.auth import InternalTokenSigner
-from servicekit.embedded import PostgresCluster
+from servicekit.embedded import PostgresCluster, asyncpg_dsn
 from servicekit.keys import ensure_keypair
 
 CADRES = int(os.environ.get("BENCH_REGISTRY_CADRES", "300000"))
@@ -111,7 +111,7 @@ async def load(url: str) -> tuple[list[dict[str, Any]], float]:
     started = time.monotonic()
     cadres = [synthetic_cadre(rng, i, district_paths) for i in range(CADRES)]
     now = datetime.now(UTC)
-    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
         await conn.copy_records_to_table(
             "unit",
@@ -367,14 +367,14 @@ def main() -> None:
             migrations.upgrade("registry", url)
             cadres, seconds = asyncio.run(load(url))
             print(f"PostgreSQL {cluster.port}: loaded {len(cadres)} cadres, {len(units())} units in {seconds:.1f} s")
-            postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
+            postmaster = cluster.postmaster_pid
             asyncio.run(measure(url, (private.read_bytes(), public), data_dir, cadres, postmaster))
     finally:
         cluster.stop()
 
 
 async def _create_database(cluster: PostgresCluster) -> None:
-    conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{cluster.port}/postgres")
+    conn = await asyncpg.connect(cluster.dsn())
     try:
         await conn.execute('CREATE DATABASE "registry"')
     finally:

@@ -243,12 +243,12 @@ async def run() -> None:
     cluster = PostgresCluster().start()
     kafka = TansuBroker().start()
     try:
-        admin = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{cluster.port}/postgres")
+        admin = await asyncpg.connect(cluster.dsn())
         await admin.execute('CREATE DATABASE "reporting"')
         await admin.close()
         url = cluster.url("reporting")
         await asyncio.to_thread(migrations.upgrade, "reporting", url)
-        pg = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{cluster.port}/reporting")
+        pg = await asyncpg.connect(cluster.dsn("reporting"))
         started = time.monotonic()
         loaded = await load(pg, random.Random(2023))
         db = Database(url)
@@ -260,7 +260,7 @@ async def run() -> None:
             f"loaded {loaded.sizes} in {time.monotonic() - started:.0f}s (PostgreSQL 15, fsync off, this 2-core machine)",
             flush=True,
         )
-        postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
+        postmaster = cluster.postmaster_pid
         try:
             if QUERIES:
                 await queries(db, CpuMeter({}, postgres=postmaster))

@@ -230,12 +230,12 @@ async def coverage(client: httpx.AsyncClient, headers: dict[str, str], db: async
 
 
 async def run(cluster: PostgresCluster, keys: Path) -> None:
-    admin = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{cluster.port}/postgres")
+    admin = await asyncpg.connect(cluster.dsn())
     await admin.execute('CREATE DATABASE "bench_scheduling"')
     await admin.close()
     url = cluster.url("bench_scheduling")
     migrations.upgrade("scheduling", url)
-    db = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{cluster.port}/bench_scheduling")
+    db = await asyncpg.connect(cluster.dsn("bench_scheduling"))
     baseline = await load_roster(db)
 
     private, public = keys / "private.pem", keys / "public.pem"

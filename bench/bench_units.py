@@ -47,7 +47,7 @@ from registry.units.national import NationalUnits, national_units
 from servicekit import migrations
 from servicekit.auth import InternalTokenSigner
 from servicekit.db import Database
-from servicekit.embedded import PostgresCluster
+from servicekit.embedded import PostgresCluster, asyncpg_dsn
 from servicekit.keys import ensure_keypair
 from servicekit.outbox import Outbox
 
@@ -184,7 +184,7 @@ async def copy_cadres(url: str, cadres: list[dict[str, Any]]) -> None:
         "id", "full_name", "name_folded", "name_key", "date_of_birth", "sex", "national_id", "tier", "status",
         "status_since", "managing_unit", "residence_unit", "eligibility", "created_at", "updated_at",
     ]  # fmt: skip
-    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
         await conn.copy_records_to_table(
             "cadre",
@@ -302,7 +302,7 @@ def main() -> None:
 
 
 async def _create_databases(cluster: PostgresCluster, names: list[str]) -> None:
-    conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{cluster.port}/postgres")
+    conn = await asyncpg.connect(cluster.dsn())
     try:
         for name in names:
             await conn.execute(f'CREATE DATABASE "{name}"')

@@ -37,7 +37,7 @@ async def backend_of(database: Database) -> int:
 
 
 async def terminate(cluster: PostgresCluster, pid: int) -> None:
-    connection = await asyncpg.connect(cluster.url().replace("postgresql+asyncpg", "postgresql"))
+    connection = await asyncpg.connect(cluster.dsn())
     try:
         assert await connection.fetchval("SELECT pg_terminate_backend($1)", pid)
     finally:

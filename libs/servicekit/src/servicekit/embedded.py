@@ -176,7 +176,21 @@ class PostgresCluster:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
 
+    def dsn(self, database: str = "postgres") -> str:
+        """The database's address as asyncpg and libpq take it."""
+        return asyncpg_dsn(self.url(database))
+
+    @property
+    def postmaster_pid(self) -> int:
+        """The started server's main process (its backends are its children)."""
+        return int((self.data / "postmaster.pid").read_text().split()[0])
+
     def create_database(self, name: str) -> str:
         """A new, empty database of the started cluster; its URL."""
         self._run(_pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
         return self.url(name)
+
+
+def asyncpg_dsn(url: str) -> str:
+    """A SQLAlchemy PostgreSQL URL (postgresql+asyncpg://...) as asyncpg's own connect takes it."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)

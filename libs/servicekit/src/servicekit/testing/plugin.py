@@ -28,7 +28,7 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
 
 
 async def _create_database(cluster: PostgresCluster, name: str) -> None:
-    connection = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{cluster.port}/postgres")
+    connection = await asyncpg.connect(cluster.dsn())
     try:
         await connection.execute(f'CREATE DATABASE "{name}"')
     finally:
