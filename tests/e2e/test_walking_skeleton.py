@@ -82,8 +82,11 @@ def test_the_correlation_id_travels_from_the_request_into_the_event_and_the_logs
         entries = [json.loads(line) for line in lines if line.startswith("{")]
         return [entry for entry in entries if entry.get("correlation_id") == correlation_id]
 
-    assert any(entry.get("path") == "/api/v1/registry/cadres" for entry in logged("gateway"))
-    assert any(entry.get("path") == "/cadres" and entry.get("status") == 201 for entry in logged("registry"))
+    # access lines are written in batches (servicekit.logs.AccessLines): within a tenth of a second
+    assert eventually(lambda: any(entry.get("path") == "/api/v1/registry/cadres" for entry in logged("gateway")), timeout=5)
+    assert eventually(
+        lambda: any(entry.get("path") == "/cadres" and entry.get("status") == 201 for entry in logged("registry")), timeout=5
+    )
     applied = eventually(lambda: [e for e in logged("reporting") if e.get("consumer") == "reporting-cadres"], timeout=20)
     assert applied[0]["subject"] == created.json()["id"]
 

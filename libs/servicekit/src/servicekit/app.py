@@ -24,7 +24,7 @@ from servicekit.consumer import EventConsumer
 from servicekit.docs import serve_docs
 from servicekit.errors import install_error_handlers
 from servicekit.idempotency import OwnerOf, install_idempotency, internal_caller
-from servicekit.logs import configure_logging, correlation_id_var, new_correlation_id
+from servicekit.logs import access_lines, configure_logging, correlation_id_var, new_correlation_id
 from servicekit.metrics import metrics_endpoint, observe_request
 from servicekit.outbox import OutboxRelay, relay_poll_seconds
 from servicekit.runtime import Runtime, SettingsT
@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 CORRELATION_HEADER = "x-correlation-id"
 GC_YOUNGEST_THRESHOLD = 10_000  # Python's default is 700 allocations
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # probes would drown the access log
-access_log = logging.getLogger("cadrecare.access")
 
 ReadinessCheck = Callable[[], Awaitable[str | None]]
 """Answers None when ready, else why not; an exception (or 2 s without an answer) also means not ready."""
@@ -74,14 +73,8 @@ class CorrelationMiddleware:
         finally:
             seconds = time.perf_counter() - started
             observe_request(scope, status, seconds)
-            if scope["path"] not in QUIET_PATHS and access_log.isEnabledFor(logging.INFO):
-                fields = {
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round(seconds * 1000, 2),
-                }
-                access_log.info("%s %s %s", scope["method"], scope["path"], status, extra={"fields": fields})
+            if scope["path"] not in QUIET_PATHS:
+                access_lines.request(scope["method"], scope["path"], status, seconds)
             correlation_id_var.reset(token)
 
 
@@ -201,6 +194,7 @@ def create_service_app(
                 async with background_tasks(background_workers()):
                     yield
         finally:
+            access_lines.flush()
             await runtime.broker.close()
             await runtime.db.dispose()
 
