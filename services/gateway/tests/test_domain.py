@@ -1,12 +1,18 @@
 """The gateway's rules without I/O (gateway.domain): grants in force, handing out grants, following
 reorganisations, and the audit hash chain."""
 
-from datetime import UTC, datetime, timedelta
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta, timezone
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from contracts import roles
 from contracts.enums import Action, ManagementTier
 from contracts.scope import Grant, Principal, PrincipalKind
 from gateway.domain import (
+    CHAINED_FIELDS,
     GENESIS_HASH,
     GrantTerms,
     grants_in_force,
@@ -93,3 +99,38 @@ def test_the_chain_detects_alteration_removal_and_reordering() -> None:
     rehashed[1]["actor"] = "user:admin"
     rehashed[1]["hash"] = record_hash(rehashed[1])
     assert verify_chain(rehashed, **head).first_broken_seq == 3  # type: ignore[arg-type]
+
+
+def _as_first_chained(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return [_as_first_chained(v) for v in value] if isinstance(value, list) else value
+
+
+def _hash_as_first_chained(fields: dict[str, object]) -> str:
+    """The hash every stored chain was made with: the standard library's JSON, written out here on purpose."""
+    content = {name: _as_first_chained(fields.get(name)) for name in CHAINED_FIELDS}
+    encoded = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    return hashlib.sha256(encoded).hexdigest()
+
+
+_TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=40)  # any code point but a lone surrogate
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    seq=st.integers(min_value=1, max_value=2**53),
+    at=st.datetimes(timezones=st.just(UTC)) | st.datetimes(timezones=st.just(timezone(timedelta(hours=7)))),
+    texts=st.fixed_dictionaries(
+        {name: st.none() | _TEXT for name in ("actor", "actor_unit", "path", "detail", "correlation_id")}
+    ),
+    subjects=st.lists(_TEXT, max_size=4),
+    status_code=st.integers(min_value=100, max_value=599),
+)
+def test_the_hash_is_over_the_bytes_every_stored_chain_was_hashed_over(
+    seq: int, at: datetime, texts: dict[str, str | None], subjects: list[str], status_code: int
+) -> None:
+    """Control characters, quotes, backslashes, any plane of Unicode: the same bytes, so old chains still verify."""
+    record: dict[str, object] = {"seq": seq, "at": at, "subjects": subjects, "status_code": status_code, **texts}
+    record["prev_hash"] = GENESIS_HASH
+    assert record_hash(record) == _hash_as_first_chained(record)
