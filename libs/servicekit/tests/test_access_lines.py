@@ -129,3 +129,19 @@ def test_plain_text_logs_take_each_line_through_logging(caplog: pytest.LogCaptur
         lines.request("GET", "/readable", 204, 0.002)
     [record] = [r for r in caplog.records if r.name == ACCESS_LOGGER]
     assert record.getMessage() == "GET /readable 204"
+
+
+def test_a_line_left_on_a_closed_loop_goes_out_with_the_next_loops_lines() -> None:
+    """In-process apps (tests) may close their event loop before its flush timer fires."""
+    stream = io.StringIO()
+    lines = AccessLines(flush_seconds=0.05)
+    lines.configure("gateway", stream)
+
+    async def one_request(path: str, wait: float) -> None:
+        lines.request("GET", path, 200, 0.001)
+        await asyncio.sleep(wait)
+
+    asyncio.run(one_request("/first", 0))  # the loop closes with its timer pending
+    assert stream.getvalue() == ""
+    asyncio.run(one_request("/second", 0.2))
+    assert [line["path"] for line in _lines(stream)] == ["/first", "/second"]

@@ -81,6 +81,7 @@ class AccessLines:
         self._lines: list[bytes] = []
         self._size = 0
         self._flush_at: asyncio.TimerHandle | None = None
+        self._flush_loop: asyncio.AbstractEventLoop | None = None  # the loop that holds _flush_at
 
     def configure(self, service: str, stream: TextIO | None) -> None:
         self.flush()
@@ -108,14 +109,16 @@ class AccessLines:
         self._size += len(line)
         if self._size >= self.flush_bytes:
             self.flush()
-        elif self._flush_at is None:
-            self._schedule()
+        elif self._flush_at is None or (self._flush_loop is not None and self._flush_loop.is_closed()):
+            self._schedule()  # a loop closed before its timer fired (one per test, in-process) never will
 
     def _schedule(self) -> None:
         try:
-            self._flush_at = asyncio.get_running_loop().call_later(self.flush_seconds, self.flush)
+            self._flush_loop = asyncio.get_running_loop()
         except RuntimeError:  # no event loop (a synchronous caller): written at once
             self.flush()
+            return
+        self._flush_at = self._flush_loop.call_later(self.flush_seconds, self.flush)
 
     def flush(self) -> None:
         if self._flush_at is not None:

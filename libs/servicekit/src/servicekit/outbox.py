@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 ROWS_PER_INSERT = 1000  # keeps one statement under SQLite's limit of bound parameters
 PAYLOAD_COLUMNS = ("event_id", "topic", "key", "headers", "payload", "created_at")
+PayloadRow = tuple[str, str, list[list[str]], bytes]  # event id, key, headers, payload: one topic and time per batch
 
 
 class Outbox:
@@ -96,7 +97,7 @@ class Outbox:
         JSON shape of `type(sample)`. Returns how many rows were written. On PostgreSQL by COPY (servicekit.sql.copied)."""
         headers, template = self.header_template(sample)
         topic = topic_of(type(sample)).name
-        batch: list[tuple[str, str, list[list[str]], bytes]] = []
+        batch: list[PayloadRow] = []
         count = 0
         for raw in events:
             event_id = str(uuid.uuid4())
@@ -117,9 +118,7 @@ class Outbox:
             self.wake_on_commit(session)
         return count
 
-    async def _write_payloads(
-        self, session: AsyncSession, topic: str, created_at: datetime, batch: list[tuple[str, str, list[list[str]], bytes]]
-    ) -> None:
+    async def _write_payloads(self, session: AsyncSession, topic: str, created_at: datetime, batch: list[PayloadRow]) -> None:
         if dialect_name(session) == "postgresql":
             records = [
                 (event_id, topic, key, orjson.dumps(headers).decode(), payload, created_at)
