@@ -98,8 +98,7 @@ def main() -> None:
             data_dir = Path(scratch)
             private, public = data_dir / "keys" / "private.pem", data_dir / "keys" / "public.pem"
             ensure_keypair(private, public)
-            asyncio.run(bench_registry._create_database(cluster))
-            url = cluster.url("registry")
+            url = cluster.create_database("registry")
             migrations.upgrade("registry", url)
             cadres, seconds = asyncio.run(bench_registry.load(url))
             print(f"PostgreSQL {cluster.port}: loaded {len(cadres)} cadres in {seconds:.1f} s")

@@ -362,8 +362,7 @@ def main() -> None:
             data_dir = Path(scratch)
             private, public = data_dir / "keys" / "private.pem", data_dir / "keys" / "public.pem"
             ensure_keypair(private, public)
-            asyncio.run(_create_database(cluster))
-            url = cluster.url("registry")
+            url = cluster.create_database("registry")
             migrations.upgrade("registry", url)
             cadres, seconds = asyncio.run(load(url))
             print(f"PostgreSQL {cluster.port}: loaded {len(cadres)} cadres, {len(units())} units in {seconds:.1f} s")
@@ -371,11 +370,3 @@ def main() -> None:
             asyncio.run(measure(url, (private.read_bytes(), public), data_dir, cadres, postmaster))
     finally:
         cluster.stop()
-
-
-async def _create_database(cluster: PostgresCluster) -> None:
-    conn = await asyncpg.connect(cluster.dsn())
-    try:
-        await conn.execute('CREATE DATABASE "registry"')
-    finally:
-        await conn.close()

@@ -243,10 +243,7 @@ async def run() -> None:
     cluster = PostgresCluster().start()
     kafka = TansuBroker().start()
     try:
-        admin = await asyncpg.connect(cluster.dsn())
-        await admin.execute('CREATE DATABASE "reporting"')
-        await admin.close()
-        url = cluster.url("reporting")
+        url = cluster.create_database("reporting")
         await asyncio.to_thread(migrations.upgrade, "reporting", url)
         pg = await asyncpg.connect(cluster.dsn("reporting"))
         started = time.monotonic()

@@ -230,10 +230,7 @@ async def coverage(client: httpx.AsyncClient, headers: dict[str, str], db: async
 
 
 async def run(cluster: PostgresCluster, keys: Path) -> None:
-    admin = await asyncpg.connect(cluster.dsn())
-    await admin.execute('CREATE DATABASE "bench_scheduling"')
-    await admin.close()
-    url = cluster.url("bench_scheduling")
+    url = cluster.create_database("bench_scheduling")
     migrations.upgrade("scheduling", url)
     db = await asyncpg.connect(cluster.dsn("bench_scheduling"))
     baseline = await load_roster(db)

@@ -292,19 +292,11 @@ def main() -> None:
         cluster = PostgresCluster()
         try:
             cluster.start()
-            asyncio.run(_create_databases(cluster, ["units", "cadres"]))
+            for name in ("units", "cadres"):
+                cluster.create_database(name)
             asyncio.run(national_load("PostgreSQL", cluster.url("units")))
             asyncio.run(reads(cluster.url("units"), data_dir, keys, with_counts=False))
             asyncio.run(reorganise_cadres(cluster.url("cadres")))
             record_counts(asyncio.run(reads(cluster.url("cadres"), data_dir, keys, with_counts=True)))
         finally:
             cluster.stop()  # also when it did not start: its directory goes
-
-
-async def _create_databases(cluster: PostgresCluster, names: list[str]) -> None:
-    conn = await asyncpg.connect(cluster.dsn())
-    try:
-        for name in names:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()

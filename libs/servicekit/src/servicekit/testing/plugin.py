@@ -4,12 +4,10 @@
 PostgreSQL, each time on a fresh, empty database.
 """
 
-import asyncio
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from contracts.scope import Principal
@@ -27,18 +25,8 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
         cluster.stop()
 
 
-async def _create_database(cluster: PostgresCluster, name: str) -> None:
-    connection = await asyncpg.connect(cluster.dsn())
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-
-
 def fresh_postgres_url(cluster: PostgresCluster) -> str:
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_create_database(cluster, name))
-    return cluster.url(name)
+    return cluster.create_database(f"test_{uuid.uuid4().hex[:12]}")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
