@@ -13,10 +13,15 @@ p50 added latency at concurrency 1 <= 1.5 ms plain and <= 3 ms audited (the p50 
 the p50 of the service called directly, over every round; the median of the rounds' own differences is
 printed beside it); throughput >= 0.8 of nginx's at the same concurrency. The gateway's CPU with no request
 at all (its background workers) is measured first and shown beside the per-request figure.
+
+The gateway is called by BENCH_GATEWAY_USERS signed-in users (100 by default), their tokens taken in turn:
+what it reads per caller (principal, grants, open accesses, revocation) is then paid as it is in service,
+not once for a single token.
 """
 
 import asyncio
 import contextlib
+import itertools
 import os
 import shutil
 import signal
@@ -53,6 +58,7 @@ GOAL_ADDED_MS = {"plain": 1.5, "audited": 3.0}
 GOAL_THROUGHPUT_RATIO = 0.8
 GOAL_CPU_MS = 0.5
 IDLE_SECONDS = 2.0
+USERS = max(1, int(os.environ.get("BENCH_GATEWAY_USERS", "100")))
 IDLE_CPU_PER_SECOND = 0.0  # measured before the loads
 
 
@@ -120,13 +126,14 @@ def cpu_seconds(pid: int) -> float:
 
 
 async def load(
-    name: str, url: str, headers: dict[str, str], concurrency: int, seconds: float, proxy_pid: int | None = None
+    name: str, url: str, callers: list[dict[str, str]], concurrency: int, seconds: float, proxy_pid: int | None = None
 ) -> Figures:
-    """`concurrency` clients in a loop for `seconds` after a short warm-up; a plain httpcore pool (lighter than
-    httpx, so that the load generator, on the same machine, takes less of the CPU the servers need)."""
+    """`concurrency` clients in a loop for `seconds` after a short warm-up, the callers' headers taken in turn; a
+    plain httpcore pool (lighter than httpx, so that the load generator, on the same machine, takes less of the
+    CPU the servers need)."""
     latencies: list[float] = []
     errors = 0
-    request_headers = [(k.encode(), v.encode()) for k, v in headers.items()]
+    turns = itertools.cycle([[(k.encode(), v.encode()) for k, v in headers.items()] for headers in callers])
     async with httpcore.AsyncConnectionPool(max_connections=concurrency, keepalive_expiry=60) as pool:
         deadline = time.perf_counter() + WARMUP_SECONDS
         recording = False
@@ -137,7 +144,7 @@ async def load(
                 started = time.perf_counter()
                 if started >= deadline:
                     return
-                answer = await pool.request("GET", url, headers=request_headers)
+                answer = await pool.request("GET", url, headers=next(turns))
                 if recording:
                     if answer.status == 200:
                         latencies.append((time.perf_counter() - started) * 1000)
@@ -209,22 +216,23 @@ def prepare(directory: Path) -> tuple[str, str]:
     gateway_db = f"sqlite+aiosqlite:///{directory / 'gateway.db'}"
     migrations.upgrade("registry", registry_db)
     migrations.upgrade("gateway", gateway_db)
-    hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    write_principals(
-        directory / "gateway" / "principals.json",
-        PrincipalsFile(
-            users=[
-                UserRecord(
-                    username="admin",
-                    password_hash=hasher.hash("bench"),
-                    kind=PrincipalKind.ADMIN,
-                    grants=list(roles.administrator()),
-                    permissions=sorted(roles.ADMIN_PERMISSIONS),
-                )
-            ]
-        ),
-    )
+    password_hash = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash("bench")
+    users = [
+        UserRecord(
+            username=username,
+            password_hash=password_hash,
+            kind=PrincipalKind.ADMIN,
+            grants=list(roles.administrator()),
+            permissions=sorted(roles.ADMIN_PERMISSIONS),
+        )
+        for username in usernames()
+    ]
+    write_principals(directory / "gateway" / "principals.json", PrincipalsFile(users=users))
     return registry_db, gateway_db
+
+
+def usernames() -> list[str]:
+    return ["admin", *(f"staff{number}" for number in range(1, USERS))]
 
 
 def start_services(directory: Path, registry_port: int, gateway_port: int) -> list[subprocess.Popen[bytes]]:
@@ -242,6 +250,7 @@ def start_services(directory: Path, registry_port: int, gateway_port: int) -> li
         "GATEWAY_REGISTRY_URL": f"http://127.0.0.1:{registry_port}",
         "GATEWAY_KAFKA_BOOTSTRAP": "127.0.0.1:1",
         "GATEWAY_RATE_PER_SECOND": "0",
+        "GATEWAY_TOKEN_RATE_PER_MINUTE": "0",  # every user signs in from this one address
         "GATEWAY_AUDIT_DURABILITY": AUDIT_MODE,
         "GATEWAY_LOG_LEVEL": GATEWAY_LOG_LEVEL,  # INFO as deployed: its access log line is part of each request's cost
     }
@@ -251,20 +260,24 @@ def start_services(directory: Path, registry_port: int, gateway_port: int) -> li
     ]
 
 
-async def seed(registry: str, gateway: str, direct_headers: dict[str, str]) -> tuple[str, str]:
-    """The units and one cadre, straight into the registry; returns the cadre's id and the admin's gateway token."""
+async def seed(registry: str, gateway: str, direct_headers: dict[str, str]) -> tuple[str, list[str]]:
+    """The units and one cadre, straight into the registry; returns the cadre's id and every user's gateway token."""
     async with httpx.AsyncClient(timeout=30) as http:
         (await http.post(f"{registry}/units/import", json=demo_units(), headers=direct_headers)).raise_for_status()
         cadre = {"full_name": "Nguyễn Văn Đo", "date_of_birth": "1960-01-15", "sex": "male", "national_id": "068060123456"}
         cadre |= {"tier": "provincial_2", "managing_unit": "VN.68", "status": "retired"}
         created = await http.post(f"{registry}/cadres", json=cadre, headers=direct_headers)
         created.raise_for_status()
-        sign_in = {"grant_type": "password", "username": "admin", "password": "bench"}
-        token = (await http.post(f"{gateway}/api/v1/auth/token", data=sign_in)).json()["access_token"]
-    return str(created.json()["id"]), str(token)
+        tokens = []
+        for username in usernames():
+            sign_in = {"grant_type": "password", "username": username, "password": "bench"}
+            signed_in = await http.post(f"{gateway}/api/v1/auth/token", data=sign_in)
+            signed_in.raise_for_status()
+            tokens.append(str(signed_in.json()["access_token"]))
+    return str(created.json()["id"]), tokens
 
 
-Target = tuple[str, str, dict[str, str], int | None]  # name, URL, headers, pid of the proxying process
+Target = tuple[str, str, list[dict[str, str]], int | None]  # name, URL, each caller's headers, proxying process
 
 
 async def compare(label: str, kind: str, urls: list[Target], concurrency: int, baseline_name: str) -> list[str]:
@@ -347,11 +360,12 @@ async def measure(directory: Path) -> None:
         direct_headers = {"authorization": f"Bearer {InternalTokenSigner(private, ttl_seconds=3600).sign(admin)}"}
         registry = f"http://127.0.0.1:{registry_port}"
         gateway = f"http://127.0.0.1:{gateway_port}"
-        cadre_id, token = await seed(registry, gateway, direct_headers)
-        gateway_headers = {"authorization": f"Bearer {token}"}
+        cadre_id, tokens = await seed(registry, gateway, direct_headers)
+        gateway_callers = [{"authorization": f"Bearer {token}"} for token in tokens]
         print(
             f"{SECONDS:.0f} s per target and concurrency in {ROUNDS} interleaved rounds; one uvicorn worker each, "
-            f"nginx 1 worker; audit mode {AUDIT_MODE}; gateway logs at {GATEWAY_LOG_LEVEL}; {os.cpu_count()} CPUs, shared"
+            f"nginx 1 worker; audit mode {AUDIT_MODE}; {USERS} users signed in; gateway logs at {GATEWAY_LOG_LEVEL}; "
+            f"{os.cpu_count()} CPUs, shared"
         )
         if not nginx:
             print("nginx is NOT installed: the baseline is the service called directly (scripts/system-deps.sh installs it)")
@@ -371,12 +385,12 @@ async def measure(directory: Path) -> None:
         for label, kind, path in targets:
             for concurrency in (1, CONCURRENCY):
                 urls: list[Target] = [
-                    ("direct to the service", f"{registry}/{path}", direct_headers, None),
-                    ("through the gateway", f"{gateway}/api/v1/registry/{path}", gateway_headers, gateway_pid),
+                    ("direct to the service", f"{registry}/{path}", [direct_headers], None),
+                    ("through the gateway", f"{gateway}/api/v1/registry/{path}", gateway_callers, gateway_pid),
                 ]
                 if nginx:
                     urls.append(
-                        ("through nginx", f"http://127.0.0.1:{nginx_port}/api/v1/registry/{path}", direct_headers, nginx_pid)
+                        ("through nginx", f"http://127.0.0.1:{nginx_port}/api/v1/registry/{path}", [direct_headers], nginx_pid)
                     )
                 verdicts += await compare(label, kind, urls, concurrency, baseline_name)
         print("\nAgainst the goals:")

@@ -2,6 +2,7 @@
 through the router, for what the shortcut claims and for what it leaves to the router."""
 
 import asyncio
+from collections.abc import Collection
 from typing import Any
 
 import pytest
@@ -131,53 +132,19 @@ async def test_concurrent_callers_share_one_read_of_each_cache(make_platform: Pl
     platform = await make_platform(principals())
     http, gateway = platform.http, platform.gateway
     headers = await platform.headers("dalat")
-    reads: list[str] = []
+    reads: list[set[str]] = []
     original = gateway.grants._read_grants
 
-    async def counted(subject: str) -> Any:
-        reads.append(subject)
+    async def counted(subjects: Collection[str]) -> Any:
+        reads.append(set(subjects))
         await asyncio.sleep(0.05)  # long enough for every request below to miss meanwhile
-        return await original(subject)
+        return await original(subjects)
 
-    gateway.grants._read_grants = counted  # type: ignore[method-assign]
+    gateway.grants._cache._read_many = counted
     gateway.grants.invalidate()
     answers = await asyncio.gather(*(http.get(f"{API}/registry/units", headers=headers) for _ in range(8)))
     assert [a.status_code for a in answers] == [200] * 8
-    assert reads == ["user:dalat"]
-
-
-@pytest.mark.parametrize("cancel_first", [False, True])
-async def test_recent_reads_once_and_forgets_what_was_invalidated(cancel_first: bool) -> None:
-    from gateway.recent import Recent
-
-    cache: Recent[str, str] = Recent(maxsize=10, ttl=60)
-    started: list[str] = []
-    release = asyncio.Event()
-
-    async def read(key: str) -> str:
-        started.append(key)
-        number = len(started)
-        await release.wait()
-        return f"{key}-{number}"
-
-    first = asyncio.ensure_future(cache.get("a", read))
-    second = asyncio.ensure_future(cache.get("a", read))
-    await asyncio.sleep(0)
-    if cancel_first:
-        first.cancel()  # the caller that started the read goes away: the others still get it
-    release.set()
-    assert await second == "a-1" and started == ["a"]
-    assert await cache.get("a", read) == "a-1"  # cached
-
-    release.clear()
-    stale = asyncio.ensure_future(cache.get("b", read))
-    await asyncio.sleep(0)
-    cache.invalidate("b")  # e.g. a grant revoked while b's read was in flight
-    fresh = asyncio.ensure_future(cache.get("b", read))
-    await asyncio.sleep(0)
-    release.set()
-    assert await stale == "b-2" and await fresh == "b-3"
-    assert await cache.get("b", read) == "b-3"  # the read started after the invalidation is the one kept
+    assert reads == [{"user:dalat"}]
 
 
 async def test_forwarded_requests_take_the_shortcut(make_platform: PlatformFactory, monkeypatch: pytest.MonkeyPatch) -> None:

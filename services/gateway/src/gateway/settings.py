@@ -50,7 +50,9 @@ class GatewaySettings(ServiceSettings):
     rate_burst: int = Field(default=1000, description="per principal, burst")
     token_rate_per_minute: float = Field(default=30.0, description="token endpoint, per client address")
     cors_origins: list[str] = Field(default_factory=lambda: ["http://127.0.0.1:8000", "http://localhost:8000"])
-    grants_cache_seconds: float = Field(default=2.0, description="how long a resolved grant set is re-used")
+    grants_cache_seconds: float = Field(
+        default=2.0, ge=0, description="how long principals, grants, open accesses and revocations read are re-used (0: never)"
+    )
     audit_retention_days: int = SIX_YEARS_DAYS
     audit_durability: Literal["journal", "commit"] = Field(
         default="journal",

@@ -1,5 +1,6 @@
 """The session statements: refresh tokens (by family: a session) and revoked access tokens (by jti)."""
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import Delete, Update, delete, update
@@ -18,8 +19,9 @@ def close_family(family: str, at: datetime) -> Update:
     )
 
 
-def revoked_access(jti: str) -> SelectOfScalar[str]:
-    return select(col(RevokedTokenRow.jti)).where(col(RevokedTokenRow.jti) == jti)
+def revoked_among(jtis: Collection[str]) -> SelectOfScalar[str]:
+    """Which of these access tokens are revoked."""
+    return select(col(RevokedTokenRow.jti)).where(col(RevokedTokenRow.jti).in_(sorted(jtis)))
 
 
 def expired_revocations(now: datetime) -> Delete:

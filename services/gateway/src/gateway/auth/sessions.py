@@ -9,7 +9,7 @@ import hashlib
 import secrets
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 
 from cachetools import LRUCache
@@ -42,7 +42,7 @@ class Sessions:
         self.monotonic = monotonic
         # a revocation is final (kept until evicted); "not revoked" is re-asked after cache_seconds
         self._revoked: LRUCache[str, bool] = LRUCache(maxsize=100_000)
-        self._recent: Recent[str, bool] = Recent(maxsize=100_000, ttl=cache_seconds, timer=monotonic)
+        self._recent: Recent[str, bool] = Recent(self._read_revoked, maxsize=100_000, ttl=cache_seconds, timer=monotonic)
 
     async def issue_refresh(self, subject: str, family: str | None = None) -> str:
         token = secrets.token_urlsafe(32)
@@ -109,11 +109,10 @@ class Sessions:
     async def is_revoked(self, jti: str) -> bool:
         if jti in self._revoked:
             return True
-        return await self._recent.get(jti, self._read_revoked)
+        return await self._recent.get(jti)
 
-    async def _read_revoked(self, jti: str) -> bool:
+    async def _read_revoked(self, jtis: Collection[str]) -> dict[str, bool]:
         async with self.db.read() as session:  # a read: never queues behind the audit writer
-            revoked = await session.scalar(queries.revoked_access(jti)) is not None
-        if revoked:
-            self._revoked[jti] = True
-        return revoked
+            revoked = set(await session.scalars(queries.revoked_among(jtis)))
+        self._revoked.update(dict.fromkeys(revoked, True))
+        return {jti: jti in revoked for jti in jtis}

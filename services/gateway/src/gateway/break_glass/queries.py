@@ -1,6 +1,7 @@
 """The break-the-glass statements: a board sees the accesses opened on records in its read scope."""
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlmodel import col, select
@@ -28,5 +29,10 @@ def opened_by(subject: str) -> SelectOfScalar[BreakGlassRow]:
     return select(BreakGlassRow).where(col(BreakGlassRow.subject) == subject).order_by(col(BreakGlassRow.granted_at).desc())
 
 
-def in_force_for(subject: str, now: datetime) -> SelectOfScalar[BreakGlassRow]:
-    return select(BreakGlassRow).where(col(BreakGlassRow.subject) == subject, col(BreakGlassRow.expires_at) > now)
+def in_force_for(subjects: Collection[str], now: datetime) -> SelectOfScalar[BreakGlassRow]:
+    """The accesses some subjects opened that have not expired, oldest first."""
+    return (
+        select(BreakGlassRow)
+        .where(col(BreakGlassRow.subject).in_(sorted(subjects)), col(BreakGlassRow.expires_at) > now)
+        .order_by(col(BreakGlassRow.granted_at), col(BreakGlassRow.id))
+    )

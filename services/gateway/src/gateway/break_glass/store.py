@@ -7,7 +7,7 @@ The widened grant is only added to requests aimed at that record by id (see prox
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -67,7 +67,9 @@ class BreakGlass:
         self.default_minutes = default_minutes
         self.cache_seconds = cache_seconds
         self.monotonic = monotonic
-        self._cache: Recent[str, tuple[OpenGlass, ...]] = Recent(maxsize=CACHED_SUBJECTS, ttl=cache_seconds, timer=monotonic)
+        self._cache: Recent[str, tuple[OpenGlass, ...]] = Recent(
+            self._read_open, maxsize=CACHED_SUBJECTS, ttl=cache_seconds, timer=monotonic
+        )
 
     async def request(self, session: AsyncSession, principal: Principal, data: BreakGlassCreate) -> BreakGlassRecord:
         scope = await session.get(CadreScope, data.cadre_id)
@@ -93,12 +95,14 @@ class BreakGlass:
         return public(row, now)
 
     async def open_for(self, subject: str) -> tuple[OpenGlass, ...]:
-        return await self._cache.get(subject, self._read_open)
+        return await self._cache.get(subject)
 
-    async def _read_open(self, subject: str) -> tuple[OpenGlass, ...]:
+    async def _read_open(self, subjects: Collection[str]) -> dict[str, tuple[OpenGlass, ...]]:
+        opened: dict[str, list[OpenGlass]] = {subject: [] for subject in subjects}
         async with self.db.transaction() as session:  # as grants are read (gateway.grants.store)
-            rows = await session.scalars(queries.in_force_for(subject, clock.now()))
-            return tuple(OpenGlass(r.id, str(r.cadre_id), r.managing_unit, ManagementTier(r.tier)) for r in rows)
+            for r in await session.scalars(queries.in_force_for(subjects, clock.now())):
+                opened[r.subject].append(OpenGlass(r.id, str(r.cadre_id), r.managing_unit, ManagementTier(r.tier)))
+        return {subject: tuple(glasses) for subject, glasses in opened.items()}
 
     async def for_board(
         self, session: AsyncSession, board: Principal, *, unit: str | None, page: PageParams

@@ -10,9 +10,9 @@ from sqlmodel.sql.expression import SelectOfScalar
 from gateway.tables import GrantRow
 
 
-def grants_of(subject: str) -> SelectOfScalar[GrantRow]:
-    """Every grant row of a subject, history included."""
-    return select(GrantRow).where(col(GrantRow.subject) == subject)
+def grants_of(subjects: Collection[str]) -> SelectOfScalar[GrantRow]:
+    """Every grant row of some subjects, history included."""
+    return select(GrantRow).where(col(GrantRow.subject).in_(sorted(subjects)))
 
 
 def subjects_with_history() -> SelectOfScalar[str]:
@@ -25,7 +25,7 @@ def unrevoked() -> SelectOfScalar[GrantRow]:
 
 def listing(*, subject: str | None, history: bool, now: datetime) -> SelectOfScalar[GrantRow]:
     """Grants in force at `now` (or, with history, every grant ever given), by subject and date given."""
-    query = select(GrantRow) if subject is None else grants_of(subject)
+    query = select(GrantRow) if subject is None else grants_of([subject])
     if not history:
         query = query.where(
             col(GrantRow.revoked_at).is_(None), or_(col(GrantRow.valid_to).is_(None), col(GrantRow.valid_to) > now)

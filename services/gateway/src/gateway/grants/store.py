@@ -7,7 +7,7 @@ by a holder of the flag over the grant's unit (gateway.domain.grant_within_own).
 
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -83,7 +83,9 @@ class GrantStore:
         self.known = known  # whether a subject may sign in at all (gateway.identities)
         self.cache_seconds = cache_seconds
         self.monotonic = monotonic
-        self._cache: Recent[str, tuple[Grant, ...]] = Recent(maxsize=CACHED_SUBJECTS, ttl=cache_seconds, timer=monotonic)
+        self._cache: Recent[str, tuple[Grant, ...]] = Recent(
+            self._read_grants, maxsize=CACHED_SUBJECTS, ttl=cache_seconds, timer=monotonic
+        )
 
     def invalidate(self, subject: str | None = None) -> None:
         self._cache.invalidate(subject)
@@ -91,16 +93,19 @@ class GrantStore:
     async def resolve(self, subject: str) -> tuple[Grant, ...]:
         """The grants in force for a subject now; the first time, its grants from the principals file are
         recorded as its initial grants."""
-        return await self._cache.get(subject, self._read_grants)
+        return await self._cache.get(subject)
 
-    async def _read_grants(self, subject: str) -> tuple[Grant, ...]:
+    async def _read_grants(self, subjects: Collection[str]) -> dict[str, tuple[Grant, ...]]:
         # In a writing transaction, as before: on SQLite it waits for a grant change being committed (which
         # invalidates the cache before its commit) instead of caching the rows it replaces.
+        rows: dict[str, list[GrantRow]] = {subject: [] for subject in subjects}
         async with self.db.transaction() as session:
-            rows = list(await session.scalars(queries.grants_of(subject)))
-            if not rows:
-                rows = await self._bootstrap(session, subject)
-        return held_grants(rows, clock.now())
+            for row in await session.scalars(queries.grants_of(subjects)):
+                rows[row.subject].append(row)
+            for subject in [subject for subject, held in rows.items() if not held]:  # no history yet: its first read
+                rows[subject] = await self._bootstrap(session, subject)
+        now = clock.now()
+        return {subject: held_grants(subject_rows, now) for subject, subject_rows in rows.items()}
 
     async def bootstrap_all(self) -> None:
         """Record the file's grants of every principal that has no grant history yet (at start-up, so that
@@ -131,7 +136,7 @@ class GrantStore:
                     granted_at=now,
                 )
             )
-        return list(await session.scalars(queries.grants_of(subject)))
+        return list(await session.scalars(queries.grants_of([subject])))
 
     async def held_by(self, session: AsyncSession, subjects: Iterable[str]) -> dict[str, tuple[Grant, ...]]:
         """The grants in force now of several subjects at once (a subject with none maps to ())."""

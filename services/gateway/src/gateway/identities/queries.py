@@ -1,6 +1,7 @@
 """The identity statements. An administrator's listings start from `administered_by`: the users and clients of
 the units its person-level grants cover (gateway.domain.administers then drops those with wider rights)."""
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import Update, false, or_, update
@@ -32,6 +33,11 @@ def known_subjects() -> SelectOfScalar[str]:
 
 def active() -> SelectOfScalar[IdentityRow]:
     return select(IdentityRow).where(col(IdentityRow.disabled_at).is_(None)).order_by(col(IdentityRow.subject))
+
+
+def active_among(subjects: Collection[str]) -> SelectOfScalar[IdentityRow]:
+    """The rows of these subjects that are not disabled."""
+    return select(IdentityRow).where(col(IdentityRow.subject).in_(sorted(subjects)), col(IdentityRow.disabled_at).is_(None))
 
 
 def signing_in(subject: str) -> SelectOfScalar[IdentityRow]:

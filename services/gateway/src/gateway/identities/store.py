@@ -9,7 +9,7 @@ the API and never overwritten from the file.
 import asyncio
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -95,7 +95,9 @@ class IdentityStore:
         self.lockout = lockout
         self.cache_seconds = cache_seconds
         self.monotonic = monotonic
-        self._cache: Recent[str, Principal | None] = Recent(maxsize=100_000, ttl=cache_seconds, timer=monotonic)
+        self._cache: Recent[str, Principal | None] = Recent(
+            self._read_principals, maxsize=100_000, ttl=cache_seconds, timer=monotonic
+        )
         self._imported: float | None = None
         self._import_lock = asyncio.Lock()
         self._dummy: str | None = None
@@ -132,12 +134,12 @@ class IdentityStore:
         await self.follow_file()
         if not _lookupable(subject):
             return None
-        return await self._cache.get(subject, self._read_principal)
+        return await self._cache.get(subject)
 
-    async def _read_principal(self, subject: str) -> Principal | None:
+    async def _read_principals(self, subjects: Collection[str]) -> dict[str, Principal | None]:
         async with self.db.read() as session:
-            row = await session.get(IdentityRow, subject)
-        return principal_of(row) if row is not None and row.disabled_at is None else None
+            rows = {row.subject: row for row in await session.scalars(queries.active_among(subjects))}
+        return {subject: principal_of(rows[subject]) if subject in rows else None for subject in subjects}
 
     async def exists(self, subject: str) -> bool:
         await self.follow_file()
