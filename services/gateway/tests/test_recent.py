@@ -122,3 +122,19 @@ async def test_a_refresh_reads_at_most_a_batch_at_a_time() -> None:
     sizes = [len(asked) for asked in reads.asked[before:]]
     assert max(sizes) == BATCH_LARGEST and sum(sizes) == len(keys)
     assert len(sizes) == 2
+
+
+async def test_invalidating_one_key_keeps_the_rest_of_its_read() -> None:
+    reads, clock = Reads(), Clock()
+    cache: Recent[str, str] = Recent(reads, maxsize=100, ttl=2, timer=clock)
+    await cache.get("u1")
+    await cache.get("u2")
+    clock.now += 2
+    reads.release.clear()
+    refresh = asyncio.ensure_future(cache.get("u1"))  # reads u1 and u2 together
+    await asyncio.sleep(0)
+    cache.invalidate("u2")  # e.g. u2's grant revoked meanwhile
+    reads.release.set()
+    assert await refresh == "u1-3" and reads.asked[-1] == {"u1", "u2"}
+    assert await cache.get("u1") == "u1-3"  # kept
+    assert await cache.get("u2") == "u2-4"  # read again: the value read before the change is not kept

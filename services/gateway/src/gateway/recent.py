@@ -11,7 +11,8 @@ period per store, and a key nobody asked for during a whole period is dropped fr
 
 Concurrent misses of one key share one read, started as a task of its own: a caller that goes away does not
 cancel it for the others. Invalidation (a grant revoked, a principal disabled) drops the entry and forgets a
-read in flight: a request after it starts a fresh read, and the forgotten read's values are not cached.
+read in flight for it: a request after it starts a fresh read, and the forgotten read's value of that key is
+not cached (its other keys' values are).
 A value is at most one period (plus the read's own time) old, as with a per-key time to live.
 """
 
@@ -40,8 +41,7 @@ class Recent(Generic[K, V]):
         self._values: dict[K, V] = {}  # read during this period
         self._asked: set[K] = set()  # asked for during this period: refreshed together at the next one's first miss
         self._refresh: set[K] = set()  # asked for during the period before, not read yet in this one
-        self._reading: dict[K, asyncio.Task[Mapping[K, V]]] = {}
-        self._generation = 0
+        self._reading: dict[K, asyncio.Task[Mapping[K, V]]] = {}  # a key leaves it when invalidated
 
     def _now(self) -> int:
         if self._ttl <= 0:  # nothing is kept: every period ends at once
@@ -75,24 +75,23 @@ class Recent(Generic[K, V]):
                 due = self._refresh.pop()
                 if due not in self._values and due not in self._reading:
                     keys.add(due)
-            task = asyncio.ensure_future(self._read(keys, self._generation))
+            task = asyncio.ensure_future(self._read(keys))
             self._reading.update(dict.fromkeys(keys, task))
         return (await asyncio.shield(task))[key]
 
-    async def _read(self, keys: set[K], generation: int) -> Mapping[K, V]:
+    async def _read(self, keys: set[K]) -> Mapping[K, V]:
+        task = asyncio.current_task()
         try:
             values = await self._read_many(keys)
-            if generation == self._generation and len(self._values) < self._maxsize:  # not invalidated meanwhile
-                self._values.update((k, values[k]) for k in keys)
+            if len(self._values) < self._maxsize:
+                self._values.update((k, values[k]) for k in keys if self._reading.get(k) is task)  # not invalidated
             return values
         finally:
-            task = asyncio.current_task()
             for k in keys:
                 if self._reading.get(k) is task:
                     del self._reading[k]
 
     def invalidate(self, key: K | None = None) -> None:
-        self._generation += 1
         if key is None:
             self._values.clear()
             self._reading.clear()
