@@ -1,8 +1,8 @@
 """The embedded broker's CPU per event against the history it holds (issue 14, items 1, 4 and 5).
 
 The embedded stack keeps every event in Tansu's memory (a rebuild replays the topics from offset 0). This bench
-fills one topic per step with BENCH_BROKER_HISTORY events (default 1,000, 50,000 and 200,000; gzip'd batches
-of ~500-byte JSON events, as the relays send), then reads the broker's CPU (/proc) while a producer sends
+fills one topic per step with BENCH_BROKER_HISTORY events (default 1,000, 50,000 and 200,000; compressed
+batches of ~500-byte JSON events, as the relays send them), then reads the broker's CPU (/proc) while a producer sends
 ROUNDS events one at a time, first alone, then each followed by a consumer's fetch at the tail (the consumers'
 fetch_max_wait_ms), and while that consumer waits at the tail with nothing sent (CPU ms per second). Ratios are
 against the smallest history, in the same run.
@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from bench.cpu import cpu_seconds
+from servicekit.broker import COMPRESSION
 from servicekit.embedded import TansuBroker
 
 HISTORY = [int(n) for n in os.environ.get("BENCH_BROKER_HISTORY", "1000,50000,200000").split(",")]
@@ -54,7 +55,7 @@ async def at_history(broker: TansuBroker, history: int) -> dict[str, float]:
         await admin.create_topics([NewTopic(topic, PARTITIONS, 1)])
     finally:
         await admin.close()
-    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, compression_type="gzip", linger_ms=1, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, compression_type=COMPRESSION, linger_ms=1, acks="all")
     consumer = AIOKafkaConsumer(bootstrap_servers=broker.bootstrap, fetch_max_wait_ms=100, enable_auto_commit=False)
     await producer.start()
     await consumer.start()
