@@ -4,7 +4,7 @@ revocations), refreshed for every active key at once.
 Why: each of those reads costs the gateway ~1.9 ms of CPU on SQLite (a pool connection and the driver's
 thread hops), whatever it reads. Keyed by subject or token and re-read `ttl` seconds after each key's own
 read, they made the gateway's CPU per request grow with the number of people using it: 0.46 ms per request
-with one user, 1.15 ms with 100 (four reads per user every 2 s). Here time is cut into periods of `ttl`
+with one user, 0.92-1.15 ms with 100 (four reads per user every 2 s). Here time is cut into periods of `ttl`
 seconds and every value expires at the end of its period; the first miss of a period reads, in one query,
 its own key and every key asked for during the period before. So an active population costs one read per
 period per store, and a key nobody asked for during a whole period is dropped from the refresh.
