@@ -88,9 +88,11 @@ async def test_a_key_unused_for_a_period_leaves_the_refresh() -> None:
     clock.now += 2
     await cache.get("busy")  # "gone" was not asked for during the period that just ended
     assert reads.asked[-1] == {"busy"}
-    clock.now += 10  # idle for whole periods: nothing is refreshed ahead
+    clock.now += 10  # idle for whole periods: the last active period's keys are read with the first miss
     await cache.get("other")
-    assert reads.asked[-1] == {"other"}
+    assert reads.asked[-1] == {"other", "busy"}
+    assert await cache.get("busy") == f"busy-{len(reads.asked)}"
+    assert len(reads.asked) == 5  # "busy" came with "other"
 
 
 async def test_values_expire_at_the_end_of_their_period() -> None:
