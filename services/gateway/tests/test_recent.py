@@ -31,6 +31,12 @@ class Clock:
         return self.now
 
 
+def periodic(maxsize: int = 100) -> tuple[Reads, Clock, Recent[str, str]]:
+    """A cache of 2 s periods on a clock the test moves."""
+    reads, clock = Reads(), Clock()
+    return reads, clock, Recent(reads, maxsize=maxsize, ttl=2, timer=clock)
+
+
 @pytest.mark.parametrize("cancel_first", [False, True])
 async def test_concurrent_misses_of_a_key_share_one_read(cancel_first: bool) -> None:
     reads = Reads()
@@ -63,8 +69,7 @@ async def test_an_invalidated_read_in_flight_is_forgotten() -> None:
 
 
 async def test_every_key_in_use_is_refreshed_by_one_read_per_period() -> None:
-    reads, clock = Reads(), Clock()
-    cache: Recent[str, str] = Recent(reads, maxsize=100, ttl=2, timer=clock)
+    reads, clock, cache = periodic()
     for user in ("u1", "u2", "u3"):
         assert await cache.get(user) == f"{user}-{len(reads.asked)}"
     assert len(reads.asked) == 3  # their first reads, one each
@@ -78,8 +83,7 @@ async def test_every_key_in_use_is_refreshed_by_one_read_per_period() -> None:
 
 
 async def test_a_key_unused_for_a_period_leaves_the_refresh() -> None:
-    reads, clock = Reads(), Clock()
-    cache: Recent[str, str] = Recent(reads, maxsize=100, ttl=2, timer=clock)
+    reads, clock, cache = periodic()
     await cache.get("busy")
     await cache.get("gone")
     clock.now += 2
@@ -96,8 +100,7 @@ async def test_a_key_unused_for_a_period_leaves_the_refresh() -> None:
 
 
 async def test_values_expire_at_the_end_of_their_period() -> None:
-    reads, clock = Reads(), Clock()
-    cache: Recent[str, str] = Recent(reads, maxsize=100, ttl=2, timer=clock)
+    _, clock, cache = periodic()
     clock.now = 1001.9  # late in a period: the value lasts only to its end
     assert await cache.get("a") == "a-1"
     clock.now = 1002.0
@@ -112,8 +115,7 @@ async def test_no_caching_with_a_zero_period() -> None:
 
 
 async def test_a_refresh_reads_at_most_a_batch_at_a_time() -> None:
-    reads, clock = Reads(), Clock()
-    cache: Recent[str, str] = Recent(reads, maxsize=10_000, ttl=2, timer=clock)
+    reads, clock, cache = periodic(maxsize=10_000)
     keys = [f"k{n}" for n in range(BATCH_LARGEST + 20)]
     for key in keys:
         await cache.get(key)
@@ -127,8 +129,7 @@ async def test_a_refresh_reads_at_most_a_batch_at_a_time() -> None:
 
 
 async def test_invalidating_one_key_keeps_the_rest_of_its_read() -> None:
-    reads, clock = Reads(), Clock()
-    cache: Recent[str, str] = Recent(reads, maxsize=100, ttl=2, timer=clock)
+    reads, clock, cache = periodic()
     await cache.get("u1")
     await cache.get("u2")
     clock.now += 2
