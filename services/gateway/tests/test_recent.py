@@ -82,7 +82,7 @@ async def test_every_key_in_use_is_refreshed_by_one_read_per_period() -> None:
     assert len(reads.asked) == 4
 
 
-async def test_a_key_unused_for_a_period_leaves_the_refresh() -> None:
+async def test_a_key_unused_for_two_periods_leaves_the_refresh() -> None:
     reads, clock, cache = periodic()
     await cache.get("busy")
     await cache.get("gone")
@@ -90,13 +90,16 @@ async def test_a_key_unused_for_a_period_leaves_the_refresh() -> None:
     await cache.get("busy")  # refreshes both: both were asked for in the last period
     assert reads.asked[-1] == {"busy", "gone"}
     clock.now += 2
-    await cache.get("busy")  # "gone" was not asked for during the period that just ended
+    await cache.get("busy")  # "gone" skipped one period: still refreshed with the others
+    assert reads.asked[-1] == {"busy", "gone"}
+    clock.now += 2
+    await cache.get("busy")  # "gone" was not asked for during the last two periods
     assert reads.asked[-1] == {"busy"}
-    clock.now += 10  # idle for whole periods: the last active period's keys are read with the first miss
+    clock.now += 10  # idle for whole periods: the last active periods' keys are read with the first miss
     await cache.get("other")
     assert reads.asked[-1] == {"other", "busy"}
     assert await cache.get("busy") == f"busy-{len(reads.asked)}"
-    assert len(reads.asked) == 5  # "busy" came with "other"
+    assert len(reads.asked) == 6  # "busy" came with "other"
 
 
 async def test_values_expire_at_the_end_of_their_period() -> None:
