@@ -38,8 +38,6 @@ class Sessions:
     ) -> None:
         self.db = db
         self.refresh_ttl = timedelta(seconds=refresh_seconds)
-        self.cache_seconds = cache_seconds
-        self.monotonic = monotonic
         # a revocation is final (kept until evicted); "not revoked" is re-asked after cache_seconds
         self._revoked: LRUCache[str, bool] = LRUCache(maxsize=100_000)
         self._recent: Recent[str, bool] = Recent(self._read_revoked, maxsize=100_000, ttl=cache_seconds, timer=monotonic)

@@ -65,8 +65,6 @@ class BreakGlass:
     ) -> None:
         self.db = db
         self.default_minutes = default_minutes
-        self.cache_seconds = cache_seconds
-        self.monotonic = monotonic
         self._cache: Recent[str, tuple[OpenGlass, ...]] = Recent(
             self._read_open, maxsize=CACHED_SUBJECTS, ttl=cache_seconds, timer=monotonic
         )

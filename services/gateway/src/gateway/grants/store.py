@@ -81,8 +81,6 @@ class GrantStore:
         self.db = db
         self.directory = directory  # the principals file: the initial grants of its principals
         self.known = known  # whether a subject may sign in at all (gateway.identities)
-        self.cache_seconds = cache_seconds
-        self.monotonic = monotonic
         self._cache: Recent[str, tuple[Grant, ...]] = Recent(
             self._read_grants, maxsize=CACHED_SUBJECTS, ttl=cache_seconds, timer=monotonic
         )

@@ -93,8 +93,6 @@ class IdentityStore:
         self.db = db
         self.directory = directory
         self.lockout = lockout
-        self.cache_seconds = cache_seconds
-        self.monotonic = monotonic
         self._cache: Recent[str, Principal | None] = Recent(
             self._read_principals, maxsize=100_000, ttl=cache_seconds, timer=monotonic
         )
