@@ -1,17 +1,19 @@
-"""Gateway overhead: the same registry process called directly, through the gateway, and through nginx
+"""Gateway overhead: the same registry process called directly, through the gateway, through nginx
 (Debian package, `scripts/system-deps.sh`; started here with its own temporary configuration on a free
-port, stopped after), in one run, at the same concurrency.
+port, stopped after) and through a bare Python proxy (`bench.bare_proxy`: uvicorn and the gateway's upstream
+pool, nothing else), in one run, at the same concurrency.
 
 Two requests: `GET /units?under=VN.68` (authentication, grants, policy, internal token, proxy) and
 `GET /cadres/{id}` (the same plus an audit record, journaled before the answer and hash-chained right
 after; `BENCH_AUDIT=commit` measures the mode that waits for the database commit instead).
-The three targets are measured in interleaved rounds (direct, gateway, nginx, direct, ...; ten short rounds
+The targets are measured in interleaved rounds (direct, gateway, nginx, bare proxy, direct, ...; ten short rounds
 by default) so that the load of a shared machine falls on all of them alike. Figures: p50 / p95 latency,
 throughput, CPU time per request of the proxying process (gateway or nginx, from /proc; robust to a noisy
 machine), and against the goals of issue #14, item 3: the gateway's CPU per forwarded request <= 0.5 ms;
 p50 added latency at concurrency 1 <= 1.5 ms plain and <= 3 ms audited (the p50 through the gateway less
 the p50 of the service called directly, over every round; the median of the rounds' own differences is
-printed beside it); throughput >= 0.8 of nginx's at the same concurrency. The gateway's CPU with no request
+printed beside it); throughput >= 0.8 of nginx's at the same concurrency. The bare proxy's CPU per request is
+the floor of proxying in Python here: the gateway's figure is also given as a multiple of it. The gateway's CPU with no request
 at all (its background workers) is measured first and shown beside the per-request figure.
 
 The gateway is called by BENCH_GATEWAY_USERS signed-in users (100 by default), their tokens taken in turn:
@@ -278,6 +280,7 @@ async def seed(registry: str, gateway: str, direct_headers: dict[str, str]) -> t
 
 
 Target = tuple[str, str, list[dict[str, str]], int | None]  # name, URL, each caller's headers, proxying process
+NGINX, BARE = "through nginx", "through a bare proxy"
 
 
 async def compare(label: str, kind: str, urls: list[Target], concurrency: int, baseline_name: str) -> list[str]:
@@ -289,8 +292,9 @@ async def compare(label: str, kind: str, urls: list[Target], concurrency: int, b
             previous = merged[index]
             merged[index] = figures if previous is None else previous.merged(figures)
     rows = [row for row in merged if row is not None]
-    with_nginx = len(rows) > 2
-    direct, through, baseline = rows[0], rows[1], rows[2] if with_nginx else rows[0]
+    by_name = {row.name: row for row in rows}
+    with_nginx = NGINX in by_name
+    direct, through, baseline = rows[0], rows[1], by_name.get(NGINX, rows[0])
     print(f"\n{label}, concurrency {concurrency}")
     for row in rows:
         print(row.line())
@@ -333,6 +337,8 @@ async def compare(label: str, kind: str, urls: list[Target], concurrency: int, b
         nginx_cpu = baseline.cpu_ms_per_request if with_nginx else None
         idle_ms = IDLE_CPU_PER_SECOND * through.seconds * 1000 / max(through.requests, 1)
         versus = f"{cpu / nginx_cpu:.1f}x nginx's {nginx_cpu:.3f} ms; " if nginx_cpu else ""
+        bare_cpu = by_name[BARE].cpu_ms_per_request if BARE in by_name else None
+        versus += f"{cpu / bare_cpu:.1f}x the bare Python proxy's {bare_cpu:.3f} ms; " if bare_cpu else ""
         record_goal(
             "gateway",
             f"CPU per forwarded request, {kind} (c={concurrency})",
@@ -345,12 +351,16 @@ async def compare(label: str, kind: str, urls: list[Target], concurrency: int, b
 
 
 async def measure(directory: Path) -> None:
-    registry_port, gateway_port, nginx_port = free_port(), free_port(), free_port()
+    registry_port, gateway_port, nginx_port, bare_port = free_port(), free_port(), free_port(), free_port()
     processes = start_services(directory, registry_port, gateway_port)
     nginx = nginx_binary()
     try:
+        bare_env = {"BARE_PROXY_UPSTREAM": f"http://127.0.0.1:{registry_port}"}
+        bare_proxy = spawn("bench.bare_proxy:create_app", bare_port, bare_env, directory / "bare-proxy.log")
+        processes.append(bare_proxy)
         wait_for_port(registry_port, 30)
         wait_for_port(gateway_port, 30)
+        wait_for_port(bare_port, 30)
         if nginx:
             processes.append(start_nginx(nginx, directory, nginx_port, registry_port))
         admin = Principal(
@@ -371,7 +381,7 @@ async def measure(directory: Path) -> None:
             print("nginx is NOT installed: the baseline is the service called directly (scripts/system-deps.sh installs it)")
         baseline_name = "nginx" if nginx else "direct"
         gateway_pid = processes[1].pid
-        nginx_pid = processes[2].pid if nginx else None
+        nginx_pid = processes[3].pid if nginx else None
         global IDLE_CPU_PER_SECOND
         idle_started = cpu_seconds(gateway_pid)
         await asyncio.sleep(IDLE_SECONDS)
@@ -389,9 +399,9 @@ async def measure(directory: Path) -> None:
                     ("through the gateway", f"{gateway}/api/v1/registry/{path}", gateway_callers, gateway_pid),
                 ]
                 if nginx:
-                    urls.append(
-                        ("through nginx", f"http://127.0.0.1:{nginx_port}/api/v1/registry/{path}", [direct_headers], nginx_pid)
-                    )
+                    urls.append((NGINX, f"http://127.0.0.1:{nginx_port}/api/v1/registry/{path}", [direct_headers], nginx_pid))
+                bare_url = f"http://127.0.0.1:{bare_port}/api/v1/registry/{path}"
+                urls.append((BARE, bare_url, [direct_headers], bare_proxy.pid))
                 verdicts += await compare(label, kind, urls, concurrency, baseline_name)
         print("\nAgainst the goals:")
         print("\n".join(verdicts))
