@@ -8,13 +8,14 @@ Two requests: `GET /units?under=VN.68` (authentication, grants, policy, internal
 after; `BENCH_AUDIT=commit` measures the mode that waits for the database commit instead).
 The targets are measured in interleaved rounds (direct, gateway, nginx, bare proxy, direct, ...; ten short rounds
 by default) so that the load of a shared machine falls on all of them alike. Figures: p50 / p95 latency,
-throughput, CPU time per request of the proxying process (gateway or nginx, from /proc; robust to a noisy
-machine), and against the goals of issue #14, item 3: the gateway's CPU per forwarded request <= 0.5 ms;
-p50 added latency at concurrency 1 <= 1.5 ms plain and <= 3 ms audited (the p50 through the gateway less
-the p50 of the service called directly, over every round; the median of the rounds' own differences is
-printed beside it); throughput >= 0.8 of nginx's at the same concurrency. The bare proxy's CPU per request is
-the floor of proxying in Python here: the gateway's figure is also given as a multiple of it. The gateway's CPU with no request
-at all (its background workers) is measured first and shown beside the per-request figure.
+throughput, CPU time per request of the proxying process (gateway, nginx or the bare proxy, from /proc;
+robust to a noisy machine), and against the goals of issue #14, item 3: the gateway's CPU per forwarded
+request <= 0.5 ms; p50 added latency at concurrency 1 <= 1.5 ms plain and <= 3 ms audited (the p50 through
+the gateway less the p50 of the service called directly, over every round; the median of the rounds' own
+differences is printed beside it); throughput >= 0.8 of nginx's at the same concurrency. The bare proxy's CPU
+per request is the floor of proxying in Python on this machine: the gateway's figure is also given as a
+multiple of it. The gateway's CPU with no request at all (its background workers) is measured first and
+shown beside the per-request figure.
 
 The gateway is called by BENCH_GATEWAY_USERS signed-in users (100 by default), their tokens taken in turn:
 what it reads per caller (principal, grants, open accesses, revocation) is then paid as it is in service,
