@@ -1,4 +1,4 @@
-"""The bare proxy bench gateway measures forwards what it is sent, as the gateway would, and nothing else."""
+"""The bare proxy bench gateway measures forwards what the gateway would forward, and nothing else."""
 
 import asyncio
 import contextlib
@@ -30,7 +30,7 @@ async def answer_one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter)
     headers = dict(line.split(": ", 1) for line in lines)
     body = await reader.readexactly(int(headers.get("content-length", "0")))
     echoed = json.dumps({"line": request_line, "headers": headers, "body": body.decode()}).encode()
-    writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-service: echo\r\n")
+    writer.write(b'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\netag: "v1"\r\nx-service: echo\r\n')
     writer.write(b"content-length: %d\r\n\r\n%s" % (len(echoed), echoed))
     await writer.drain()
 
@@ -57,13 +57,18 @@ async def proxy(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx.AsyncCli
 
 
 async def test_the_path_query_headers_and_body_reach_the_service_and_its_answer_comes_back(proxy: httpx.AsyncClient) -> None:
-    answer = await proxy.post("/api/v1/registry/units?under=VN.68", content=b'{"a": 1}', headers={"authorization": "Bearer t"})
+    sent = {"authorization": "Bearer t", "content-type": "application/json", "x-other": "kept back"}
+    answer = await proxy.post("/api/v1/registry/units?under=VN.68", content=b'{"a": 1}', headers=sent)
 
     assert answer.status_code == 200
-    assert answer.headers["x-service"] == "echo"
+    assert answer.headers["etag"] == '"v1"'  # a header the gateway forwards
+    assert "x-service" not in answer.headers  # one it does not
+    assert answer.headers["content-length"] == str(len(answer.content))
     echoed = answer.json()
     assert echoed["line"] == "POST /units?under=VN.68 HTTP/1.1"
     assert echoed["headers"]["authorization"] == "Bearer t"
+    assert echoed["headers"]["content-type"] == "application/json"
+    assert "x-other" not in echoed["headers"]
     assert echoed["headers"]["host"].startswith("127.0.0.1:")  # the service's, not the proxy's
     assert echoed["body"] == '{"a": 1}'
 
