@@ -56,6 +56,7 @@ from devstack.config import SERVICES, StackConfig
 from devstack.stack import Stack
 from servicekit import migrations
 from servicekit.auth import InternalTokenSigner
+from servicekit.db import sqlite_file
 from servicekit.embedded import PostgresCluster, asyncpg_dsn
 
 SECONDS = float(os.environ.get("BENCH_CLINICAL_SECONDS", "60"))
@@ -243,8 +244,7 @@ def measure_clinical(
 def count_of(url: str, query: str) -> int:
     """The one number `query` answers, from a service's SQLite file (read-only) or PostgreSQL database."""
     if url.startswith("sqlite"):
-        path = url.split(":///", 1)[1]
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as connection:
+        with contextlib.closing(sqlite3.connect(f"file:{sqlite_file(url)}?mode=ro", uri=True, timeout=30)) as connection:
             return int(connection.execute(query).fetchone()[0])
 
     async def count() -> int:

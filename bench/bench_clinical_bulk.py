@@ -35,6 +35,7 @@ from bench.common import record_goal, stack_directory
 from bench.cpu import CpuMeter
 from devstack.config import SERVICES
 from devstack.stack import Stack
+from servicekit.db import sqlite_file
 from servicekit.embedded import PostgresCluster
 
 BULK_SIZE = 500
@@ -109,7 +110,7 @@ def storage_floors(stack: Stack, snapshots: dict[str, Path]) -> dict[str, storag
 
 
 def sqlite_path(stack: Stack, service: str) -> Path:
-    return Path(clinical.database_url(stack, service).split(":///", 1)[1])
+    return Path(sqlite_file(clinical.database_url(stack, service)))
 
 
 def profile(pids: dict[str, int], database: str) -> list[subprocess.Popen[bytes]]:

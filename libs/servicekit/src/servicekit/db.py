@@ -35,6 +35,11 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+def sqlite_file(url: str) -> str:
+    """The database file of a SQLite URL, as SQLAlchemy reads it ("" or ":memory:" for a database in memory)."""
+    return make_url(url).database or ""
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # SQLAlchemy emits BEGIN itself (below); the driver's own implicit transactions are off.
     dbapi_connection.isolation_level = None
@@ -66,7 +71,7 @@ def make_engine(url: str, *, echo: bool = False, read_only: bool = False) -> Asy
     with "database is locked" when two writers meet) and calls SQLite inline (servicekit.sqlite_inline); a reading
     one (WAL) never waits for writers and keeps aiosqlite's thread."""
     if is_sqlite(url):
-        path = url.split(":///", 1)[-1]
+        path = sqlite_file(url)
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(

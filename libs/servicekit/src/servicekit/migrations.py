@@ -16,7 +16,7 @@ from sqlalchemy import MetaData, pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from servicekit.db import is_sqlite
+from servicekit.db import is_sqlite, sqlite_file
 
 
 def alembic_config(package: str, url: str) -> Config:
@@ -30,7 +30,7 @@ def alembic_config(package: str, url: str) -> Config:
 
 def upgrade(package: str, url: str, revision: str = "head") -> None:
     if is_sqlite(url):
-        Path(url.split(":///", 1)[-1]).parent.mkdir(parents=True, exist_ok=True)
+        Path(sqlite_file(url)).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(package, url), revision)
 
 
