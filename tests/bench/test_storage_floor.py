@@ -35,7 +35,6 @@ def test_the_rows_a_phase_added_are_written_again_in_slices(tmp_path: Path) -> N
     floor = storage_floor.replay(before, added, transactions=3)
     assert floor.rows == {"fact": 7}
     assert set(floor.seconds) == {"fact", "(commits)"}
-    assert floor.total >= 0
     with contextlib.closing(sqlite3.connect(before)) as connection:  # the replay wrote to a copy
         assert connection.execute("SELECT count(*) FROM fact").fetchone() == (10,)
 
